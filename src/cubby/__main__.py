@@ -1,0 +1,3 @@
+from cubby.cli import main
+
+main()

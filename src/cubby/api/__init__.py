@@ -1,0 +1,1 @@
+"""The HTTP layer: thin handlers, wire shapes and the OpenAPI document."""

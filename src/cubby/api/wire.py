@@ -1,0 +1,121 @@
+"""Request and response envelopes of API.md (records themselves live in core.models)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from cubby.core.models import ApiKey, KeyPermissions, Workspace, WorkspaceIntegration
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class Body(msgspec.Struct, forbid_unknown_fields=True, rename="camel", kw_only=True):
+    """Base of request bodies: unknown fields are a 400, never silently dropped."""
+
+
+class ErrorBody(msgspec.Struct, omit_defaults=True):
+    error: str
+    code: str
+    details: dict[str, Any] | None = None
+
+
+class Health(msgspec.Struct):
+    status: str
+
+
+class Deleted(msgspec.Struct):
+    deleted: bool
+    id: str
+
+
+class CreateApiKey(Body):
+    name: Name
+    expires_at: str | None = None
+    permissions: KeyPermissions | None = None
+
+
+class ApiKeyList(msgspec.Struct, rename="camel"):
+    api_keys: list[ApiKey]
+    total: int
+
+
+class ApiKeyCreated(msgspec.Struct, rename="camel"):
+    api_key: ApiKey
+    plain_key: str
+
+
+class CreateWorkspace(Body):
+    name: Name
+    slug: str
+
+
+class UpdateWorkspace(Body):
+    name: Name | UnsetType = UNSET
+    slug: str | UnsetType = UNSET
+
+
+class WorkspaceList(msgspec.Struct):
+    workspaces: list[Workspace]
+    total: int
+
+
+class WorkspaceEnvelope(msgspec.Struct):
+    workspace: Workspace
+
+
+class IntegrationFields(Body, kw_only=True):
+    alias: str | UnsetType = UNSET
+    display_name: str | None | UnsetType = UNSET
+    enabled_actions: list[str] | None | UnsetType = UNSET
+    settings: dict[str, Any] | None | UnsetType = UNSET
+    sort_order: int | UnsetType = UNSET
+    connection_strategy: str | None | UnsetType = UNSET
+    connection_id: str | None | UnsetType = UNSET
+    auth_method_key: str | None | UnsetType = UNSET
+    oauth_app_mode: str | None | UnsetType = UNSET
+    oauth_app_id: str | None | UnsetType = UNSET
+
+
+class CreateIntegration(IntegrationFields, kw_only=True):
+    integration_name: str
+
+
+class UpdateIntegration(IntegrationFields):
+    pass
+
+
+class IntegrationList(msgspec.Struct):
+    integrations: list[WorkspaceIntegration]
+    total: int
+
+
+class IntegrationEnvelope(msgspec.Struct):
+    integration: WorkspaceIntegration
+
+
+class CatalogAction(msgspec.Struct, rename="camel"):
+    name: str
+    display_name: str
+    description: str
+    props: dict[str, dict[str, Any]]
+
+
+class CatalogIntegration(msgspec.Struct, rename="camel"):
+    name: str
+    display_name: str
+    description: str
+    categories: list[str]
+    actions: dict[str, CatalogAction]
+
+
+class CatalogList(msgspec.Struct):
+    integrations: list[CatalogIntegration]
+    total: int
+    registered: list[str]
+
+
+class CatalogOne(msgspec.Struct):
+    integration: CatalogIntegration

@@ -1,0 +1,132 @@
+"""The composition root: ``create_app(settings)`` builds one fully wired Starlette app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from cubby.api import api_keys, catalog, execute, workspace_integrations, workspaces
+from cubby.api.docs import render_docs
+from cubby.api.endpoint import Endpoint, json_response
+from cubby.api.openapi import build_openapi
+from cubby.auth import Authenticator
+from cubby.backends.blobs import open_blob_store
+from cubby.backends.url import open_meta_store
+from cubby.core.registry import Registry
+from cubby.errors import CubbyError, InternalError, MethodNotAllowed, NotFound
+from cubby.integrations import register_builtins
+from cubby.services import Services
+from cubby.settings import Settings
+
+log = logging.getLogger("cubby")
+
+
+def api_endpoints() -> list[Endpoint]:
+    return [
+        *api_keys.ENDPOINTS,
+        *workspaces.ENDPOINTS,
+        *workspace_integrations.ENDPOINTS,
+        *catalog.ENDPOINTS,
+        *execute.ENDPOINTS,
+    ]
+
+
+def build_services(settings: Settings) -> Services:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    meta = open_meta_store(settings.resolved_database_url)
+    try:
+        blobs = open_blob_store(settings.resolved_files_url)
+    except Exception:
+        meta.close()
+        raise
+    registry = Registry()
+    register_builtins(registry)
+    return Services(
+        settings=settings,
+        meta=meta,
+        blobs=blobs,
+        registry=registry,
+        auth=Authenticator(meta.api_keys, settings.key_cache_seconds),
+    )
+
+
+async def _error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, CubbyError):
+        error = exc
+    elif isinstance(exc, HTTPException):
+        if exc.status_code == 404:
+            error = NotFound(f"no route {request.method} {request.url.path}")
+        elif exc.status_code == 405:
+            error = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
+        else:
+            error = CubbyError(str(exc.detail), code="HTTP_ERROR")
+            error.status = exc.status_code
+    else:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        error = InternalError("internal error; the server log has the details")
+    headers = {"Retry-After": "1"} if error.status == 429 else None
+    return json_response(error.to_body(), error.status, headers)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Starlette:
+    """Build the app. Pass ``services`` to share backends (tests), else they are opened here."""
+    settings = settings or Settings.from_env()
+    services = services or build_services(settings)
+    endpoints = api_endpoints()
+    openapi_doc = build_openapi(endpoints, services.registry)
+    docs_html = render_docs(openapi_doc)
+
+    async def health(request: Request) -> Response:
+        return json_response({"status": "healthy"})
+
+    async def openapi(request: Request) -> Response:
+        return json_response(openapi_doc)
+
+    async def docs(request: Request) -> Response:
+        return HTMLResponse(docs_html)
+
+    routes: list[BaseRoute] = [
+        Route("/health", health, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/docs", docs, methods=["GET"]),
+        *(ep.route() for ep in endpoints),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        flusher = asyncio.create_task(_flush_last_used(services))
+        try:
+            yield
+        finally:
+            flusher.cancel()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await services.auth.flush_last_used(force=True)
+
+    handlers: dict[Any, Any] = {Exception: _error, HTTPException: _error, CubbyError: _error}
+    app = Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)
+    app.state.services = services
+    app.state.endpoints = endpoints
+    return app
+
+
+async def _flush_last_used(services: Services) -> None:
+    while True:
+        await asyncio.sleep(5)
+        try:
+            await services.auth.flush_last_used()
+        except Exception:  # pragma: no cover - next round retries
+            log.warning("could not record lastUsedAt", exc_info=True)
+
+
+def app_from_env() -> Starlette:
+    """Factory for ``uvicorn --factory`` (each worker process builds its own services)."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,110 @@
+"""API keys: format, hashing, the per-process lookup cache and permission checks.
+
+Keys look like ``cby_<43 url-safe chars>``; only their SHA-256 is stored (they are random, so a
+slow hash adds nothing). Each process caches a verified key for ``key_cache_seconds`` and then
+asks the database again, so a key revoked anywhere is refused everywhere within that time; the
+process that revokes it drops it at once. ``lastUsedAt`` is written in a batch every
+``LAST_USED_FLUSH_SECONDS``, never on the request path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+from cubby.backends.base import ApiKeyStore, StoredKey
+from cubby.core.models import ApiKey, utc_now
+from cubby.errors import Forbidden, ScopeDenied, Unauthenticated
+
+KEY_PREFIX = "cby_"
+LAST_USED_FLUSH_SECONDS = 30.0
+
+
+def generate_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(plain: str) -> str:
+    return hashlib.sha256(plain.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key and what it may touch."""
+
+    key: ApiKey
+
+    @property
+    def org_wide(self) -> bool:
+        return self.key.permissions is None
+
+    def can_access(self, workspace_id: str) -> bool:
+        perms = self.key.permissions
+        return perms is None or workspace_id in perms.workspace_ids
+
+    def check_workspace(self, workspace_id: str) -> None:
+        if not self.can_access(workspace_id):
+            raise ScopeDenied(
+                "this API key is restricted to other workspaces",
+                details={"workspaceId": workspace_id},
+            )
+
+    def require_org_wide(self) -> None:
+        if not self.org_wide:
+            raise Forbidden("managing API keys needs an organisation-wide key")
+
+
+class Authenticator:
+    def __init__(self, store: ApiKeyStore, cache_seconds: float) -> None:
+        self.store = store
+        self.cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, StoredKey | None]] = {}
+        self._last_used: dict[str, str] = {}
+        self._last_flush = time.monotonic()
+
+    async def authenticate(self, authorization: str | None) -> Principal:
+        if not authorization:
+            raise Unauthenticated("missing Authorization header; send 'Bearer <api key>'")
+        scheme, _, token = authorization.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthenticated("the Authorization header must be 'Bearer <api key>'")
+        digest = hash_key(token)
+        now = time.monotonic()
+        cached = self._cache.get(digest)
+        if cached is not None and now - cached[0] < self.cache_seconds:
+            stored = cached[1]
+        else:
+            stored = await self.store.find_by_hash(digest)
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[digest] = (now, stored)
+        if stored is None or not hmac.compare_digest(stored.key_hash, digest):
+            raise Unauthenticated("unknown API key")
+        if stored.revoked:
+            raise Unauthenticated("this API key has been revoked")
+        stamp = utc_now()
+        if stored.key.expires_at is not None and stored.key.expires_at <= stamp:
+            raise Unauthenticated("this API key has expired")
+        self._last_used[stored.key.id] = stamp
+        return Principal(stored.key)
+
+    def forget(self, key_id: str) -> None:
+        """Drop a key from this process's cache (after revoking it here)."""
+        for digest, (_, stored) in list(self._cache.items()):
+            if stored is not None and stored.key.id == key_id:
+                del self._cache[digest]
+
+    def last_used(self, key_id: str) -> str | None:
+        return self._last_used.get(key_id)
+
+    async def flush_last_used(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not self._last_used or (not force and now - self._last_flush < LAST_USED_FLUSH_SECONDS):
+            return
+        pending, self._last_used = self._last_used, {}
+        self._last_flush = now
+        await self.store.touch(pending)

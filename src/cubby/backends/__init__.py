@@ -1,0 +1,1 @@
+"""Storage backends: the metadata database (SQLite or PostgreSQL) and the blob store."""

@@ -1,0 +1,116 @@
+"""What the service needs from a metadata backend. SQLite and PostgreSQL implement it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import msgspec
+
+from cubby.core.models import ApiKey, Workspace, WorkspaceIntegration
+from cubby.core.scopes import Namespace
+
+
+class StoredKey(msgspec.Struct, frozen=True):
+    """An API key as auth needs it: the public record plus revocation state."""
+
+    key: ApiKey
+    key_hash: str
+    revoked: bool
+
+
+class WorkspaceStore(Protocol):
+    async def create(self, workspace: Workspace) -> None: ...
+    async def list(
+        self, limit: int, offset: int, only_ids: list[str] | None
+    ) -> tuple[list[Workspace], int]: ...
+    async def get(self, workspace_id: str) -> Workspace | None: ...
+    async def update(self, workspace: Workspace) -> None: ...
+    async def delete(self, workspace_id: str) -> list[str] | None:
+        """Delete the workspace with all its data; returns the blob keys to drop, None if absent."""
+        ...
+
+
+class ApiKeyStore(Protocol):
+    async def create(self, key: ApiKey, key_hash: str) -> None: ...
+    async def list(self) -> list[ApiKey]: ...
+    async def find_by_hash(self, key_hash: str) -> StoredKey | None: ...
+    async def revoke(self, key_id: str, at: str) -> bool: ...
+    async def touch(self, last_used: dict[str, str]) -> None: ...
+    async def count_active(self) -> int: ...
+
+
+class IntegrationStore(Protocol):
+    async def create(self, integration: WorkspaceIntegration) -> None: ...
+    async def list(self, workspace_id: str) -> list[WorkspaceIntegration]: ...
+    async def get(self, workspace_id: str, integration_id: str) -> WorkspaceIntegration | None: ...
+    async def update(self, integration: WorkspaceIntegration) -> None: ...
+    async def delete(self, workspace_id: str, integration_id: str) -> bool: ...
+    async def for_execute(
+        self, workspace_id: str, integration_name: str
+    ) -> tuple[bool, list[WorkspaceIntegration]]:
+        """One round trip: does the workspace exist, and its integrations of that name."""
+        ...
+
+
+class KvStore(Protocol):
+    async def get(self, ns: Namespace, key: str) -> bytes | None: ...
+    async def put(self, ns: Namespace, key: str, value: bytes, items: list[bytes] | None) -> None:
+        """Store ``value`` (raw JSON). ``items`` holds the canonical items when it is a list."""
+        ...
+    async def delete(self, ns: Namespace, key: str) -> bool: ...
+    async def append(self, ns: Namespace, key: str, item: bytes) -> int:
+        """Append one canonical JSON item atomically; returns the new length."""
+        ...
+    async def remove(self, ns: Namespace, key: str, item: bytes) -> tuple[int, int]:
+        """Remove every item equal to ``item``; returns (removed, length)."""
+        ...
+
+
+class FileRecord(msgspec.Struct, kw_only=True):
+    """One file's metadata; the body is inline (small files) or in the blob store."""
+
+    path: str
+    size: int
+    content_type: str
+    etag: str
+    created_at: str
+    updated_at: str
+    blob_key: str | None = None
+    inline_body: bytes | None = None
+
+
+class FileIndex(Protocol):
+    async def get(self, ns: Namespace, path: str) -> FileRecord | None: ...
+    async def put(self, ns: Namespace, record: FileRecord) -> str | None:
+        """Create or replace; returns the replaced record's blob key (to drop after commit)."""
+        ...
+    async def delete(self, ns: Namespace, path: str) -> tuple[bool, str | None]:
+        """Returns (existed, blob key to drop)."""
+        ...
+    async def list(
+        self, ns: Namespace, prefix: str, after: str | None, limit: int
+    ) -> list[FileRecord]:
+        """Files whose path starts with ``prefix`` and sorts after ``after``, by path."""
+        ...
+    async def referenced_blobs(self, blob_keys: list[str]) -> set[str]:
+        """Which of these blob keys a file row still points to (for the orphan sweep)."""
+        ...
+
+
+@dataclass
+class MetaStore:
+    """The metadata backend: one object per process, built from CUBBY_DATABASE_URL."""
+
+    org_id: str
+    workspaces: WorkspaceStore
+    api_keys: ApiKeyStore
+    integrations: IntegrationStore
+    kv: KvStore
+    files: FileIndex
+    closer: object
+
+    def close(self) -> None:
+        close = getattr(self.closer, "close", None)
+        if close is not None:
+            close()

@@ -1,0 +1,101 @@
+"""File bodies in an object store through obstore: a local folder by default, S3 and friends
+by URL. Keys are opaque (``<workspace>/<uuid>``): a user's path never reaches the store, so no
+path trick can address a body outside its namespace."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import obstore
+from obstore.store import LocalStore
+
+from cubby.backends.url import BackendConfigError
+from cubby.core.models import new_id
+
+STREAM_CHUNK_BYTES = 1024 * 1024
+
+
+class BlobStore:
+    def __init__(self, store: Any, description: str) -> None:
+        self._store = store
+        self.description = description
+
+    @staticmethod
+    def new_key(workspace_id: str) -> str:
+        return f"{workspace_id}/{new_id()}"
+
+    async def put(self, key: str, body: bytes) -> None:
+        await obstore.put_async(self._store, key, body)
+
+    async def get(self, key: str) -> bytes:
+        result = await obstore.get_async(self._store, key)
+        return bytes(await result.bytes_async())
+
+    async def stream(self, key: str) -> AsyncIterator[bytes]:
+        result = await obstore.get_async(self._store, key)
+        async for chunk in result.stream(min_chunk_size=STREAM_CHUNK_BYTES):
+            yield bytes(chunk)
+
+    async def delete(self, key: str) -> None:
+        try:
+            await obstore.delete_async(self._store, key)
+        except FileNotFoundError:
+            pass
+
+    async def list_keys(self, prefix: str = "") -> AsyncIterator[tuple[str, float]]:
+        """Every key under ``prefix`` with its last-modified time (epoch seconds)."""
+        stream = obstore.list(self._store, prefix=prefix or None)
+        async for batch in stream:
+            for meta in batch:
+                yield meta["path"], meta["last_modified"].timestamp()
+
+
+def open_blob_store(url: str) -> BlobStore:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "file":
+        path = Path(unquote(parts.path))
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            store = LocalStore(path, mkdir=True)
+        except OSError as exc:
+            raise BackendConfigError(f"cannot use file store {path}: {exc}") from None
+        return BlobStore(store, f"local folder {path}")
+    if scheme == "memory":
+        from obstore.store import MemoryStore
+
+        return BlobStore(MemoryStore(), "memory")
+    if scheme == "s3":
+        return _open_s3(url)
+    raise BackendConfigError(
+        f"unknown files URL scheme {scheme!r} in CUBBY_FILES_URL; "
+        "use file:///path/to/folder or s3://bucket/prefix?endpoint=http://host:9000"
+    )
+
+
+def _open_s3(url: str) -> BlobStore:
+    from obstore.store import S3Store
+
+    parts = urlsplit(url)
+    bucket = parts.netloc
+    if not bucket:
+        raise BackendConfigError(f"S3 URL has no bucket: {url!r}")
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    prefix = parts.path.strip("/") or None
+    config: dict[str, Any] = {}
+    if "endpoint" in query:
+        config["endpoint"] = query["endpoint"]
+        if query["endpoint"].startswith("http://"):
+            config["allow_http"] = True
+    if "region" in query:
+        config["region"] = query["region"]
+    try:
+        store = S3Store(bucket, prefix=prefix, config=config or None, client_options=(
+            {"allow_http": True} if config.get("allow_http") else None
+        ))
+    except Exception as exc:  # obstore raises its own config errors
+        raise BackendConfigError(f"cannot configure S3 store from {url!r}: {exc}") from None
+    return BlobStore(store, f"s3 bucket {bucket}")

@@ -1,0 +1,1 @@
+"""The embedded default metadata store: one SQLite file in WAL mode."""

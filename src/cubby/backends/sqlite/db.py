@@ -1,0 +1,212 @@
+"""SQLite access for an asyncio server.
+
+Reads run inline on the event loop thread: in WAL mode a read never waits for a writer and a
+point query costs microseconds, far less than a thread hop. Writes go to one writer thread that
+batches whatever is queued into a single transaction (group commit): each job runs inside its own
+SAVEPOINT, so one failing job rolls back only itself, and every job's future resolves only after
+the shared COMMIT is durable (``synchronous=FULL``). Several processes may share the file; the
+writer waits for the file lock (``busy_timeout``) on its own thread, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 30_000
+MAX_BATCH = 256
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+    )
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+def apply_migrations(conn: sqlite3.Connection) -> list[int]:
+    """Apply pending ``migrations/NNNN_name.sql`` files in order; safe to race other processes."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+    )
+    applied = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+    done: list[int] = []
+    folder = resources.files("cubby.backends.sqlite") / "migrations"
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".sql"):
+            continue
+        version = int(entry.name.split("_", 1)[0])
+        if version in applied:
+            continue
+        sql = entry.read_text(encoding="utf-8")
+        # The version row goes in first: a process racing us fails on its primary key and
+        # rolls back the whole script, so each migration runs exactly once.
+        script = (
+            "BEGIN IMMEDIATE;\n"
+            f"INSERT INTO schema_migrations (version, name) VALUES ({version}, '{entry.name}');\n"
+            f"{sql}\nCOMMIT;"
+        )
+        try:
+            conn.executescript(script)
+        except sqlite3.IntegrityError:
+            conn.execute("ROLLBACK") if conn.in_transaction else None
+            continue
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        done.append(version)
+    return done
+
+
+@dataclass
+class _Job:
+    fn: Callable[[sqlite3.Connection], Any]
+    loop: asyncio.AbstractEventLoop | None
+    future: asyncio.Future[Any] | None
+    done: threading.Event | None = None
+    result: Any = None
+    error: BaseException | None = None
+
+
+class SqliteDatabase:
+    """One SQLite file: an inline read connection plus a group-committing writer thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        migrate_conn = connect(path)
+        try:
+            apply_migrations(migrate_conn)
+        finally:
+            migrate_conn.close()
+        self._reader = connect(path)
+        self._writer_conn = connect(path)
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._writer_loop, name="cubby-sqlite-writer")
+        self._thread.daemon = True
+        self._thread.start()
+        self._closed = False
+
+    # -- reads --------------------------------------------------------------------------
+    def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` on the read connection, on the calling thread (the event loop)."""
+        return fn(self._reader)
+
+    def read_snapshot(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Like :meth:`read`, inside one read transaction so several queries agree."""
+        conn = self._reader
+        conn.execute("BEGIN")
+        try:
+            return fn(conn)
+        finally:
+            conn.execute("COMMIT")
+
+    # -- writes -------------------------------------------------------------------------
+    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` in the writer thread; resolves after its transaction has committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._jobs.put(_Job(fn, loop, future))
+        return await future
+
+    def write_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Blocking twin of :meth:`write` for the CLI and start-up code."""
+        job = _Job(fn, None, None, done=threading.Event())
+        self._jobs.put(job)
+        assert job.done is not None
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result  # type: ignore[no-any-return]
+
+    def _writer_loop(self) -> None:
+        conn = self._writer_conn
+        while True:
+            first = self._jobs.get()
+            if first is None:
+                break
+            batch = [first]
+            stop = False
+            while len(batch) < MAX_BATCH:
+                try:
+                    nxt = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            self._run_batch(conn, batch)
+            if stop:
+                break
+        conn.close()
+
+    def _run_batch(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for job in batch:
+                conn.execute("SAVEPOINT job")
+                try:
+                    job.result = job.fn(conn)
+                except BaseException as exc:  # the job's own failure, reported to its caller
+                    job.error = exc
+                    conn.execute("ROLLBACK TO job")
+                conn.execute("RELEASE job")
+            conn.execute("COMMIT")
+        except BaseException as exc:  # the transaction itself failed: nothing was committed
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for job in batch:
+                job.error = exc
+                job.result = None
+        for job in batch:
+            self._finish(job)
+
+    @staticmethod
+    def _finish(job: _Job) -> None:
+        if job.done is not None:
+            job.done.set()
+            return
+        assert job.loop is not None and job.future is not None
+        future = job.future
+        try:
+            if job.error is not None:
+                job.loop.call_soon_threadsafe(_set_exception, future, job.error)
+            else:
+                job.loop.call_soon_threadsafe(_set_result, future, job.result)
+        except RuntimeError:  # the caller's loop is closed: nobody is waiting any more
+            pass
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._jobs.put(None)
+        self._thread.join(timeout=30)
+        self._reader.close()
+
+
+def _set_result(future: asyncio.Future[Any], value: Any) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+def _set_exception(future: asyncio.Future[Any], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)

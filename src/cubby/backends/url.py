@@ -1,0 +1,70 @@
+"""Pick backends from their URLs. Misconfiguration raises BackendConfigError: one clear line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from cubby.backends.base import MetaStore
+from cubby.core.models import new_id, utc_now
+
+
+class BackendConfigError(RuntimeError):
+    """A backend URL cannot be used; the message is one line meant for a human."""
+
+
+def sqlite_path(url: str) -> Path:
+    parts = urlsplit(url)
+    if parts.netloc not in ("", "localhost"):
+        raise BackendConfigError(
+            f"sqlite URL must look like sqlite:///absolute/path.db, got {url!r}"
+        )
+    path = unquote(parts.path)
+    if not path:
+        raise BackendConfigError(f"sqlite URL has no file path: {url!r}")
+    return Path(path)
+
+
+def open_meta_store(url: str) -> MetaStore:
+    """Open (and migrate) the metadata database named by ``url``."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "sqlite":
+        return _open_sqlite(sqlite_path(url))
+    if scheme in ("postgres", "postgresql"):
+        raise BackendConfigError(
+            "PostgreSQL support is not available in this build (CUBBY_DATABASE_URL)"
+        )
+    raise BackendConfigError(
+        f"unknown database URL scheme {scheme!r} in CUBBY_DATABASE_URL; "
+        "use sqlite:///path/to/cubby.db or postgresql://user@host:5432/db"
+    )
+
+
+def _open_sqlite(path: Path) -> MetaStore:
+    import sqlite3
+
+    from cubby.backends.sqlite.db import SqliteDatabase
+    from cubby.backends.sqlite.files import SqliteFiles
+    from cubby.backends.sqlite.kv import SqliteKv
+    from cubby.backends.sqlite.workspaces import SqliteApiKeys, SqliteIntegrations, SqliteWorkspaces
+
+    try:
+        db = SqliteDatabase(path)
+    except (sqlite3.Error, OSError) as exc:
+        raise BackendConfigError(f"cannot open SQLite database {path}: {exc}") from None
+
+    def ensure_org(conn: sqlite3.Connection) -> str:
+        conn.execute("INSERT OR IGNORE INTO org (rowid, id, created_at) VALUES (1, ?, ?)",
+                     (new_id(), utc_now()))
+        return str(conn.execute("SELECT id FROM org WHERE rowid = 1").fetchone()[0])
+
+    org_id = db.write_sync(ensure_org)
+    return MetaStore(
+        org_id=org_id,
+        workspaces=SqliteWorkspaces(db, org_id),
+        api_keys=SqliteApiKeys(db, org_id),
+        integrations=SqliteIntegrations(db),
+        kv=SqliteKv(db),
+        files=SqliteFiles(db),
+        closer=db,
+    )

@@ -1,0 +1,217 @@
+"""The ``cubby`` command line: run the server and manage API keys.
+
+Every ``serve`` option also reads from the environment (``CUBBY_HOST``, ``CUBBY_PORT``, ...),
+and ``serve`` passes the final values to its workers through the same variables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import msgspec
+
+from cubby import __version__
+from cubby.backends.url import BackendConfigError
+from cubby.settings import Settings, SettingsError
+
+
+def _fail(message: str) -> None:
+    click.echo(f"cubby: error: {message}", err=True)
+    sys.exit(2)
+
+
+def _settings(data_dir: Path | None = None, database_url: str | None = None) -> Settings:
+    env = dict(os.environ)
+    if data_dir is not None:
+        env["CUBBY_DATA_DIR"] = str(data_dir)
+    if database_url:
+        env["CUBBY_DATABASE_URL"] = database_url
+    try:
+        return Settings.from_env(env)
+    except SettingsError as exc:
+        _fail(str(exc))
+        raise  # unreachable
+
+
+def _open_meta(settings: Settings) -> Any:
+    from cubby.backends.url import open_meta_store
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        return open_meta_store(settings.resolved_database_url)
+    except BackendConfigError as exc:
+        _fail(str(exc))
+
+
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="CUBBY_DATA_DIR",
+    default=None,
+    help="Folder for the SQLite database, file bodies and the server secret "
+    "[env CUBBY_DATA_DIR; default ./.cubby].",
+)
+database_option = click.option(
+    "--database-url",
+    envvar="CUBBY_DATABASE_URL",
+    default=None,
+    help="Metadata database: sqlite:///path or postgresql://user@host:port/db "
+    "[env CUBBY_DATABASE_URL; default: a SQLite file in the data dir].",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cubby")
+def main() -> None:
+    """cubby: self-hosted files and state for apps and AI agents.
+
+    Start a server with `cubby serve`; manage API keys with `cubby api-keys`.
+    Settings come from options or CUBBY_* environment variables.
+    """
+
+
+@main.command()
+@click.option("--host", envvar="CUBBY_HOST", default="127.0.0.1", show_default=True,
+              help="Interface to listen on [env CUBBY_HOST].")
+@click.option("--port", envvar="CUBBY_PORT", type=int, default=8080, show_default=True,
+              help="TCP port [env CUBBY_PORT].")
+@data_dir_option
+@database_option
+@click.option("--files-url", envvar="CUBBY_FILES_URL", default=None,
+              help="Where file bodies live: file:///path or s3://bucket/prefix?endpoint=... "
+              "[env CUBBY_FILES_URL; default: <data dir>/files].")
+@click.option("--workers", envvar="CUBBY_WORKERS", type=click.IntRange(1, 64), default=1,
+              show_default=True, help="Worker processes [env CUBBY_WORKERS].")
+@click.option("--log-level", envvar="CUBBY_LOG_LEVEL", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+              help="Server log level [env CUBBY_LOG_LEVEL].")
+def serve(
+    host: str,
+    port: int,
+    data_dir: Path | None,
+    database_url: str | None,
+    files_url: str | None,
+    workers: int,
+    log_level: str,
+) -> None:
+    """Run the HTTP API.
+
+    Creates the data dir, applies schema migrations and, the first time it starts with no API
+    keys, creates an organisation-wide key and prints it once with the base URL.
+    """
+    import uvicorn
+
+    os.environ["CUBBY_HOST"] = host
+    os.environ["CUBBY_PORT"] = str(port)
+    os.environ["CUBBY_WORKERS"] = str(workers)
+    if data_dir is not None:
+        os.environ["CUBBY_DATA_DIR"] = str(data_dir)
+    if database_url:
+        os.environ["CUBBY_DATABASE_URL"] = database_url
+    if files_url:
+        os.environ["CUBBY_FILES_URL"] = files_url
+    settings = _settings()
+    from cubby.backends.blobs import open_blob_store
+    from cubby.core import keys
+
+    meta = _open_meta(settings)
+    try:
+        open_blob_store(settings.resolved_files_url)
+        if asyncio.run(meta.api_keys.count_active()) == 0:
+            _, plain = asyncio.run(keys.create_key(meta, "default", None, None))
+            click.echo("cubby: created an organisation-wide API key (shown only this once):")
+            click.echo(f"  CUBBY_API_KEY={plain}")
+    except BackendConfigError as exc:
+        _fail(str(exc))
+    finally:
+        meta.close()
+    click.echo(f"cubby: serving {settings.base_url} (data in {settings.data_dir.resolve()})")
+    sys.stdout.flush()
+    uvicorn.run(
+        "cubby.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=False,
+        server_header=False,
+    )
+
+
+@main.group("api-keys")
+def api_keys() -> None:
+    """Create, list and revoke API keys (works while a server runs on the same data dir)."""
+
+
+@api_keys.command("create")
+@click.option("--name", required=True, help="A label for the key.")
+@click.option("--workspace", "workspaces", multiple=True, metavar="ID",
+              help="Restrict the key to this workspace (repeatable). Default: whole organisation.")
+@click.option("--expires-at", default=None, help="ISO-8601 expiry, e.g. 2027-01-01T00:00:00Z.")
+@data_dir_option
+@database_option
+def create_key(
+    name: str,
+    workspaces: tuple[str, ...],
+    expires_at: str | None,
+    data_dir: Path | None,
+    database_url: str | None,
+) -> None:
+    """Create a key and print only the plain key on stdout (scripts capture it)."""
+    from cubby.core import keys
+    from cubby.core.models import KeyPermissions
+    from cubby.errors import CubbyError
+
+    meta = _open_meta(_settings(data_dir, database_url))
+    permissions = KeyPermissions("workspace", list(workspaces)) if workspaces else None
+    try:
+        _, plain = asyncio.run(keys.create_key(meta, name, expires_at, permissions))
+    except CubbyError as exc:
+        _fail(exc.message)
+    finally:
+        meta.close()
+    click.echo(plain)
+
+
+@api_keys.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@data_dir_option
+@database_option
+def list_keys(as_json: bool, data_dir: Path | None, database_url: str | None) -> None:
+    """List active keys (never their secret part)."""
+    meta = _open_meta(_settings(data_dir, database_url))
+    try:
+        items = asyncio.run(meta.api_keys.list())
+    finally:
+        meta.close()
+    if as_json:
+        click.echo(msgspec.json.encode(items).decode())
+        return
+    for key in items:
+        scope = "org" if key.permissions is None else ",".join(key.permissions.workspace_ids)
+        click.echo(f"{key.id}  {key.key_prefix}...  {key.name}  scope={scope}  "
+                   f"created={key.created_at}  expires={key.expires_at or '-'}")
+
+
+@api_keys.command("revoke")
+@click.argument("key_id")
+@data_dir_option
+@database_option
+def revoke_key(key_id: str, data_dir: Path | None, database_url: str | None) -> None:
+    """Revoke a key by id; servers refuse it within CUBBY_KEY_CACHE_SECONDS."""
+    from cubby.core import keys
+
+    meta = _open_meta(_settings(data_dir, database_url))
+    try:
+        revoked = asyncio.run(keys.revoke_key(meta, key_id))
+    finally:
+        meta.close()
+    if not revoked:
+        _fail(f"no active API key with id {key_id}")
+    click.echo(f"revoked {key_id}")

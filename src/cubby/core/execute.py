@@ -1,0 +1,154 @@
+"""Action execution: resolve the workspace integration, fix the namespace, run the action.
+
+Resolution (API.md, "Action execution"): ``workspaceIntegrationId`` if given, else
+``integrationAlias``, else the only integration of ``integrationName`` in the workspace; several
+is ambiguous; none means the built-in default with ``end_user`` scope. With warm caches the only
+database round trip here is :meth:`IntegrationStore.for_execute`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+
+from cubby.auth import Principal
+from cubby.core.models import WorkspaceIntegration, is_uuid
+from cubby.core.registry import Action, ActionContext, Integration
+from cubby.core.scopes import namespace_for
+from cubby.core.validation import decode_or_raise
+from cubby.errors import (
+    ActionNotAllowed,
+    ActionNotFound,
+    AmbiguousIntegration,
+    IntegrationNotFound,
+    NotFound,
+    ValidationError,
+)
+from cubby.services import Services
+
+DEFAULT_SETTINGS: dict[str, Any] = {"persistence": {"scope": "end_user"}}
+EMPTY_INPUT = msgspec.Raw(b"{}")
+
+
+class ExecuteRequest(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    integration_name: str
+    action_name: str
+    workspace_id: str
+    input: msgspec.Raw = msgspec.field(default_factory=lambda: EMPTY_INPUT)
+    integration_alias: str | None = None
+    workspace_integration_id: str | None = None
+    end_user_id: str | None = None
+    idempotency_key: str | None = None
+    partial_ids: list[str] | None = None
+    connection_external_id: str | None = None
+
+
+class ExecuteResponse(msgspec.Struct):
+    success: bool
+    output: Any
+    duration: float
+
+
+def _lookup(services: Services, request: ExecuteRequest) -> tuple[Integration, Action]:
+    integration = services.registry.get(request.integration_name)
+    if integration is None:
+        raise IntegrationNotFound(
+            f"no integration named {request.integration_name!r}",
+            details={"field": "integrationName", "registered": services.registry.names()},
+        )
+    action = integration.actions.get(request.action_name)
+    if action is None:
+        raise ActionNotFound(
+            f"integration {integration.name!r} has no action {request.action_name!r}",
+            details={"field": "actionName", "actions": list(integration.actions)},
+        )
+    return integration, action
+
+
+async def _explain_missing(
+    services: Services, request: ExecuteRequest, field: str, value: str
+) -> Exception:
+    """The integration named by id/alias is not of this type: say whether it exists at all."""
+    for other in await services.meta.integrations.list(request.workspace_id):
+        if other.id == value or other.alias == value:
+            return ValidationError.for_field(
+                field,
+                f"{field} {value!r} is a {other.integration_name!r} integration, "
+                f"not {request.integration_name!r}",
+            )
+    return IntegrationNotFound(
+        f"this workspace has no integration with {field} {value!r}",
+        details={"field": field},
+    )
+
+
+async def resolve_integration(
+    services: Services, request: ExecuteRequest
+) -> WorkspaceIntegration | None:
+    """The workspace integration that runs, or None for the built-in default."""
+    exists, candidates = await services.meta.integrations.for_execute(
+        request.workspace_id, request.integration_name
+    )
+    if not exists:
+        raise NotFound("workspace not found", details={"workspaceId": request.workspace_id})
+    chosen: WorkspaceIntegration | None = None
+    if request.workspace_integration_id is not None:
+        chosen = next((c for c in candidates if c.id == request.workspace_integration_id), None)
+        if chosen is None:
+            raise await _explain_missing(
+                services, request, "workspaceIntegrationId", request.workspace_integration_id
+            )
+        if request.integration_alias is not None and chosen.alias != request.integration_alias:
+            raise ValidationError.for_field(
+                "integrationAlias",
+                "integrationAlias and workspaceIntegrationId name different integrations",
+            )
+        return chosen
+    if request.integration_alias is not None:
+        chosen = next((c for c in candidates if c.alias == request.integration_alias), None)
+        if chosen is None:
+            raise await _explain_missing(
+                services, request, "integrationAlias", request.integration_alias
+            )
+        return chosen
+    if len(candidates) > 1:
+        aliases = sorted(c.alias for c in candidates)
+        raise AmbiguousIntegration(
+            f"this workspace has {len(candidates)} {request.integration_name!r} integrations; "
+            "pass integrationAlias or workspaceIntegrationId",
+            details={"aliases": aliases},
+        )
+    return candidates[0] if candidates else None
+
+
+async def execute(
+    services: Services, principal: Principal, request: ExecuteRequest
+) -> ExecuteResponse:
+    started = time.perf_counter()
+    integration, action = _lookup(services, request)
+    principal.check_workspace(request.workspace_id)
+    if not is_uuid(request.workspace_id):
+        raise NotFound("workspace not found", details={"workspaceId": request.workspace_id})
+    raw_input = request.input
+    if bytes(raw_input).strip() == b"null":  # clients that send "input": null mean no input
+        raw_input = EMPTY_INPUT
+    params = decode_or_raise(action.decoder, raw_input, prefix="input")
+    chosen = await resolve_integration(services, request)
+    if chosen is not None and chosen.enabled_actions is not None:
+        if action.name not in chosen.enabled_actions:
+            raise ActionNotAllowed(
+                f"action {action.name!r} is not enabled on integration {chosen.alias!r}",
+                details={"alias": chosen.alias, "enabledActions": chosen.enabled_actions},
+            )
+    settings = chosen.settings if chosen is not None else DEFAULT_SETTINGS
+    namespace = namespace_for(request.workspace_id, settings, request.end_user_id)
+    ctx = ActionContext(
+        namespace=namespace,
+        services=services,
+        integration_alias=chosen.alias if chosen is not None else integration.name,
+    )
+    output = await action.handler(ctx, params)
+    duration = round((time.perf_counter() - started) * 1000, 3)
+    return ExecuteResponse(success=True, output=output, duration=duration)

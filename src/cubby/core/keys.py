@@ -1,0 +1,54 @@
+"""Creating and revoking API keys; shared by the HTTP API and the CLI."""
+
+from __future__ import annotations
+
+from cubby.auth import generate_key, hash_key
+from cubby.backends.base import MetaStore
+from cubby.core.models import ApiKey, KeyPermissions, is_uuid, new_id, utc_now
+from cubby.core.validators import check_name, parse_expiry
+from cubby.errors import ValidationError
+
+
+def check_permissions(permissions: KeyPermissions | None) -> KeyPermissions | None:
+    if permissions is None:
+        return None
+    if permissions.scope != "workspace":
+        raise ValidationError.for_field(
+            "permissions.scope", "permissions.scope must be 'workspace' (or omit permissions)"
+        )
+    if not permissions.workspace_ids:
+        raise ValidationError.for_field(
+            "permissions.workspaceIds", "a workspace-scoped key needs at least one workspace id"
+        )
+    for ws in permissions.workspace_ids:
+        if not is_uuid(ws):
+            raise ValidationError.for_field(
+                "permissions.workspaceIds", f"{ws!r} is not a workspace id"
+            )
+    return KeyPermissions(scope="workspace", workspace_ids=sorted(set(permissions.workspace_ids)))
+
+
+async def create_key(
+    meta: MetaStore, name: str, expires_at: str | None, permissions: KeyPermissions | None
+) -> tuple[ApiKey, str]:
+    """Store a new key; returns its record and the plain key (shown once, never stored)."""
+    check_name(name)
+    plain = generate_key()
+    key = ApiKey(
+        id=new_id(),
+        org_id=meta.org_id,
+        name=name,
+        key_prefix=plain[:8],
+        permissions=check_permissions(permissions),
+        last_used_at=None,
+        expires_at=parse_expiry(expires_at) if expires_at is not None else None,
+        created_at=utc_now(),
+    )
+    await meta.api_keys.create(key, hash_key(plain))
+    return key, plain
+
+
+async def revoke_key(meta: MetaStore, key_id: str) -> bool:
+    if not is_uuid(key_id):
+        return False
+    return await meta.api_keys.revoke(key_id, utc_now())

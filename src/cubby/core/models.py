@@ -1,0 +1,75 @@
+"""Domain records. They double as the wire shapes of API.md (camelCase on the wire)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+
+def utc_now() -> str:
+    """An ISO-8601 UTC timestamp with millisecond precision, e.g. ``2026-01-01T00:00:00.000Z``."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        return False
+    return True
+
+
+class Record(msgspec.Struct, rename="camel", kw_only=True):
+    """Base of every record: camelCase on the wire, every field always present."""
+
+
+class Workspace(Record):
+    id: str
+    org_id: str
+    name: str
+    slug: str
+    created_at: str
+    updated_at: str
+
+
+class KeyPermissions(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    """``{"scope": "workspace", "workspaceIds": [...]}``; absent/null means the whole org."""
+
+    scope: str
+    workspace_ids: list[str] = msgspec.field(default_factory=list)
+
+
+class ApiKey(Record):
+    id: str
+    org_id: str
+    name: str
+    key_prefix: str
+    permissions: KeyPermissions | None
+    last_used_at: str | None
+    expires_at: str | None
+    created_at: str
+
+
+class WorkspaceIntegration(Record):
+    id: str
+    workspace_id: str
+    integration_name: str
+    alias: str
+    display_name: str | None
+    connection_strategy: str | None
+    connection_id: str | None
+    auth_method_key: str | None
+    oauth_app_mode: str | None
+    oauth_app_id: str | None
+    enabled_actions: list[str] | None
+    settings: dict[str, Any]
+    sort_order: int
+    created_at: str
+    updated_at: str

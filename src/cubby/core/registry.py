@@ -1,0 +1,172 @@
+"""Integrations and their actions.
+
+An action declares its input once, as a msgspec Struct. That one declaration drives request
+validation (a compiled decoder), the catalog ``props`` and the OpenAPI document. Built-ins
+register exactly as a third-party integration would::
+
+    kv = Integration("kv-store", "State KV", "Key-value persistence", categories=["storage"])
+
+    @kv.action("get", "Get", "Retrieve the value for a key")
+    async def get(ctx: ActionContext, params: GetInput) -> GetOutput: ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, get_type_hints
+
+import msgspec
+from msgspec import inspect as mi
+
+from cubby.core.scopes import Namespace
+
+if TYPE_CHECKING:
+    from cubby.services import Services
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    """What an action may touch: its namespace and the process's services."""
+
+    namespace: Namespace
+    services: Services
+    integration_alias: str
+
+
+Handler = Callable[[ActionContext, Any], Awaitable[Any]]
+
+
+def _prop_type(info: mi.Type, extra: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    if "prop_type" in extra:
+        return str(extra["prop_type"]), {}
+    if isinstance(info, mi.UnionType):
+        non_null = [t for t in info.types if not isinstance(t, mi.NoneType)]
+        if len(non_null) == 1:
+            return _prop_type(non_null[0], extra)
+        return "JSON", {}
+    if isinstance(info, mi.Metadata):
+        return _prop_type(info.type, extra)
+    if isinstance(info, mi.StrType):
+        return "SHORT_TEXT", {}
+    if isinstance(info, (mi.IntType, mi.FloatType)):
+        return "NUMBER", {}
+    if isinstance(info, mi.BoolType):
+        return "CHECKBOX", {}
+    if isinstance(info, mi.LiteralType):
+        options = [{"label": str(v), "value": v} for v in info.values]
+        return "DROPDOWN", {"options": options}
+    return "JSON", {}
+
+
+def _meta_of(info: mi.Type) -> tuple[str | None, str | None, dict[str, Any]]:
+    if isinstance(info, mi.UnionType):
+        for member in info.types:
+            if isinstance(member, mi.Metadata):
+                return _meta_of(member)
+    if isinstance(info, mi.Metadata):
+        extra = info.extra_json_schema or {}
+        return extra.get("title"), extra.get("description"), info.extra or {}
+    return None, None, {}
+
+
+def humanize(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+@dataclass
+class Action:
+    name: str
+    display_name: str
+    description: str
+    input_type: type[msgspec.Struct]
+    output_type: Any
+    handler: Handler
+    decoder: msgspec.json.Decoder[Any] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.decoder = msgspec.json.Decoder(self.input_type)
+
+    def props(self) -> dict[str, dict[str, Any]]:
+        info = mi.type_info(self.input_type)
+        assert isinstance(info, mi.StructType)
+        props: dict[str, dict[str, Any]] = {}
+        for f in info.fields:
+            title, description, extra = _meta_of(f.type)
+            prop_type, more = _prop_type(f.type, extra)
+            prop: dict[str, Any] = {
+                "type": prop_type,
+                "required": f.required,
+                "displayName": title or humanize(f.name),
+                "description": description or "",
+            }
+            if f.default is not msgspec.NODEFAULT:
+                prop["defaultValue"] = f.default
+            prop.update(more)
+            props[f.encode_name] = prop
+        return props
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "displayName": self.display_name,
+            "description": self.description,
+            "props": self.props(),
+        }
+
+
+@dataclass
+class Integration:
+    name: str
+    display_name: str
+    description: str
+    categories: list[str] = field(default_factory=list)
+    actions: dict[str, Action] = field(default_factory=dict)
+
+    def action(
+        self, name: str, display_name: str, description: str
+    ) -> Callable[[Handler], Handler]:
+        """Register a handler; its input and output types come from its annotations."""
+
+        def register(handler: Handler) -> Handler:
+            hints = get_type_hints(handler)
+            params = [v for k, v in hints.items() if k != "return"]
+            self.actions[name] = Action(
+                name=name,
+                display_name=display_name,
+                description=description,
+                input_type=params[-1],
+                output_type=hints.get("return", Any),
+                handler=handler,
+            )
+            return handler
+
+        return register
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "displayName": self.display_name,
+            "description": self.description,
+            "categories": self.categories,
+            "actions": {name: action.describe() for name, action in self.actions.items()},
+        }
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._integrations: dict[str, Integration] = {}
+
+    def register(self, integration: Integration) -> None:
+        if integration.name in self._integrations:
+            raise ValueError(f"integration {integration.name!r} is already registered")
+        self._integrations[integration.name] = integration
+
+    def get(self, name: str) -> Integration | None:
+        return self._integrations.get(name)
+
+    def all(self) -> list[Integration]:
+        return list(self._integrations.values())
+
+    def names(self) -> list[str]:
+        return list(self._integrations)

@@ -1,0 +1,45 @@
+"""Turn msgspec decode errors into API errors that name the offending field."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+import msgspec
+
+from cubby.errors import InvalidJSON, ValidationError
+
+T = TypeVar("T")
+
+_AT_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_FIELD = re.compile(r"(?:unknown|required) field `(?P<name>[^`]+)`")
+
+
+def field_of(message: str, prefix: str = "") -> tuple[str, str]:
+    """``("input.key", "Expected `str`, got `int`")`` from a msgspec validation message."""
+    path = ""
+    match = _AT_PATH.search(message)
+    if match:
+        path = match.group("path")
+        message = message[: match.start()]
+    named = _FIELD.search(message)
+    if named:
+        path = f"{path}.{named.group('name')}"
+    path = re.sub(r"\[(\d+)\]", r".\1", path).lstrip(".")
+    field = ".".join(part for part in (prefix, path) if part)
+    return field, message
+
+
+def validation_error(exc: msgspec.ValidationError, prefix: str = "") -> ValidationError:
+    field, message = field_of(str(exc), prefix)
+    where = f" at {field}" if field else ""
+    return ValidationError(f"invalid request{where}: {message}", details={"field": field or None})
+
+
+def decode_or_raise(decoder: msgspec.json.Decoder[Any], raw: bytes | msgspec.Raw, prefix: str = "") -> Any:
+    try:
+        return decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise validation_error(exc, prefix) from None
+    except msgspec.DecodeError as exc:
+        raise InvalidJSON(f"the request body is not valid JSON: {exc}") from None

@@ -1,0 +1,11 @@
+"""Built-in integrations. They register through the same Registry API a plug-in would use."""
+
+from __future__ import annotations
+
+from cubby.core.registry import Registry
+
+
+def register_builtins(registry: Registry) -> None:
+    from cubby.integrations.kv_store import kv_store
+
+    registry.register(kv_store)

@@ -1,0 +1,106 @@
+"""Runtime settings, read once from the environment (``CUBBY_*``) or given explicitly.
+
+Every CLI option of ``cubby serve`` maps to one of these variables, so a multi-worker server
+(whose workers are fresh processes) rebuilds the same settings from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+MIB = 1024 * 1024
+
+
+class SettingsError(ValueError):
+    """A setting has a value cubby cannot use; the message names the variable."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a cubby process needs to know; see docs/configuration.md for each field."""
+
+    data_dir: Path = Path(".cubby")
+    database_url: str = ""
+    files_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    secret_key: str = ""
+    public_url: str = ""
+    max_body_bytes: int = 40 * MIB
+    kv_max_value_bytes: int = 1 * MIB
+    storage_max_file_bytes: int = 25 * MIB
+    storage_inline_max_bytes: int = 64 * 1024
+    key_cache_seconds: float = 2.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("CUBBY_DATA_DIR") or ".cubby")
+        return cls(
+            data_dir=data_dir,
+            database_url=env.get("CUBBY_DATABASE_URL", ""),
+            files_url=env.get("CUBBY_FILES_URL", ""),
+            host=env.get("CUBBY_HOST") or "127.0.0.1",
+            port=_int(env, "CUBBY_PORT", 8080, minimum=0),
+            workers=_int(env, "CUBBY_WORKERS", 1, minimum=1),
+            secret_key=env.get("CUBBY_SECRET_KEY", ""),
+            public_url=env.get("CUBBY_PUBLIC_URL", "").rstrip("/"),
+            max_body_bytes=_int(env, "CUBBY_MAX_BODY_BYTES", 40 * MIB, minimum=1024),
+            kv_max_value_bytes=_int(env, "CUBBY_KV_MAX_VALUE_BYTES", 1 * MIB, minimum=1),
+            storage_max_file_bytes=_int(env, "CUBBY_STORAGE_MAX_FILE_BYTES", 25 * MIB, minimum=1),
+            storage_inline_max_bytes=_int(env, "CUBBY_STORAGE_INLINE_MAX_BYTES", 64 * 1024),
+            key_cache_seconds=_float(env, "CUBBY_KEY_CACHE_SECONDS", 2.0),
+        )
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The metadata database URL; defaults to a SQLite file inside the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'cubby.db').resolve()}"
+
+    @property
+    def resolved_files_url(self) -> str:
+        """Where file bodies live; defaults to a folder inside the data dir."""
+        if self.files_url:
+            return self.files_url
+        return f"file://{(self.data_dir / 'files').resolve()}"
+
+    @property
+    def base_url(self) -> str:
+        """The URL clients reach this server on (used in download URLs and the start banner)."""
+        if self.public_url:
+            return self.public_url
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"http://{host}:{self.port}"
