@@ -76,20 +76,46 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--host", envvar="CUBBY_HOST", default="127.0.0.1", show_default=True,
-              help="Interface to listen on [env CUBBY_HOST].")
-@click.option("--port", envvar="CUBBY_PORT", type=int, default=8080, show_default=True,
-              help="TCP port [env CUBBY_PORT].")
+@click.option(
+    "--host",
+    envvar="CUBBY_HOST",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on [env CUBBY_HOST].",
+)
+@click.option(
+    "--port",
+    envvar="CUBBY_PORT",
+    type=int,
+    default=8080,
+    show_default=True,
+    help="TCP port [env CUBBY_PORT].",
+)
 @data_dir_option
 @database_option
-@click.option("--files-url", envvar="CUBBY_FILES_URL", default=None,
-              help="Where file bodies live: file:///path or s3://bucket/prefix?endpoint=... "
-              "[env CUBBY_FILES_URL; default: <data dir>/files].")
-@click.option("--workers", envvar="CUBBY_WORKERS", type=click.IntRange(1, 64), default=1,
-              show_default=True, help="Worker processes [env CUBBY_WORKERS].")
-@click.option("--log-level", envvar="CUBBY_LOG_LEVEL", default="info", show_default=True,
-              type=click.Choice(["critical", "error", "warning", "info", "debug"]),
-              help="Server log level [env CUBBY_LOG_LEVEL].")
+@click.option(
+    "--files-url",
+    envvar="CUBBY_FILES_URL",
+    default=None,
+    help="Where file bodies live: file:///path or s3://bucket/prefix?endpoint=... "
+    "[env CUBBY_FILES_URL; default: <data dir>/files].",
+)
+@click.option(
+    "--workers",
+    envvar="CUBBY_WORKERS",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes [env CUBBY_WORKERS].",
+)
+@click.option(
+    "--log-level",
+    envvar="CUBBY_LOG_LEVEL",
+    default="info",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    help="Server log level [env CUBBY_LOG_LEVEL].",
+)
 def serve(
     host: str,
     port: int,
@@ -151,8 +177,13 @@ def api_keys() -> None:
 
 @api_keys.command("create")
 @click.option("--name", required=True, help="A label for the key.")
-@click.option("--workspace", "workspaces", multiple=True, metavar="ID",
-              help="Restrict the key to this workspace (repeatable). Default: whole organisation.")
+@click.option(
+    "--workspace",
+    "workspaces",
+    multiple=True,
+    metavar="ID",
+    help="Restrict the key to this workspace (repeatable). Default: whole organisation.",
+)
 @click.option("--expires-at", default=None, help="ISO-8601 expiry, e.g. 2027-01-01T00:00:00Z.")
 @data_dir_option
 @database_option
@@ -187,7 +218,7 @@ def list_keys(as_json: bool, data_dir: Path | None, database_url: str | None) ->
     """List active keys (never their secret part)."""
     meta = _open_meta(_settings(data_dir, database_url))
     try:
-        items = asyncio.run(meta.api_keys.list())
+        items = asyncio.run(meta.api_keys.all())
     finally:
         meta.close()
     if as_json:
@@ -195,8 +226,10 @@ def list_keys(as_json: bool, data_dir: Path | None, database_url: str | None) ->
         return
     for key in items:
         scope = "org" if key.permissions is None else ",".join(key.permissions.workspace_ids)
-        click.echo(f"{key.id}  {key.key_prefix}...  {key.name}  scope={scope}  "
-                   f"created={key.created_at}  expires={key.expires_at or '-'}")
+        click.echo(
+            f"{key.id}  {key.key_prefix}...  {key.name}  scope={scope}  "
+            f"created={key.created_at}  expires={key.expires_at or '-'}"
+        )
 
 
 @api_keys.command("revoke")

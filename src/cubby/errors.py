@@ -1,21 +1,21 @@
 """The error tree. Each class knows its HTTP status and API code (API.md "Errors").
 
-    CubbyError
-    ├── ValidationError          400 VALIDATION_ERROR
-    ├── InvalidJSON              400 INVALID_JSON
-    ├── AmbiguousIntegration     400 AMBIGUOUS_INTEGRATION
-    ├── ActionFailed             400 ACTION_FAILED (details.reason)
-    ├── Unauthenticated          401 UNAUTHENTICATED
-    ├── Forbidden                403 FORBIDDEN
-    ├── ScopeDenied              403 SCOPE_DENIED
-    ├── ActionNotAllowed         403 ACTION_NOT_ALLOWED
-    ├── NotFound                 404 NOT_FOUND
-    ├── IntegrationNotFound      404 INTEGRATION_NOT_FOUND
-    ├── ActionNotFound           404 ACTION_NOT_FOUND
-    ├── MethodNotAllowed         405 METHOD_NOT_ALLOWED
-    ├── Conflict                 409 DUPLICATE / SLUG_EXISTS / ALIAS_CONFLICT
-    ├── PayloadTooLarge          413 PAYLOAD_TOO_LARGE
-    └── InternalError            500 INTERNAL_ERROR
+CubbyError
+├── ValidationError          400 VALIDATION_ERROR
+├── InvalidJSON              400 INVALID_JSON
+├── AmbiguousIntegration     400 AMBIGUOUS_INTEGRATION
+├── ActionFailed             400 ACTION_FAILED (details.reason)
+├── Unauthenticated          401 UNAUTHENTICATED
+├── Forbidden                403 FORBIDDEN
+├── ScopeDenied              403 SCOPE_DENIED
+├── ActionNotAllowed         403 ACTION_NOT_ALLOWED
+├── NotFound                 404 NOT_FOUND
+├── IntegrationNotFound      404 INTEGRATION_NOT_FOUND
+├── ActionNotFound           404 ACTION_NOT_FOUND
+├── MethodNotAllowed         405 METHOD_NOT_ALLOWED
+├── Conflict                 409 DUPLICATE / SLUG_EXISTS / ALIAS_CONFLICT
+├── PayloadTooLarge          413 PAYLOAD_TOO_LARGE
+└── InternalError            500 INTERNAL_ERROR
 """
 
 from __future__ import annotations

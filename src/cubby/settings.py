@@ -7,9 +7,9 @@ Every CLI option of ``cubby serve`` maps to one of these variables, so a multi-w
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
 
 MIB = 1024 * 1024
 

@@ -10,7 +10,7 @@ from cubby.errors import NotFound
 
 async def list_api_keys(call: Call) -> ApiKeyList:
     call.user.require_org_wide()
-    items = await call.services.meta.api_keys.list()
+    items = await call.services.meta.api_keys.all()
     auth = call.services.auth
     for item in items:  # show this process's unflushed lastUsedAt too
         item.last_used_at = auth.last_used(item.id) or item.last_used_at
@@ -36,10 +36,33 @@ async def revoke_api_key(call: Call) -> Deleted:
 
 
 ENDPOINTS = [
-    Endpoint("GET", "/api/v1/api-keys", list_api_keys, "List API keys", "API keys",
-             response=ApiKeyList, errors=(401, 403)),
-    Endpoint("POST", "/api/v1/api-keys", create_api_key, "Create an API key", "API keys",
-             body=CreateApiKey, response=ApiKeyCreated, status=201, errors=(400, 401, 403)),
-    Endpoint("DELETE", "/api/v1/api-keys/{id}", revoke_api_key, "Revoke an API key", "API keys",
-             response=Deleted, errors=(401, 403, 404)),
+    Endpoint(
+        "GET",
+        "/api/v1/api-keys",
+        list_api_keys,
+        "List API keys",
+        "API keys",
+        response=ApiKeyList,
+        errors=(401, 403),
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/api-keys",
+        create_api_key,
+        "Create an API key",
+        "API keys",
+        body=CreateApiKey,
+        response=ApiKeyCreated,
+        status=201,
+        errors=(400, 401, 403),
+    ),
+    Endpoint(
+        "DELETE",
+        "/api/v1/api-keys/{id}",
+        revoke_api_key,
+        "Revoke an API key",
+        "API keys",
+        response=Deleted,
+        errors=(401, 403, 404),
+    ),
 ]

@@ -24,7 +24,14 @@ async def catalog(call: Call) -> dict[str, Any]:
 
 
 ENDPOINTS = [
-    Endpoint("GET", "/api/v1/integrations", catalog, "The integration catalog", "Integrations",
-             response=[CatalogList, CatalogOne], errors=(401, 404),
-             query=[QueryParam("name", {"type": "string"}, "return just this integration")]),
+    Endpoint(
+        "GET",
+        "/api/v1/integrations",
+        catalog,
+        "The integration catalog",
+        "Integrations",
+        response=[CatalogList, CatalogOne],
+        errors=(401, 404),
+        query=[QueryParam("name", {"type": "string"}, "return just this integration")],
+    ),
 ]

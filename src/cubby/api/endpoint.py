@@ -67,7 +67,9 @@ class Endpoint:
     description: str = ""
 
     def route(self) -> Route:
-        decoder = msgspec.json.Decoder(self.body) if self.body is not None else None
+        decoder: msgspec.json.Decoder[Any] | None = (
+            msgspec.json.Decoder(self.body) if self.body is not None else None
+        )
 
         async def endpoint(request: Request) -> Response:
             services: Services = request.app.state.services

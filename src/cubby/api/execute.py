@@ -11,11 +11,18 @@ async def execute_action(call: Call) -> ExecuteResponse:
 
 
 ENDPOINTS = [
-    Endpoint("POST", "/api/v1/actions/execute", execute_action, "Execute an action", "Actions",
-             body=ExecuteRequest, response=ExecuteResponse,
-             errors=(400, 401, 403, 404, 413),
-             description="Resolves the workspace integration (workspaceIntegrationId, else "
-             "integrationAlias, else the only one of integrationName, else the built-in "
-             "default with end_user scope), applies its persistence scope and runs the action. "
-             "See the catalog for each action's input."),
+    Endpoint(
+        "POST",
+        "/api/v1/actions/execute",
+        execute_action,
+        "Execute an action",
+        "Actions",
+        body=ExecuteRequest,
+        response=ExecuteResponse,
+        errors=(400, 401, 403, 404, 413),
+        description="Resolves the workspace integration (workspaceIntegrationId, else "
+        "integrationAlias, else the only one of integrationName, else the built-in "
+        "default with end_user scope), applies its persistence scope and runs the action. "
+        "See the catalog for each action's input.",
+    ),
 ]

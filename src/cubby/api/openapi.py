@@ -37,9 +37,7 @@ def build_openapi(endpoints: list[Endpoint], registry: Registry) -> dict[str, An
     for integration in registry.all():
         for action in integration.actions.values():
             action_types.append(action.input_type)
-    schemas, components = msgspec.json.schema_components(
-        types + action_types, ref_template=_REF
-    )
+    schemas, components = msgspec.json.schema_components(types + action_types, ref_template=_REF)
     by_type = dict(zip(types, schemas[: len(types)], strict=True))
 
     paths: dict[str, dict[str, Any]] = {}
@@ -80,8 +78,13 @@ def _operation(ep: Endpoint, by_type: dict[Any, Any]) -> dict[str, Any]:
         for name in re.findall(r"{(\w+)}", ep.path)
     ]
     params += [
-        {"name": q.name, "in": "query", "required": False, "schema": q.schema,
-         "description": q.description}
+        {
+            "name": q.name,
+            "in": "query",
+            "required": False,
+            "schema": q.schema,
+            "description": q.description,
+        }
         for q in ep.query
     ]
     if params:
@@ -99,7 +102,10 @@ def _operation(ep: Endpoint, by_type: dict[Any, Any]) -> dict[str, Any]:
         ok_schema = {}
     error = {"application/json": {"schema": by_type[ErrorBody]}}
     responses: dict[str, Any] = {
-        str(ep.status): {"description": "OK", "content": {"application/json": {"schema": ok_schema}}}
+        str(ep.status): {
+            "description": "OK",
+            "content": {"application/json": {"schema": ok_schema}},
+        }
     }
     codes = set(ep.errors)
     if ep.body is not None:

@@ -68,15 +68,15 @@ class WorkspaceEnvelope(msgspec.Struct):
 
 class IntegrationFields(Body, kw_only=True):
     alias: str | UnsetType = UNSET
-    display_name: str | None | UnsetType = UNSET
-    enabled_actions: list[str] | None | UnsetType = UNSET
-    settings: dict[str, Any] | None | UnsetType = UNSET
+    display_name: str | UnsetType | None = UNSET
+    enabled_actions: list[str] | UnsetType | None = UNSET
+    settings: dict[str, Any] | UnsetType | None = UNSET
     sort_order: int | UnsetType = UNSET
-    connection_strategy: str | None | UnsetType = UNSET
-    connection_id: str | None | UnsetType = UNSET
-    auth_method_key: str | None | UnsetType = UNSET
-    oauth_app_mode: str | None | UnsetType = UNSET
-    oauth_app_id: str | None | UnsetType = UNSET
+    connection_strategy: str | UnsetType | None = UNSET
+    connection_id: str | UnsetType | None = UNSET
+    auth_method_key: str | UnsetType | None = UNSET
+    oauth_app_mode: str | UnsetType | None = UNSET
+    oauth_app_id: str | UnsetType | None = UNSET
 
 
 class CreateIntegration(IntegrationFields, kw_only=True):

@@ -16,7 +16,7 @@ from cubby.core import workspaces
 
 async def list_integrations(call: Call) -> IntegrationList:
     ws = await workspaces.get(call.services.meta, call.user, call.path("wsId"))
-    items = await call.services.meta.integrations.list(ws.id)
+    items = await call.services.meta.integrations.in_workspace(ws.id)
     return IntegrationList(integrations=items, total=len(items))
 
 
@@ -44,18 +44,52 @@ _BASE = "/api/v1/workspaces/{wsId}/integrations"
 _TAG = "Workspace integrations"
 
 ENDPOINTS = [
-    Endpoint("GET", _BASE, list_integrations, "List a workspace's integrations", _TAG,
-             response=IntegrationList, errors=(401, 403, 404)),
-    Endpoint("POST", _BASE, add_integration, "Add an integration to a workspace", _TAG,
-             body=CreateIntegration, response=IntegrationEnvelope, status=201,
-             errors=(400, 401, 403, 404, 409)),
-    Endpoint("GET", _BASE + "/{id}", get_integration, "Get a workspace integration", _TAG,
-             response=IntegrationEnvelope, errors=(401, 403, 404)),
-    Endpoint("PATCH", _BASE + "/{id}", update_integration,
-             "Change a workspace integration (any field but integrationName)", _TAG,
-             body=UpdateIntegration, response=IntegrationEnvelope,
-             errors=(400, 401, 403, 404, 409)),
-    Endpoint("DELETE", _BASE + "/{id}", remove_integration,
-             "Remove a workspace integration (its data stays with its scope)", _TAG,
-             response=Deleted, errors=(401, 403, 404)),
+    Endpoint(
+        "GET",
+        _BASE,
+        list_integrations,
+        "List a workspace's integrations",
+        _TAG,
+        response=IntegrationList,
+        errors=(401, 403, 404),
+    ),
+    Endpoint(
+        "POST",
+        _BASE,
+        add_integration,
+        "Add an integration to a workspace",
+        _TAG,
+        body=CreateIntegration,
+        response=IntegrationEnvelope,
+        status=201,
+        errors=(400, 401, 403, 404, 409),
+    ),
+    Endpoint(
+        "GET",
+        _BASE + "/{id}",
+        get_integration,
+        "Get a workspace integration",
+        _TAG,
+        response=IntegrationEnvelope,
+        errors=(401, 403, 404),
+    ),
+    Endpoint(
+        "PATCH",
+        _BASE + "/{id}",
+        update_integration,
+        "Change a workspace integration (any field but integrationName)",
+        _TAG,
+        body=UpdateIntegration,
+        response=IntegrationEnvelope,
+        errors=(400, 401, 403, 404, 409),
+    ),
+    Endpoint(
+        "DELETE",
+        _BASE + "/{id}",
+        remove_integration,
+        "Remove a workspace integration (its data stays with its scope)",
+        _TAG,
+        response=Deleted,
+        errors=(401, 403, 404),
+    ),
 ]

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from cubby.api.endpoint import Call, Endpoint, QueryParam
-from cubby.api.wire import CreateWorkspace, Deleted, UpdateWorkspace, WorkspaceEnvelope, WorkspaceList
+from cubby.api.wire import (
+    CreateWorkspace,
+    Deleted,
+    UpdateWorkspace,
+    WorkspaceEnvelope,
+    WorkspaceList,
+)
 from cubby.core import workspaces
 from cubby.errors import Forbidden, ValidationError
 
@@ -29,7 +35,7 @@ async def list_workspaces(call: Call) -> WorkspaceList:
     offset = _int_param(call, "offset", 0, 0, None)
     perms = call.user.key.permissions
     only = None if perms is None else perms.workspace_ids
-    items, total = await call.services.meta.workspaces.list(limit, offset, only)
+    items, total = await call.services.meta.workspaces.page(limit, offset, only)
     return WorkspaceList(workspaces=items, total=total)
 
 
@@ -48,7 +54,9 @@ async def get_workspace(call: Call) -> WorkspaceEnvelope:
 
 async def update_workspace(call: Call) -> WorkspaceEnvelope:
     body: UpdateWorkspace = call.body
-    ws = await workspaces.update(call.services.meta, call.user, call.path("id"), body.name, body.slug)
+    ws = await workspaces.update(
+        call.services.meta, call.user, call.path("id"), body.name, body.slug
+    )
     return WorkspaceEnvelope(workspace=ws)
 
 
@@ -64,17 +72,53 @@ _PAGE = [
 ]
 
 ENDPOINTS = [
-    Endpoint("GET", "/api/v1/workspaces", list_workspaces, "List workspaces", "Workspaces",
-             response=WorkspaceList, query=_PAGE, errors=(400, 401)),
-    Endpoint("POST", "/api/v1/workspaces", create_workspace, "Create a workspace", "Workspaces",
-             body=CreateWorkspace, response=WorkspaceEnvelope, status=201,
-             errors=(400, 401, 403, 409)),
-    Endpoint("GET", "/api/v1/workspaces/{id}", get_workspace, "Get a workspace", "Workspaces",
-             response=WorkspaceEnvelope, errors=(401, 403, 404)),
-    Endpoint("PATCH", "/api/v1/workspaces/{id}", update_workspace, "Rename a workspace",
-             "Workspaces", body=UpdateWorkspace, response=WorkspaceEnvelope,
-             errors=(400, 401, 403, 404, 409)),
-    Endpoint("DELETE", "/api/v1/workspaces/{id}", delete_workspace,
-             "Delete a workspace with all its files and KV data", "Workspaces",
-             response=Deleted, errors=(401, 403, 404)),
+    Endpoint(
+        "GET",
+        "/api/v1/workspaces",
+        list_workspaces,
+        "List workspaces",
+        "Workspaces",
+        response=WorkspaceList,
+        query=_PAGE,
+        errors=(400, 401),
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/workspaces",
+        create_workspace,
+        "Create a workspace",
+        "Workspaces",
+        body=CreateWorkspace,
+        response=WorkspaceEnvelope,
+        status=201,
+        errors=(400, 401, 403, 409),
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/workspaces/{id}",
+        get_workspace,
+        "Get a workspace",
+        "Workspaces",
+        response=WorkspaceEnvelope,
+        errors=(401, 403, 404),
+    ),
+    Endpoint(
+        "PATCH",
+        "/api/v1/workspaces/{id}",
+        update_workspace,
+        "Rename a workspace",
+        "Workspaces",
+        body=UpdateWorkspace,
+        response=WorkspaceEnvelope,
+        errors=(400, 401, 403, 404, 409),
+    ),
+    Endpoint(
+        "DELETE",
+        "/api/v1/workspaces/{id}",
+        delete_workspace,
+        "Delete a workspace with all its files and KV data",
+        "Workspaces",
+        response=Deleted,
+        errors=(401, 403, 404),
+    ),
 ]

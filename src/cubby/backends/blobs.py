@@ -4,6 +4,7 @@ path trick can address a body outside its namespace."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -40,10 +41,8 @@ class BlobStore:
             yield bytes(chunk)
 
     async def delete(self, key: str) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             await obstore.delete_async(self._store, key)
-        except FileNotFoundError:
-            pass
 
     async def list_keys(self, prefix: str = "") -> AsyncIterator[tuple[str, float]]:
         """Every key under ``prefix`` with its last-modified time (epoch seconds)."""
@@ -93,9 +92,12 @@ def _open_s3(url: str) -> BlobStore:
     if "region" in query:
         config["region"] = query["region"]
     try:
-        store = S3Store(bucket, prefix=prefix, config=config or None, client_options=(
-            {"allow_http": True} if config.get("allow_http") else None
-        ))
+        store = S3Store(
+            bucket,
+            prefix=prefix,
+            config=config or None,  # type: ignore[arg-type]
+            client_options=({"allow_http": True} if config.get("allow_http") else None),
+        )
     except Exception as exc:  # obstore raises its own config errors
         raise BackendConfigError(f"cannot configure S3 store from {url!r}: {exc}") from None
     return BlobStore(store, f"s3 bucket {bucket}")

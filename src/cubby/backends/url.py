@@ -54,8 +54,10 @@ def _open_sqlite(path: Path) -> MetaStore:
         raise BackendConfigError(f"cannot open SQLite database {path}: {exc}") from None
 
     def ensure_org(conn: sqlite3.Connection) -> str:
-        conn.execute("INSERT OR IGNORE INTO org (rowid, id, created_at) VALUES (1, ?, ?)",
-                     (new_id(), utc_now()))
+        conn.execute(
+            "INSERT OR IGNORE INTO org (rowid, id, created_at) VALUES (1, ?, ?)",
+            (new_id(), utc_now()),
+        )
         return str(conn.execute("SELECT id FROM org WHERE rowid = 1").fetchone()[0])
 
     org_id = db.write_sync(ensure_org)

@@ -71,7 +71,7 @@ async def _explain_missing(
     services: Services, request: ExecuteRequest, field: str, value: str
 ) -> Exception:
     """The integration named by id/alias is not of this type: say whether it exists at all."""
-    for other in await services.meta.integrations.list(request.workspace_id):
+    for other in await services.meta.integrations.in_workspace(request.workspace_id):
         if other.id == value or other.alias == value:
             return ValidationError.for_field(
                 field,
@@ -136,12 +136,13 @@ async def execute(
         raw_input = EMPTY_INPUT
     params = decode_or_raise(action.decoder, raw_input, prefix="input")
     chosen = await resolve_integration(services, request)
-    if chosen is not None and chosen.enabled_actions is not None:
-        if action.name not in chosen.enabled_actions:
-            raise ActionNotAllowed(
-                f"action {action.name!r} is not enabled on integration {chosen.alias!r}",
-                details={"alias": chosen.alias, "enabledActions": chosen.enabled_actions},
-            )
+    enabled = chosen.enabled_actions if chosen is not None else None
+    if enabled is not None and action.name not in enabled:
+        assert chosen is not None
+        raise ActionNotAllowed(
+            f"action {action.name!r} is not enabled on integration {chosen.alias!r}",
+            details={"alias": chosen.alias, "enabledActions": enabled},
+        )
     settings = chosen.settings if chosen is not None else DEFAULT_SETTINGS
     namespace = namespace_for(request.workspace_id, settings, request.end_user_id)
     ctx = ActionContext(

@@ -86,7 +86,9 @@ def parse_settings(settings: Any) -> dict[str, Any]:
     return {"persistence": {"scope": persistence.scope}}
 
 
-def namespace_for(workspace_id: str, settings: dict[str, Any], end_user_id: str | None) -> Namespace:
+def namespace_for(
+    workspace_id: str, settings: dict[str, Any], end_user_id: str | None
+) -> Namespace:
     """The namespace for one execution; ``settings`` were validated by :func:`parse_settings`."""
     persistence = settings.get("persistence") or {}
     scope = persistence.get("scope", "end_user")

@@ -36,7 +36,9 @@ def validation_error(exc: msgspec.ValidationError, prefix: str = "") -> Validati
     return ValidationError(f"invalid request{where}: {message}", details={"field": field or None})
 
 
-def decode_or_raise(decoder: msgspec.json.Decoder[Any], raw: bytes | msgspec.Raw, prefix: str = "") -> Any:
+def decode_or_raise(
+    decoder: msgspec.json.Decoder[Any], raw: bytes | msgspec.Raw, prefix: str = ""
+) -> Any:
     try:
         return decoder.decode(raw)
     except msgspec.ValidationError as exc:

@@ -17,8 +17,12 @@ from cubby.errors import IntegrationNotFound, NotFound, ValidationError
 from cubby.services import Services
 
 _OPTIONAL_TEXT = (
-    "display_name", "connection_strategy", "connection_id", "auth_method_key",
-    "oauth_app_mode", "oauth_app_id",
+    "display_name",
+    "connection_strategy",
+    "connection_id",
+    "auth_method_key",
+    "oauth_app_mode",
+    "oauth_app_id",
 )
 MAX_TEXT = 500
 
@@ -73,11 +77,21 @@ async def create(
     integration = _integration(services, body.integration_name)
     now = utc_now()
     wi = WorkspaceIntegration(
-        id=new_id(), workspace_id=workspace_id, integration_name=integration.name,
-        alias=integration.name, display_name=None, connection_strategy=None,
-        connection_id=None, auth_method_key=None, oauth_app_mode=None, oauth_app_id=None,
-        enabled_actions=None, settings=parse_settings(None), sort_order=0,
-        created_at=now, updated_at=now,
+        id=new_id(),
+        workspace_id=workspace_id,
+        integration_name=integration.name,
+        alias=integration.name,
+        display_name=None,
+        connection_strategy=None,
+        connection_id=None,
+        auth_method_key=None,
+        oauth_app_mode=None,
+        oauth_app_id=None,
+        enabled_actions=None,
+        settings=parse_settings(None),
+        sort_order=0,
+        created_at=now,
+        updated_at=now,
     )
     _apply(wi, body, integration)
     await services.meta.integrations.create(wi)

@@ -23,8 +23,12 @@ def not_found(workspace_id: str) -> NotFound:
 async def create(meta: MetaStore, name: str, slug: str) -> Workspace:
     now = utc_now()
     ws = Workspace(
-        id=new_id(), org_id=meta.org_id, name=check_name(name), slug=check_slug(slug),
-        created_at=now, updated_at=now,
+        id=new_id(),
+        org_id=meta.org_id,
+        name=check_name(name),
+        slug=check_slug(slug),
+        created_at=now,
+        updated_at=now,
     )
     await meta.workspaces.create(ws)
     return ws

@@ -14,8 +14,14 @@ _COLS = "path, size, content_type, etag, created_at, updated_at, blob_key"
 
 def _record(row: tuple[Any, ...], body: bytes | None = None) -> FileRecord:
     return FileRecord(
-        path=row[0], size=row[1], content_type=row[2], etag=row[3], created_at=row[4],
-        updated_at=row[5], blob_key=row[6], inline_body=body,
+        path=row[0],
+        size=row[1],
+        content_type=row[2],
+        etag=row[3],
+        created_at=row[4],
+        updated_at=row[5],
+        blob_key=row[6],
+        inline_body=body,
     )
 
 
@@ -59,9 +65,18 @@ class SqliteFiles:
                 "content_type = excluded.content_type, etag = excluded.etag, "
                 "blob_key = excluded.blob_key, inline_body = excluded.inline_body, "
                 "updated_at = excluded.updated_at",
-                (ns.workspace_id, ns.ns, record.path, record.size, record.content_type,
-                 record.etag, record.blob_key, record.inline_body, created_at,
-                 record.updated_at),
+                (
+                    ns.workspace_id,
+                    ns.ns,
+                    record.path,
+                    record.size,
+                    record.content_type,
+                    record.etag,
+                    record.blob_key,
+                    record.inline_body,
+                    created_at,
+                    record.updated_at,
+                ),
             )
             record.created_at = created_at
             return old[0] if old else None
@@ -79,7 +94,7 @@ class SqliteFiles:
 
         return await self.db.write(write)
 
-    async def list(
+    async def page(
         self, ns: Namespace, prefix: str, after: str | None, limit: int
     ) -> list[FileRecord]:
         sql = f"SELECT {_COLS} FROM files WHERE workspace_id = ? AND ns = ?"

@@ -41,7 +41,7 @@ class SqliteKv:
             if row is None:
                 return None
             if not row[0]:
-                return row[1].encode()
+                return str(row[1]).encode()
             items = conn.execute(
                 f"SELECT value FROM kv_list_items WHERE {_WHERE} ORDER BY id", args
             ).fetchall()

@@ -22,8 +22,12 @@ class SqliteWorkspaces:
 
     def _row(self, row: tuple[Any, ...]) -> Workspace:
         return Workspace(
-            id=row[0], org_id=self.org_id, name=row[1], slug=row[2],
-            created_at=row[3], updated_at=row[4],
+            id=row[0],
+            org_id=self.org_id,
+            name=row[1],
+            slug=row[2],
+            created_at=row[3],
+            updated_at=row[4],
         )
 
     async def create(self, workspace: Workspace) -> None:
@@ -31,15 +35,20 @@ class SqliteWorkspaces:
             try:
                 conn.execute(
                     f"INSERT INTO workspaces ({_WS_COLS}) VALUES (?, ?, ?, ?, ?)",
-                    (workspace.id, workspace.name, workspace.slug,
-                     workspace.created_at, workspace.updated_at),
+                    (
+                        workspace.id,
+                        workspace.name,
+                        workspace.slug,
+                        workspace.created_at,
+                        workspace.updated_at,
+                    ),
                 )
             except sqlite3.IntegrityError:
                 raise _slug_exists(workspace.slug) from None
 
         await self.db.write(insert)
 
-    async def list(
+    async def page(
         self, limit: int, offset: int, only_ids: list[str] | None
     ) -> tuple[list[Workspace], int]:
         where, args = "", []
@@ -116,9 +125,14 @@ class SqliteApiKeys:
 
     def _row(self, row: tuple[Any, ...]) -> ApiKey:
         return ApiKey(
-            id=row[0], org_id=self.org_id, name=row[1], key_prefix=row[2],
+            id=row[0],
+            org_id=self.org_id,
+            name=row[1],
+            key_prefix=row[2],
             permissions=_permissions_decoder.decode(row[3]) if row[3] else None,
-            last_used_at=row[4], expires_at=row[5], created_at=row[6],
+            last_used_at=row[4],
+            expires_at=row[5],
+            created_at=row[6],
         )
 
     async def create(self, key: ApiKey, key_hash: str) -> None:
@@ -126,16 +140,23 @@ class SqliteApiKeys:
         await self.db.write(
             lambda c: c.execute(
                 f"INSERT INTO api_keys ({_KEY_COLS}, key_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (key.id, key.name, key.key_prefix, permissions, key.last_used_at,
-                 key.expires_at, key.created_at, key_hash),
+                (
+                    key.id,
+                    key.name,
+                    key.key_prefix,
+                    permissions,
+                    key.last_used_at,
+                    key.expires_at,
+                    key.created_at,
+                    key_hash,
+                ),
             )
         )
 
-    async def list(self) -> list[ApiKey]:
+    async def all(self) -> list[ApiKey]:
         rows = self.db.read(
             lambda c: c.execute(
-                f"SELECT {_KEY_COLS} FROM api_keys WHERE revoked_at IS NULL "
-                "ORDER BY created_at, id"
+                f"SELECT {_KEY_COLS} FROM api_keys WHERE revoked_at IS NULL ORDER BY created_at, id"
             ).fetchall()
         )
         return [self._row(r) for r in rows]
@@ -189,22 +210,44 @@ _settings_decoder = msgspec.json.Decoder(dict[str, Any])
 
 def _wi_row(row: tuple[Any, ...]) -> WorkspaceIntegration:
     return WorkspaceIntegration(
-        id=row[0], workspace_id=row[1], integration_name=row[2], alias=row[3],
-        display_name=row[4], connection_strategy=row[5], connection_id=row[6],
-        auth_method_key=row[7], oauth_app_mode=row[8], oauth_app_id=row[9],
+        id=row[0],
+        workspace_id=row[1],
+        integration_name=row[2],
+        alias=row[3],
+        display_name=row[4],
+        connection_strategy=row[5],
+        connection_id=row[6],
+        auth_method_key=row[7],
+        oauth_app_mode=row[8],
+        oauth_app_id=row[9],
         enabled_actions=_enabled_decoder.decode(row[10]) if row[10] else None,
-        settings=_settings_decoder.decode(row[11]), sort_order=row[12],
-        created_at=row[13], updated_at=row[14],
+        settings=_settings_decoder.decode(row[11]),
+        sort_order=row[12],
+        created_at=row[13],
+        updated_at=row[14],
     )
 
 
 def _wi_values(wi: WorkspaceIntegration) -> tuple[Any, ...]:
-    enabled = msgspec.json.encode(wi.enabled_actions).decode() if wi.enabled_actions is not None else None
+    enabled = (
+        msgspec.json.encode(wi.enabled_actions).decode() if wi.enabled_actions is not None else None
+    )
     return (
-        wi.id, wi.workspace_id, wi.integration_name, wi.alias, wi.display_name,
-        wi.connection_strategy, wi.connection_id, wi.auth_method_key, wi.oauth_app_mode,
-        wi.oauth_app_id, enabled, msgspec.json.encode(wi.settings).decode(), wi.sort_order,
-        wi.created_at, wi.updated_at,
+        wi.id,
+        wi.workspace_id,
+        wi.integration_name,
+        wi.alias,
+        wi.display_name,
+        wi.connection_strategy,
+        wi.connection_id,
+        wi.auth_method_key,
+        wi.oauth_app_mode,
+        wi.oauth_app_id,
+        enabled,
+        msgspec.json.encode(wi.settings).decode(),
+        wi.sort_order,
+        wi.created_at,
+        wi.updated_at,
     )
 
 
@@ -233,7 +276,7 @@ class SqliteIntegrations:
 
         await self.db.write(insert)
 
-    async def list(self, workspace_id: str) -> list[WorkspaceIntegration]:
+    async def in_workspace(self, workspace_id: str) -> list[WorkspaceIntegration]:
         rows = self.db.read(
             lambda c: c.execute(
                 f"SELECT {_WI_COLS} FROM workspace_integrations WHERE workspace_id = ? "

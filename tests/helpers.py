@@ -1,0 +1,169 @@
+"""Shared test helpers: an API client wrapper and a real `cubby serve` subprocess."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Api:
+    """A thin JSON client over any httpx-compatible client (TestClient or a real socket)."""
+
+    def __init__(self, client: Any, key: str) -> None:
+        self.client = client
+        self.key = key
+
+    def headers(self, key: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key or self.key}"}
+
+    def request(
+        self, method: str, path: str, json: Any = None, key: str | None = None, **kw: Any
+    ) -> httpx.Response:
+        return self.client.request(method, path, json=json, headers=self.headers(key), **kw)
+
+    def ok(self, method: str, path: str, json: Any = None, status: int = 200, **kw: Any) -> Any:
+        resp = self.request(method, path, json, **kw)
+        assert resp.status_code == status, (resp.status_code, resp.text)
+        return resp.json()
+
+    def create_workspace(self, slug: str, name: str | None = None) -> str:
+        body = {"name": name or slug.title(), "slug": slug}
+        return str(self.ok("POST", "/api/v1/workspaces", body, 201)["workspace"]["id"])
+
+    def add_integration(
+        self,
+        ws: str,
+        name: str,
+        alias: str | None = None,
+        settings: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"integrationName": name, **extra}
+        if alias is not None:
+            body["alias"] = alias
+        if settings is not None:
+            body["settings"] = settings
+        return dict(
+            self.ok("POST", f"/api/v1/workspaces/{ws}/integrations", body, 201)["integration"]
+        )
+
+    def execute(
+        self,
+        integration: str,
+        action: str,
+        ws: str,
+        input: Any = None,
+        key: str | None = None,
+        **extra: Any,
+    ) -> httpx.Response:
+        body: dict[str, Any] = {
+            "integrationName": integration,
+            "actionName": action,
+            "workspaceId": ws,
+            **extra,
+        }
+        if input is not None:
+            body["input"] = input
+        return self.request("POST", "/api/v1/actions/execute", body, key=key)
+
+    def output(
+        self, integration: str, action: str, ws: str, input: Any = None, **extra: Any
+    ) -> Any:
+        resp = self.execute(integration, action, ws, input, **extra)
+        assert resp.status_code == 200, (resp.status_code, resp.text)
+        body = resp.json()
+        assert body["success"] is True
+        return body["output"]
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    key: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    env: dict[str, str]
+
+    def api(self, client: httpx.Client) -> Api:
+        return Api(client, self.key)
+
+
+def cubby_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cubby", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
+
+
+@contextmanager
+def live_server(
+    data_dir: Path, workers: int = 1, env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[LiveServer]:
+    """`cubby serve` as a subprocess on a free loopback port; stopped on exit."""
+    port = port or free_port()
+    full_env = {**os.environ, "CUBBY_DATA_DIR": str(data_dir), **(env or {})}
+    key = cubby_cli("api-keys", "create", "--name", "tests", env=full_env).stdout.strip()
+    assert key.startswith("cby_"), key
+    log = open(data_dir / f"server-{port}.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cubby",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        env=full_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(base + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                raise RuntimeError(
+                    "server did not start: " + (data_dir / f"server-{port}.log").read_text()
+                )
+            time.sleep(0.1)
+        yield LiveServer(base, key, data_dir, proc, full_env)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
