@@ -1,5 +1,8 @@
-"""Fixtures. `api` is an in-process client on a fresh data dir, for every backend combination
-the run enables (see tests/backends.py)."""
+"""Fixtures. `api` is an in-process client on a fresh data dir.
+
+Tests (or modules, via ``pytestmark``) marked ``conformance`` run once per backend combination
+the run enables (tests/backends.py); all others run on the embedded default.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +17,25 @@ from cubby.app import build_services, create_app
 from cubby.core import keys
 from cubby.services import Services
 from cubby.settings import Settings
+from tests.backends import DEFAULT_COMBO, enabled_combos, settings_for
 from tests.helpers import Api
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "conformance"
+    ):
+        metafunc.parametrize("backend", enabled_combos(), indirect=True)
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data")
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", DEFAULT_COMBO))
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path) -> Settings:
+    return settings_for(backend, tmp_path)
 
 
 @pytest.fixture

@@ -1,4 +1,8 @@
+import pytest
+
 from tests.helpers import Api
+
+pytestmark = pytest.mark.conformance
 
 
 def test_health(api: Api) -> None:
