@@ -12,9 +12,9 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Match, Route
 
-from cubby.api import api_keys, catalog, execute, workspace_integrations, workspaces
+from cubby.api import api_keys, catalog, execute, health, workspace_integrations, workspaces
 from cubby.api.docs import render_docs
 from cubby.api.endpoint import Endpoint, json_response
 from cubby.api.openapi import build_openapi
@@ -32,6 +32,7 @@ log = logging.getLogger("cubby")
 
 def api_endpoints() -> list[Endpoint]:
     return [
+        *health.ENDPOINTS,
         *api_keys.ENDPOINTS,
         *workspaces.ENDPOINTS,
         *workspace_integrations.ENDPOINTS,
@@ -66,7 +67,12 @@ async def _error(request: Request, exc: Exception) -> Response:
         if exc.status_code == 404:
             error = NotFound(f"no route {request.method} {request.url.path}")
         elif exc.status_code == 405:
-            error = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
+            allowed = _allowed_methods(request)
+            error = MethodNotAllowed(
+                f"{request.method} is not allowed on {request.url.path}",
+                details={"allowed": allowed},
+            )
+            return json_response(error.to_body(), 405, {"Allow": ", ".join(allowed)})
         else:
             error = CubbyError(str(exc.detail), code="HTTP_ERROR")
             error.status = exc.status_code
@@ -77,6 +83,16 @@ async def _error(request: Request, exc: Exception) -> Response:
     return json_response(error.to_body(), error.status, headers)
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's own Allow names only one)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches({**request.scope, "method": "\0"})
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Starlette:
     """Build the app. Pass ``services`` to share backends (tests), else they are opened here."""
     settings = settings or Settings.from_env()
@@ -85,9 +101,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     openapi_doc = build_openapi(endpoints, services.registry)
     docs_html = render_docs(openapi_doc)
 
-    async def health(request: Request) -> Response:
-        return json_response({"status": "healthy"})
-
     async def openapi(request: Request) -> Response:
         return json_response(openapi_doc)
 
@@ -95,7 +108,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return HTMLResponse(docs_html)
 
     routes: list[BaseRoute] = [
-        Route("/health", health, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
         *(ep.route() for ep in endpoints),

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cubby.auth import Principal
-from cubby.core.validation import decode_or_raise
+from cubby.core.validation import check_utf8, decode_or_raise
 from cubby.errors import PayloadTooLarge, Unauthenticated
 from cubby.services import Services
 
@@ -79,6 +79,7 @@ class Endpoint:
             body = None
             if decoder is not None:
                 raw = await read_body(request, services.settings.max_body_bytes)
+                check_utf8(raw)
                 body = decode_or_raise(decoder, raw)
             result = await self.handler(Call(request, services, principal, body))
             return json_response(result, self.status)

@@ -10,6 +10,7 @@ from msgspec import UNSET, UnsetType
 from cubby.core.models import ApiKey, KeyPermissions, Workspace, WorkspaceIntegration
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+SortOrder = Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)]
 
 
 class Body(msgspec.Struct, forbid_unknown_fields=True, rename="camel", kw_only=True):
@@ -71,7 +72,7 @@ class IntegrationFields(Body, kw_only=True):
     display_name: str | UnsetType | None = UNSET
     enabled_actions: list[str] | UnsetType | None = UNSET
     settings: dict[str, Any] | UnsetType | None = UNSET
-    sort_order: int | UnsetType = UNSET
+    sort_order: SortOrder | UnsetType = UNSET
     connection_strategy: str | UnsetType | None = UNSET
     connection_id: str | UnsetType | None = UNSET
     auth_method_key: str | UnsetType | None = UNSET

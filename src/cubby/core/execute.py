@@ -127,8 +127,8 @@ async def execute(
     services: Services, principal: Principal, request: ExecuteRequest
 ) -> ExecuteResponse:
     started = time.perf_counter()
-    integration, action = _lookup(services, request)
     principal.check_workspace(request.workspace_id)
+    integration, action = _lookup(services, request)
     if not is_uuid(request.workspace_id):
         raise NotFound("workspace not found", details={"workspaceId": request.workspace_id})
     raw_input = request.input

@@ -36,12 +36,35 @@ def validation_error(exc: msgspec.ValidationError, prefix: str = "") -> Validati
     return ValidationError(f"invalid request{where}: {message}", details={"field": field or None})
 
 
+def check_utf8(raw: bytes) -> None:
+    """JSON text is UTF-8 (RFC 8259). msgspec passes ``Raw`` values through unchecked, so a
+    request body is validated once, whole, before anything can store a piece of it."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidJSON(
+            f"the request body is not valid UTF-8 (byte {exc.start}): JSON must be UTF-8",
+            details={"position": exc.start},
+        ) from None
+
+
 def decode_or_raise(
     decoder: msgspec.json.Decoder[Any], raw: bytes | msgspec.Raw, prefix: str = ""
 ) -> Any:
     try:
         return decoder.decode(raw)
     except msgspec.ValidationError as exc:
+        # msgspec validates while it parses, so a body that is also malformed JSON further on
+        # would be reported as a type error; check the syntax (only on this failure path).
+        try:
+            msgspec.json.decode(raw)
+        except msgspec.DecodeError as syntax:
+            raise InvalidJSON(f"the request body is not valid JSON: {syntax}") from None
         raise validation_error(exc, prefix) from None
     except msgspec.DecodeError as exc:
         raise InvalidJSON(f"the request body is not valid JSON: {exc}") from None
+    except UnicodeDecodeError as exc:  # invalid UTF-8 inside a string
+        raise InvalidJSON(
+            f"the request body is not valid UTF-8 (byte {exc.start}): JSON must be UTF-8",
+            details={"position": exc.start},
+        ) from None

@@ -45,13 +45,13 @@ def parse_expiry(value: str) -> str:
     """An ISO-8601 timestamp in the future, normalised to UTC ``...Z``."""
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        parsed = parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise ValidationError.for_field(
             "expiresAt", f"expiresAt must be an ISO-8601 timestamp, got {value!r}"
         ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    parsed = parsed.astimezone(UTC)
     if parsed <= datetime.now(UTC):
         raise ValidationError.for_field("expiresAt", "expiresAt must be in the future")
     return parsed.isoformat(timespec="milliseconds").replace("+00:00", "Z")
