@@ -1,0 +1,294 @@
+"""Auth as in API.md: workspace-restricted keys, org-only key management, expiry, revocation,
+keys hashed at rest and lastUsedAt kept off the request path (issue 2, acceptance 3)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from cubby.api.endpoint import Endpoint
+from cubby.auth import hash_key
+from cubby.core.models import ApiKey, new_id, utc_now
+from cubby.services import Services
+from cubby.settings import Settings
+from tests.helpers import Api, live_server
+
+pytestmark = pytest.mark.conformance
+
+# Endpoints that touch no single workspace, and what a key restricted to workspace A gets there.
+# A new endpoint that is neither here nor workspace-bound (a workspace path parameter or a
+# ``workspaceId`` body field) fails test_restricted_key_on_every_route until it is classified.
+NOT_WORKSPACE_BOUND: dict[tuple[str, str], tuple[int, str | None, dict[str, Any] | None]] = {
+    ("GET", "/health"): (200, None, None),
+    ("GET", "/api/v1/integrations"): (200, None, None),
+    ("GET", "/api/v1/workspaces"): (200, None, None),  # only the key's workspaces (tested below)
+    ("POST", "/api/v1/workspaces"): (403, "FORBIDDEN", {"name": "New", "slug": "new"}),
+    ("GET", "/api/v1/api-keys"): (403, "FORBIDDEN", None),
+    ("POST", "/api/v1/api-keys"): (403, "FORBIDDEN", {"name": "escalate"}),
+    ("DELETE", "/api/v1/api-keys/{id}"): (403, "FORBIDDEN", None),
+}
+# Plain (non-Endpoint) routes without path parameters that serve no workspace data.
+PUBLIC_PLAIN_ROUTES = {"/openapi.json", "/docs"}
+
+
+class World:
+    """Workspaces A (the restricted key's) and B, each with a kv-store integration and data."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.a = api.create_workspace("ws-a")
+        self.b = api.create_workspace("ws-b")
+        self.wi: dict[str, dict[str, Any]] = {}
+        for ws in (self.a, self.b):
+            self.wi[ws] = api.add_integration(
+                ws, "kv-store", "state", {"persistence": {"scope": "workspace"}}
+            )
+            api.output("kv-store", "put", ws, {"key": "secret", "value": ws})
+        created = api.ok(
+            "POST",
+            "/api/v1/api-keys",
+            {"name": "only-a", "permissions": {"scope": "workspace", "workspaceIds": [self.a]}},
+            status=201,
+        )
+        self.key_a = created["plainKey"]
+        self.key_a_id = created["apiKey"]["id"]
+
+    def request_for(self, ep: Endpoint, ws: str) -> tuple[str, dict[str, Any] | None]:
+        """A valid request for ``ep`` aimed at workspace ``ws`` (path and JSON body)."""
+        params = re.findall(r"{(\w+)}", ep.path)
+        values: dict[str, str] = {}
+        for name in params:
+            if name == "wsId" or (name == "id" and ep.path.startswith("/api/v1/workspaces/{id}")):
+                values[name] = ws
+            elif name == "id" and "{wsId}/integrations/{id}" in ep.path:
+                values[name] = self.wi[ws]["id"] if ws in self.wi else new_id()
+            else:
+                raise AssertionError(f"classify path parameter {name!r} of {ep.path}")
+        path = ep.path.format(**values)
+        body: dict[str, Any] | None = None
+        if ep.body is not None:
+            name = ep.body.__name__
+            bodies: dict[str, dict[str, Any]] = {
+                "UpdateWorkspace": {"name": "Renamed"},
+                "CreateIntegration": {"integrationName": "kv-store", "alias": "extra"},
+                "UpdateIntegration": {"displayName": "Renamed"},
+                "ExecuteRequest": {
+                    "integrationName": "kv-store",
+                    "actionName": "get",
+                    "workspaceId": ws,
+                    "integrationAlias": "state",
+                    "input": {"key": "secret"},
+                },
+            }
+            assert name in bodies, f"add a valid {name} body for {ep.method} {ep.path}"
+            body = bodies[name]
+        return path, body
+
+
+def workspace_bound(ep: Endpoint) -> bool:
+    if "{wsId}" in ep.path or ep.path.startswith("/api/v1/workspaces/{id}"):
+        return True
+    fields = getattr(ep.body, "__struct_fields__", ())
+    return "workspace_id" in fields
+
+
+def destructive_last(ep: Endpoint) -> tuple[int, int]:
+    return (ep.method == "DELETE", ep.path == "/api/v1/workspaces/{id}")
+
+
+def test_restricted_key_on_every_route(api: Api, client: TestClient) -> None:
+    world = World(api)
+    endpoints: list[Endpoint] = client.app.state.endpoints  # type: ignore[attr-defined]
+    endpoint_routes = {(ep.method, ep.path) for ep in endpoints}
+    checked = 0
+
+    # Plain routes (not declared as Endpoint) must be public and serve nothing of B.
+    for route in client.app.routes:  # type: ignore[attr-defined]
+        assert isinstance(route, Route), f"classify route {route!r}"
+        for method in sorted((route.methods or {"GET"}) - {"HEAD"}):
+            if (method, route.path) in endpoint_routes:
+                continue
+            params = re.findall(r"{(\w+)}", route.path)
+            if not params:
+                assert route.path in PUBLIC_PLAIN_ROUTES, f"classify {method} {route.path}"
+                continue
+            # e.g. a signed download URL: guessing it from B's ids must never work
+            for guess in (world.b, world.wi[world.b]["id"], "secret"):
+                path = route.path.format(**dict.fromkeys(params, guess))
+                resp = api.request(method, path, key=world.key_a)
+                assert resp.status_code >= 400, (method, path, resp.status_code)
+                assert world.b not in resp.text or resp.status_code in (403, 404)
+                checked += 1
+
+    for ep in sorted(endpoints, key=destructive_last):
+        if not workspace_bound(ep):
+            assert (ep.method, ep.path) in NOT_WORKSPACE_BOUND, (
+                f"classify {ep.method} {ep.path}: workspace-bound or in NOT_WORKSPACE_BOUND"
+            )
+            status, code, body = NOT_WORKSPACE_BOUND[(ep.method, ep.path)]
+            path = ep.path.replace("{id}", world.key_a_id)
+            resp = api.request(ep.method, path, body, key=world.key_a)
+            assert resp.status_code == status, (ep.method, ep.path, resp.text)
+            if code is not None:
+                assert resp.json()["code"] == code
+            checked += 1
+            continue
+        for target in (world.b, "00000000-0000-4000-8000-000000000000"):
+            path, body = world.request_for(ep, target)
+            resp = api.request(ep.method, path, body, key=world.key_a)
+            assert resp.status_code == 403, (ep.method, path, resp.text)
+            assert resp.json()["code"] == "SCOPE_DENIED", (ep.method, path, resp.text)
+            checked += 1
+        # the same request on the key's own workspace works: the 403 above was the scope
+        path, body = world.request_for(ep, world.a)
+        resp = api.request(ep.method, path, body, key=world.key_a)
+        assert resp.status_code < 300, (ep.method, path, resp.text)
+
+    assert checked >= len(endpoints)
+    # B is untouched: same integration, same data
+    assert api.ok("GET", f"/api/v1/workspaces/{world.b}/integrations")["integrations"] == [
+        world.wi[world.b]
+    ]
+    assert api.output("kv-store", "get", world.b, {"key": "secret"})["value"] == world.b
+
+
+def test_restricted_key_lists_only_its_workspaces(api: Api) -> None:
+    world = World(api)
+    listing = api.ok("GET", "/api/v1/workspaces", key=world.key_a)
+    assert [w["id"] for w in listing["workspaces"]] == [world.a] and listing["total"] == 1
+    execute = api.execute(
+        "kv-store", "get", world.b, {"key": "secret"}, key=world.key_a, integrationAlias="state"
+    )
+    assert execute.status_code == 403 and world.b not in str(execute.json().get("output"))
+    # an unknown integration name aimed at B is still a scope error, not a catalog probe
+    resp = api.execute("nope", "get", world.b, {}, key=world.key_a)
+    assert resp.status_code == 403 and resp.json()["code"] == "SCOPE_DENIED"
+
+
+def test_key_management_needs_an_org_wide_key(api: Api) -> None:
+    world = World(api)
+    for method, path, body in [
+        ("GET", "/api/v1/api-keys", None),
+        ("POST", "/api/v1/api-keys", {"name": "escalate"}),
+        ("DELETE", f"/api/v1/api-keys/{world.key_a_id}", None),
+        ("POST", "/api/v1/workspaces", {"name": "New", "slug": "new"}),
+    ]:
+        resp = api.request(method, path, body, key=world.key_a)
+        assert resp.status_code == 403, (method, path)
+        assert resp.json()["code"] == "FORBIDDEN"
+    assert api.request("GET", "/api/v1/workspaces", key=world.key_a).status_code == 200
+
+
+def _store_key(services: Services, expires_at: str | None) -> str:
+    plain = "cby_" + new_id().replace("-", "")
+    key = ApiKey(
+        id=new_id(),
+        org_id=services.meta.org_id,
+        name="direct",
+        key_prefix=plain[:8],
+        permissions=None,
+        last_used_at=None,
+        expires_at=expires_at,
+        created_at=utc_now(),
+    )
+    asyncio.run(services.meta.api_keys.create(key, hash_key(plain)))
+    return plain
+
+
+def test_expired_key_is_refused(api: Api, services: Services) -> None:
+    expired = _store_key(services, "2001-01-01T00:00:00.000Z")
+    resp = api.request("GET", "/api/v1/workspaces", key=expired)
+    assert resp.status_code == 401 and resp.json()["code"] == "UNAUTHENTICATED"
+    assert "expired" in resp.json()["error"]
+    future = _store_key(services, "2999-01-01T00:00:00.000Z")
+    assert api.request("GET", "/api/v1/workspaces", key=future).status_code == 200
+
+
+def test_revoked_key_is_refused_at_once_by_the_revoking_process(api: Api) -> None:
+    created = api.ok("POST", "/api/v1/api-keys", {"name": "short"}, status=201)
+    plain = created["plainKey"]
+    assert api.request("GET", "/api/v1/workspaces", key=plain).status_code == 200  # now cached
+    api.ok("DELETE", f"/api/v1/api-keys/{created['apiKey']['id']}")
+    resp = api.request("GET", "/api/v1/workspaces", key=plain)
+    assert resp.status_code == 401 and "revoked" in resp.json()["error"]
+
+
+def test_keys_are_hashed_at_rest(api: Api, settings: Settings) -> None:
+    created = api.ok("POST", "/api/v1/api-keys", {"name": "hashed"}, status=201)
+    plain = created["plainKey"]
+    assert re.fullmatch(r"cby_[A-Za-z0-9_-]{43}", plain)
+    path = settings.resolved_database_url.removeprefix("sqlite://")
+    with sqlite3.connect(path) as conn:
+        dump = "\n".join(conn.iterdump())
+    assert plain not in dump and plain[8:] not in dump
+    assert hash_key(plain) in dump
+
+
+def test_last_used_at_is_not_written_per_request(
+    api: Api, services: Services, settings: Settings
+) -> None:
+    db = services.meta.closer
+    writes: list[str] = []
+    db._writer_conn.set_trace_callback(writes.append)  # type: ignore[attr-defined]
+    path = settings.resolved_database_url.removeprefix("sqlite://")
+    key_id = api.ok("GET", "/api/v1/api-keys")["apiKeys"][0]["id"]
+
+    for _ in range(20):
+        api.ok("GET", "/api/v1/workspaces")
+    assert not [w for w in writes if "api_keys" in w], writes
+    with sqlite3.connect(path) as conn:
+        stored = conn.execute("SELECT last_used_at FROM api_keys WHERE id = ?", (key_id,))
+        assert stored.fetchone()[0] is None
+    # ... yet the API shows it, and the periodic flush stores it in one batch
+    shown = api.ok("GET", "/api/v1/api-keys")["apiKeys"][0]["lastUsedAt"]
+    assert shown is not None and shown.endswith("Z")
+    asyncio.run(services.auth.flush_last_used(force=True))
+    with sqlite3.connect(path) as conn:
+        stored = conn.execute("SELECT last_used_at FROM api_keys WHERE id = ?", (key_id,))
+        assert stored.fetchone()[0] == shown
+    assert len([w for w in writes if "UPDATE api_keys" in w]) == 1
+    db._writer_conn.set_trace_callback(None)  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+def test_revocation_reaches_every_worker_within_5s(tmp_path: Path) -> None:
+    """Revoke over HTTP on one connection; fresh connections (any of 2 workers) refuse in 5 s."""
+    with live_server(tmp_path, workers=2) as server:
+        with httpx.Client(base_url=server.base_url, timeout=10) as admin:
+            api = server.api(admin)
+            created = api.ok("POST", "/api/v1/api-keys", {"name": "doomed"}, status=201)
+        victim = created["plainKey"]
+        headers = {"Authorization": f"Bearer {victim}"}
+
+        def fresh_get() -> int:
+            # a new connection each time, so the kernel may hand it to either worker
+            return httpx.get(server.base_url + "/api/v1/workspaces", headers=headers).status_code
+
+        # warm both workers' caches with the key
+        assert all(fresh_get() == 200 for _ in range(30))
+
+        with httpx.Client(base_url=server.base_url, timeout=10) as admin:
+            server.api(admin).ok("DELETE", f"/api/v1/api-keys/{created['apiKey']['id']}")
+        revoked_at = time.monotonic()
+
+        last_ok = revoked_at
+        refused_in_a_row = 0
+        while refused_in_a_row < 40:
+            status = fresh_get()
+            now = time.monotonic()
+            assert now - revoked_at < 10, "the key is still accepted 10 s after revocation"
+            if status == 200:
+                last_ok, refused_in_a_row = now, 0
+            else:
+                assert status == 401
+                refused_in_a_row += 1
+        assert last_ok - revoked_at < 5.0, f"accepted {last_ok - revoked_at:.2f} s after revoke"
