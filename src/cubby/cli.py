@@ -248,3 +248,9 @@ def revoke_key(key_id: str, data_dir: Path | None, database_url: str | None) -> 
     if not revoked:
         _fail(f"no active API key with id {key_id}")
     click.echo(f"revoked {key_id}")
+
+
+from cubby.cli_data import files, kv  # noqa: E402 - data commands, SDK imported lazily
+
+main.add_command(files)
+main.add_command(kv)

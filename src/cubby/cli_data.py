@@ -1,0 +1,286 @@
+"""``cubby files`` and ``cubby kv``: read and write data on a running server, through the SDK.
+
+They talk HTTP to ``$CUBBY_BASE_URL`` (default ``http://127.0.0.1:8080``) with ``$CUBBY_API_KEY``
+like any other client, so they work against a remote server too. The SDK (``cubby_client``,
+in ``sdk/python``) is imported only when one of these commands runs: the server itself never
+needs it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from cubby_client import Cubby
+
+__all__ = ["files", "kv"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_INSTALL_HINT = "the cubby_client package is not installed; run: pip install ./sdk/python"
+
+
+@contextmanager
+def _client() -> Iterator[Cubby]:
+    """A client from the environment; API errors become one line on stderr and exit 1."""
+    try:
+        import cubby_client
+    except ImportError:
+        raise click.ClickException(_INSTALL_HINT) from None
+    try:
+        with cubby_client.Cubby() as client:
+            yield client
+    except cubby_client.CubbyError as exc:
+        click.echo(f"cubby: error: {exc}", err=True)
+        if exc.details:
+            click.echo(f"cubby: details: {json.dumps(exc.details)}", err=True)
+        sys.exit(1)
+
+
+def _workspace_id(client: Cubby, workspace: str) -> str:
+    """``workspace`` is an id or a slug; slugs are looked up (a page of 100 at a time)."""
+    if _UUID.match(workspace):
+        return workspace
+    offset = 0
+    while True:
+        page = client.workspaces.list(limit=100, offset=offset)
+        for ws in page["workspaces"]:
+            if ws["slug"] == workspace:
+                return ws["id"]
+        offset += len(page["workspaces"])
+        if not page["workspaces"] or offset >= page["total"]:
+            raise click.ClickException(f"no workspace with id or slug {workspace!r}")
+
+
+def _target_options(default_alias: str, kind: str) -> Callable[[F], F]:
+    """``--workspace``, ``--alias`` and ``--end-user`` on a data command."""
+
+    def decorate(command: F) -> F:
+        command = click.option(
+            "--end-user",
+            "end_user",
+            envvar="CUBBY_END_USER",
+            default=None,
+            metavar="ID",
+            help="End user whose data to use (needed when the integration's persistence "
+            "scope is end_user) [env CUBBY_END_USER].",
+        )(command)
+        command = click.option(
+            "--alias",
+            default=default_alias,
+            show_default=True,
+            help=f"Alias of the {kind} integration in the workspace.",
+        )(command)
+        return click.option(
+            "--workspace",
+            "-w",
+            envvar="CUBBY_WORKSPACE",
+            required=True,
+            metavar="ID|SLUG",
+            help="Workspace id or slug [env CUBBY_WORKSPACE].",
+        )(command)
+
+    return decorate
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False))
+
+
+@click.group()
+def files() -> None:
+    """Files in a workspace's storage integration (server from $CUBBY_BASE_URL, $CUBBY_API_KEY).
+
+    \b
+    cubby files put -w acme reports/jan.csv ./jan.csv
+    cubby files get -w acme reports/jan.csv > jan.csv
+    cubby files ls -w acme reports/
+    """
+
+
+@files.command("put")
+@click.argument("path")
+@click.argument("source", type=click.File("rb"), default="-")
+@click.option("--content-type", default=None, help="MIME type (default: guessed by the server).")
+@_target_options("files", "storage")
+def files_put(
+    path: str,
+    source: BinaryIO,
+    content_type: str | None,
+    workspace: str,
+    alias: str,
+    end_user: str | None,
+) -> None:
+    """Write SOURCE (a local file, or - for stdin) to PATH; prints the stored file as JSON."""
+    data = source.read()
+    with _client() as client:
+        store = client.storage(_workspace_id(client, workspace), alias, end_user)
+        _echo_json(store.write(path, data, content_type=content_type))
+
+
+@files.command("get")
+@click.argument("path")
+@click.option(
+    "--output", "-o", type=click.File("wb"), default="-", help="Write here instead of stdout."
+)
+@_target_options("files", "storage")
+def files_get(
+    path: str, output: BinaryIO, workspace: str, alias: str, end_user: str | None
+) -> None:
+    """Print the bytes of PATH (or write them to --output)."""
+    with _client() as client:
+        data = client.storage(_workspace_id(client, workspace), alias, end_user).read(path)
+    output.write(data)
+    output.flush()
+
+
+@files.command("ls")
+@click.argument("prefix", default="")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@_target_options("files", "storage")
+def files_ls(prefix: str, as_json: bool, workspace: str, alias: str, end_user: str | None) -> None:
+    """List files under PREFIX: size, last update and path, sorted by path."""
+    with _client() as client:
+        store = client.storage(_workspace_id(client, workspace), alias, end_user)
+        for info in store.list(prefix):
+            if as_json:
+                _echo_json(info)
+            else:
+                click.echo(f"{info['size']:>10}  {info['updatedAt']}  {info['path']}")
+
+
+@files.command("rm")
+@click.argument("path")
+@_target_options("files", "storage")
+def files_rm(path: str, workspace: str, alias: str, end_user: str | None) -> None:
+    """Delete PATH; exits 1 if there was no such file."""
+    with _client() as client:
+        deleted = client.storage(_workspace_id(client, workspace), alias, end_user).delete(path)
+    if not deleted:
+        click.echo(f"cubby: no such file: {path}", err=True)
+        sys.exit(1)
+    click.echo(f"deleted {path}")
+
+
+@files.command("url")
+@click.argument("path")
+@click.option(
+    "--expires-in",
+    type=click.IntRange(60, 3600),
+    default=900,
+    show_default=True,
+    help="Seconds the URL works.",
+)
+@_target_options("files", "storage")
+def files_url(path: str, expires_in: int, workspace: str, alias: str, end_user: str | None) -> None:
+    """Print a download URL for PATH that works without an API key until it expires."""
+    with _client() as client:
+        store = client.storage(_workspace_id(client, workspace), alias, end_user)
+        click.echo(store.download_url(path, expires_in=expires_in))
+
+
+def _parse_value(value: str, as_string: bool) -> Any:
+    """VALUE as JSON when it parses (``42``, ``[1,2]``, ``"x"``), else as a plain string."""
+    if as_string:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+_string_option = click.option(
+    "--string", "as_string", is_flag=True, help="Store VALUE as a string even if it is JSON."
+)
+
+
+@click.group()
+def kv() -> None:
+    """Keys in a workspace's kv-store integration (server from $CUBBY_BASE_URL, $CUBBY_API_KEY).
+
+    VALUE arguments are JSON when they parse as JSON (42, true, [1,2], {"a":1}, "quoted"),
+    otherwise plain strings.
+
+    \b
+    cubby kv put -w acme sync:status in_progress
+    cubby kv get -w acme sync:status --raw
+    cubby kv append -w acme processed_orders order_123
+    """
+
+
+@kv.command("get")
+@click.argument("key")
+@click.option("--raw", is_flag=True, help="Print a string value without JSON quotes.")
+@_target_options("state", "kv-store")
+def kv_get(key: str, raw: bool, workspace: str, alias: str, end_user: str | None) -> None:
+    """Print the value at KEY as JSON (null when there is none)."""
+    with _client() as client:
+        value = client.kv(_workspace_id(client, workspace), alias, end_user).get(key)
+    if raw and isinstance(value, str):
+        click.echo(value)
+    else:
+        _echo_json(value)
+
+
+@kv.command("put")
+@click.argument("key")
+@click.argument("value")
+@_string_option
+@_target_options("state", "kv-store")
+def kv_put(
+    key: str, value: str, as_string: bool, workspace: str, alias: str, end_user: str | None
+) -> None:
+    """Set KEY to VALUE."""
+    with _client() as client:
+        client.kv(_workspace_id(client, workspace), alias, end_user).put(
+            key, _parse_value(value, as_string)
+        )
+
+
+@kv.command("rm")
+@click.argument("key")
+@_target_options("state", "kv-store")
+def kv_rm(key: str, workspace: str, alias: str, end_user: str | None) -> None:
+    """Delete KEY; exits 1 if there was no such key."""
+    with _client() as client:
+        deleted = client.kv(_workspace_id(client, workspace), alias, end_user).delete(key)
+    if not deleted:
+        click.echo(f"cubby: no such key: {key}", err=True)
+        sys.exit(1)
+    click.echo(f"deleted {key}")
+
+
+@kv.command("append")
+@click.argument("key")
+@click.argument("value")
+@_string_option
+@_target_options("state", "kv-store")
+def kv_append(
+    key: str, value: str, as_string: bool, workspace: str, alias: str, end_user: str | None
+) -> None:
+    """Append VALUE to the list at KEY (created if missing); prints the new length."""
+    with _client() as client:
+        store = client.kv(_workspace_id(client, workspace), alias, end_user)
+        click.echo(store.append(key, _parse_value(value, as_string)))
+
+
+@kv.command("remove")
+@click.argument("key")
+@click.argument("value")
+@_string_option
+@_target_options("state", "kv-store")
+def kv_remove(
+    key: str, value: str, as_string: bool, workspace: str, alias: str, end_user: str | None
+) -> None:
+    """Remove every element equal to VALUE from the list at KEY; prints how many went."""
+    with _client() as client:
+        store = client.kv(_workspace_id(client, workspace), alias, end_user)
+        click.echo(store.remove(key, _parse_value(value, as_string)))
