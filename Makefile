@@ -9,12 +9,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+$(VENV)/.installed-run: pyproject.toml sdk/python/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e . -e ./sdk/python
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml sdk/python/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]' -e ./sdk/python
 	touch $@ $(VENV)/.installed-run
 
 ## run: start the server on the embedded default (SQLite + ./.cubby), port 8080
@@ -23,8 +23,9 @@ run: $(VENV)/.installed-run
 
 ## test: lint, type-check and run the whole test suite
 test: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests sdk
 	$(BIN)/mypy
+	cd sdk/python && $(CURDIR)/$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 check: test
