@@ -12,7 +12,14 @@ from tests.helpers import Api
 pytestmark = pytest.mark.conformance
 
 API_KEY = {
-    "id", "orgId", "name", "keyPrefix", "permissions", "lastUsedAt", "expiresAt", "createdAt"
+    "id",
+    "orgId",
+    "name",
+    "keyPrefix",
+    "permissions",
+    "lastUsedAt",
+    "expiresAt",
+    "createdAt",
 }
 WORKSPACE = {"id", "orgId", "name", "slug", "createdAt", "updatedAt"}
 # API.md lists these; the connection fields SDKs may send are accepted and echoed as well.
@@ -416,7 +423,12 @@ def test_catalog(api: Api) -> None:
             for prop in action["props"].values():
                 assert set(prop) >= PROP_REQUIRED
                 assert prop["type"] in {
-                    "SHORT_TEXT", "LONG_TEXT", "NUMBER", "CHECKBOX", "JSON", "DROPDOWN"
+                    "SHORT_TEXT",
+                    "LONG_TEXT",
+                    "NUMBER",
+                    "CHECKBOX",
+                    "JSON",
+                    "DROPDOWN",
                 }
 
     kv = api.ok("GET", "/api/v1/integrations", params={"name": "kv-store"})
