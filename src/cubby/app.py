@@ -14,13 +14,22 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 
-from cubby.api import api_keys, catalog, execute, health, workspace_integrations, workspaces
+from cubby.api import (
+    api_keys,
+    catalog,
+    downloads,
+    execute,
+    health,
+    workspace_integrations,
+    workspaces,
+)
 from cubby.api.docs import render_docs
 from cubby.api.endpoint import Endpoint, json_response
 from cubby.api.openapi import build_openapi
 from cubby.auth import Authenticator
 from cubby.backends.blobs import open_blob_store
 from cubby.backends.url import open_meta_store
+from cubby.core import files, signing
 from cubby.core.registry import Registry
 from cubby.errors import CubbyError, InternalError, MethodNotAllowed, NotFound
 from cubby.integrations import register_builtins
@@ -111,15 +120,19 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
         *(ep.route() for ep in endpoints),
+        *downloads.ROUTES,
     ]
+    signing.signing_key(settings)  # fail at start, not on the first download, if it is unusable
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         flusher = asyncio.create_task(_flush_last_used(services))
+        sweeper = asyncio.create_task(files.sweep_forever(services))
         try:
             yield
         finally:
             flusher.cancel()
+            sweeper.cancel()
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await services.auth.flush_last_used(force=True)
 

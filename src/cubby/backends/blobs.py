@@ -1,47 +1,107 @@
 """File bodies in an object store through obstore: a local folder by default, S3 and friends
 by URL. Keys are opaque (``<workspace>/<uuid>``): a user's path never reaches the store, so no
-path trick can address a body outside its namespace."""
+path trick can address a body outside its namespace.
+
+Bodies are immutable: every write goes to a fresh key and a key is only ever deleted, never
+rewritten. That is what lets the file index swap a file atomically (see :mod:`cubby.core.files`).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import obstore
+from obstore.exceptions import NotFoundError
 from obstore.store import LocalStore
 
 from cubby.backends.url import BackendConfigError
 from cubby.core.models import new_id
 
 STREAM_CHUNK_BYTES = 1024 * 1024
+_NOT_FOUND = (FileNotFoundError, NotFoundError)
+
+
+class BlobNotFound(LookupError):
+    """The key holds no body (never written, or deleted since its index row was read)."""
+
+
+@dataclass
+class BlobReader:
+    """An opened body: its size is known and its bytes are streamed in chunks on demand."""
+
+    size: int
+    _result: Any
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        async for chunk in self._result.stream(min_chunk_size=STREAM_CHUNK_BYTES):
+            yield bytes(chunk)
+
+
+def _fsync_file(path: Path) -> None:
+    """Flush a freshly written body and its directory entry to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class BlobStore:
-    def __init__(self, store: Any, description: str) -> None:
+    def __init__(self, store: Any, description: str, local_root: Path | None = None) -> None:
         self._store = store
         self.description = description
+        self._local_root = local_root
 
     @staticmethod
     def new_key(workspace_id: str) -> str:
         return f"{workspace_id}/{new_id()}"
 
     async def put(self, key: str, body: bytes) -> None:
+        """Store ``body`` durably: once this returns, a committed index row may point at it.
+
+        obstore's local store writes a staging file and renames it (atomic, never torn) but does
+        not fsync; without that a power cut right after the index commit could leave a row
+        pointing at a body that never reached the disk. Object stores are durable on success.
+        """
         await obstore.put_async(self._store, key, body)
+        if self._local_root is not None:
+            await asyncio.to_thread(_fsync_file, self._local_root / key)
 
     async def get(self, key: str) -> bytes:
-        result = await obstore.get_async(self._store, key)
-        return bytes(await result.bytes_async())
+        try:
+            result = await obstore.get_async(self._store, key)
+            return bytes(await result.bytes_async())
+        except _NOT_FOUND:
+            raise BlobNotFound(key) from None
+
+    async def open(self, key: str) -> BlobReader:
+        """Open ``key`` for streaming. Once open, a concurrent delete does not cut the stream on
+        the local store (the open file outlives its name); object stores finish a started GET."""
+        try:
+            result = await obstore.get_async(self._store, key)
+        except _NOT_FOUND:
+            raise BlobNotFound(key) from None
+        return BlobReader(size=int(result.meta["size"]), _result=result)
 
     async def stream(self, key: str) -> AsyncIterator[bytes]:
-        result = await obstore.get_async(self._store, key)
-        async for chunk in result.stream(min_chunk_size=STREAM_CHUNK_BYTES):
-            yield bytes(chunk)
+        reader = await self.open(key)
+        async for chunk in reader.chunks():
+            yield chunk
 
     async def delete(self, key: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(*_NOT_FOUND):
             await obstore.delete_async(self._store, key)
 
     async def list_keys(self, prefix: str = "") -> AsyncIterator[tuple[str, float]]:
@@ -62,7 +122,7 @@ def open_blob_store(url: str) -> BlobStore:
             store = LocalStore(path, mkdir=True)
         except OSError as exc:
             raise BackendConfigError(f"cannot use file store {path}: {exc}") from None
-        return BlobStore(store, f"local folder {path}")
+        return BlobStore(store, f"local folder {path}", local_root=path)
     if scheme == "memory":
         from obstore.store import MemoryStore
 

@@ -1,0 +1,198 @@
+"""Files: metadata rows in the file index, bodies inline in the row or in the blob store.
+
+The ordering that makes overwrites atomic and crashes harmless (DESIGN.md, "Files"):
+
+1. a body larger than ``CUBBY_STORAGE_INLINE_MAX_BYTES`` goes to a *fresh* blob key (durably);
+2. the index row is committed, pointing at the new key (or holding the body inline);
+3. the replaced body's key is deleted.
+
+A reader resolves path -> row -> body. The row swap is one commit, so a reader gets the old row
+or the new one, and each row's body is immutable. The one gap: a reader holding the old row can
+find its body deleted by step 3 before it opens it; it then reads the row again and gets the new
+file, whole (:data:`MAX_ATTEMPTS`). A crash between 1 and 2, or 2 and 3, leaves only a body no
+row points to; :func:`sweep_orphans` deletes such bodies once they are older than the grace
+period (long enough that no write is still between steps 1 and 2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from cubby.backends.base import FileIndex, FileRecord
+from cubby.backends.blobs import BlobNotFound, BlobReader, BlobStore
+from cubby.core.models import utc_now
+from cubby.core.scopes import Namespace
+from cubby.errors import InternalError
+from cubby.services import Services
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+ORPHAN_GRACE_SECONDS = 3600.0
+SWEEP_INTERVAL_SECONDS = 3600.0
+FIRST_SWEEP_DELAY_SECONDS = 300.0
+SWEEP_BATCH = 500
+
+
+def etag_of(body: bytes) -> str:
+    """A strong validator: 128-bit BLAKE2b of the bytes, hex (equal bytes, equal etag)."""
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+async def write(
+    services: Services, ns: Namespace, path: str, body: bytes, content_type: str
+) -> FileRecord:
+    """Create or atomically replace ``path``; returns the committed record (without body)."""
+    now = utc_now()
+    record = FileRecord(
+        path=path,
+        size=len(body),
+        content_type=content_type,
+        etag=etag_of(body),
+        created_at=now,
+        updated_at=now,
+    )
+    blobs = services.blobs
+    if len(body) <= services.settings.storage_inline_max_bytes:
+        record.inline_body = body
+    else:
+        record.blob_key = blobs.new_key(ns.workspace_id)
+        await blobs.put(record.blob_key, body)
+    try:
+        replaced = await services.meta.files.put(ns, record)
+    except Exception:
+        # The row was rolled back, so nothing points at the new body: drop it now. (Not on
+        # cancellation: the commit may still land, and then the row needs its body.)
+        if record.blob_key is not None:
+            with contextlib.suppress(Exception):
+                await blobs.delete(record.blob_key)
+        raise
+    record.inline_body = None
+    if replaced is not None and replaced != record.blob_key:
+        await _drop(blobs, replaced)
+    return record
+
+
+async def delete(services: Services, ns: Namespace, path: str) -> bool:
+    existed, blob_key = await services.meta.files.delete(ns, path)
+    if blob_key is not None:
+        await _drop(services.blobs, blob_key)
+    return existed
+
+
+async def _drop(blobs: BlobStore, key: str) -> None:
+    """Delete a body no row points to any more; a failure only leaves work for the sweep."""
+    try:
+        await blobs.delete(key)
+    except Exception:
+        log.warning("could not delete replaced body %s; the orphan sweep will", key, exc_info=True)
+
+
+@dataclass
+class OpenFile:
+    """A file ready to serve: its record and either its inline body or an opened blob."""
+
+    record: FileRecord
+    inline: bytes | None = None
+    reader: BlobReader | None = None
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        if self.reader is not None:
+            async for chunk in self.reader.chunks():
+                yield chunk
+        elif self.inline:
+            yield self.inline
+
+
+async def open_file(services: Services, ns: Namespace, path: str) -> OpenFile | None:
+    """The current file at ``path`` with its body opened, or None if there is none."""
+    index = services.meta.files
+    missing: str | None = None
+    for _ in range(MAX_ATTEMPTS):
+        record = await index.get(ns, path)
+        if record is None:
+            return None
+        if record.blob_key is None:
+            return OpenFile(record, inline=record.inline_body or b"")
+        if record.blob_key == missing:
+            break  # the row still points at a body that is gone: not a race, a lost body
+        try:
+            reader = await services.blobs.open(record.blob_key)
+        except BlobNotFound:
+            missing = record.blob_key  # replaced or deleted after we read the row: look again
+            continue
+        return OpenFile(record, reader=reader)
+    raise _lost_body(index, ns, path, missing)
+
+
+async def read(services: Services, ns: Namespace, path: str) -> tuple[FileRecord, bytes] | None:
+    """The current file at ``path`` with its whole body, or None."""
+    index = services.meta.files
+    missing: str | None = None
+    for _ in range(MAX_ATTEMPTS):
+        record = await index.get(ns, path)
+        if record is None:
+            return None
+        if record.blob_key is None:
+            return record, record.inline_body or b""
+        if record.blob_key == missing:
+            break
+        try:
+            return record, await services.blobs.get(record.blob_key)
+        except BlobNotFound:
+            missing = record.blob_key
+    raise _lost_body(index, ns, path, missing)
+
+
+def _lost_body(index: FileIndex, ns: Namespace, path: str, key: str | None) -> InternalError:
+    log.error("file %r in %s points at body %s, which the blob store does not have", path, ns, key)
+    return InternalError("the body of this file is missing from the blob store")
+
+
+async def sweep_orphans(
+    index: FileIndex, blobs: BlobStore, grace_seconds: float = ORPHAN_GRACE_SECONDS
+) -> int:
+    """Delete bodies no file row points to and older than ``grace_seconds``; returns how many.
+
+    Listing reads the store once; each batch of keys costs one indexed query. Bodies younger
+    than the grace period are kept: their write may still be about to commit its row.
+    """
+    cutoff = time.time() - grace_seconds
+    removed = 0
+    batch: list[str] = []
+
+    async def flush() -> int:
+        referenced = await index.referenced_blobs(batch)
+        orphans = [key for key in batch if key not in referenced]
+        for key in orphans:
+            await blobs.delete(key)
+        batch.clear()
+        return len(orphans)
+
+    async for key, modified in blobs.list_keys():
+        if modified <= cutoff:
+            batch.append(key)
+            if len(batch) >= SWEEP_BATCH:
+                removed += await flush()
+    if batch:
+        removed += await flush()
+    if removed:
+        log.info("orphan sweep removed %d unreferenced bodies", removed)
+    return removed
+
+
+async def sweep_forever(services: Services) -> None:
+    """Run :func:`sweep_orphans` periodically (started by the app's lifespan)."""
+    await asyncio.sleep(FIRST_SWEEP_DELAY_SECONDS)
+    while True:
+        try:
+            await sweep_orphans(services.meta.files, services.blobs)
+        except Exception:
+            log.warning("orphan sweep failed; next round retries", exc_info=True)
+        await asyncio.sleep(SWEEP_INTERVAL_SECONDS)

@@ -1,0 +1,298 @@
+"""The ``storage`` integration ("Filesystem"): files per namespace, written atomically.
+
+Paths follow :mod:`cubby.core.paths`; bodies and metadata follow :mod:`cubby.core.files`;
+download URLs follow :mod:`cubby.core.signing` and are served by :mod:`cubby.api.downloads`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from typing import Annotated, Literal
+
+import msgspec
+
+from cubby.backends.base import FileRecord
+from cubby.core import content_types, files, signing
+from cubby.core.paths import MAX_PATH_BYTES, normalize_path, normalize_prefix
+from cubby.core.registry import ActionContext, Integration
+from cubby.errors import ActionFailed, PayloadTooLarge, ValidationError
+
+DEFAULT_LIST_LIMIT = 1000
+MAX_LIST_LIMIT = 1000
+
+storage = Integration(
+    name="storage",
+    display_name="Filesystem",
+    description="File storage for documents, exports and binary data, isolated per end user, "
+    "workspace or namespace key. Writes replace files atomically.",
+    categories=["storage", "built-in"],
+)
+
+FilePath = Annotated[
+    str,
+    msgspec.Meta(
+        title="Path",
+        description=f"Relative '/'-separated path, e.g. reports/monthly.json (at most "
+        f"{MAX_PATH_BYTES} bytes; no '.', '..' or empty segments, backslashes or control "
+        "characters)",
+    ),
+]
+Content = Annotated[
+    str,
+    msgspec.Meta(
+        title="Content",
+        description="The file's content: text, or base64 when contentEncoding is 'base64'",
+        extra={"prop_type": "LONG_TEXT"},
+    ),
+]
+ContentType = Annotated[
+    str,
+    msgspec.Meta(
+        title="Content type",
+        description="Media type, e.g. text/csv; default: guessed from the extension, else "
+        "application/octet-stream",
+    ),
+]
+Encoding = Literal["utf8", "base64"]
+ContentEncoding = Annotated[
+    Encoding,
+    msgspec.Meta(title="Content encoding", description="How content is encoded"),
+]
+OutputEncoding = Annotated[
+    Encoding,
+    msgspec.Meta(
+        title="Output encoding",
+        description="utf8 for text; base64 for binary files (a non-UTF-8 file read as utf8 "
+        "fails with reason NOT_UTF8)",
+    ),
+]
+Prefix = Annotated[
+    str,
+    msgspec.Meta(title="Prefix", description="Only paths starting with this, e.g. reports/"),
+]
+Limit = Annotated[
+    int,
+    msgspec.Meta(
+        ge=1,
+        title="Limit",
+        description=f"Files per page (at most {MAX_LIST_LIMIT}; larger values are clamped)",
+    ),
+]
+Cursor = Annotated[
+    str,
+    msgspec.Meta(title="Cursor", description="nextCursor of the previous page"),
+]
+ExpiresIn = Annotated[
+    int,
+    msgspec.Meta(
+        ge=60,
+        le=3600,
+        title="Expires in (seconds)",
+        description="How long the URL works, 60 to 3600 seconds",
+    ),
+]
+
+
+class WriteFileInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    path: FilePath
+    content: Content
+    content_type: ContentType | None = None
+    content_encoding: ContentEncoding = "utf8"
+
+
+class ReadFileInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    path: FilePath
+    output_encoding: OutputEncoding = "utf8"
+
+
+class DeleteFileInput(msgspec.Struct, forbid_unknown_fields=True):
+    path: FilePath
+
+
+class ListFilesInput(msgspec.Struct, forbid_unknown_fields=True):
+    prefix: Prefix = ""
+    limit: Limit = DEFAULT_LIST_LIMIT
+    cursor: Cursor | None = None
+
+
+class GetDownloadUrlInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    path: FilePath
+    expires_in_seconds: ExpiresIn = 900
+
+
+class FileInfo(msgspec.Struct, rename="camel"):
+    path: str
+    size: int
+    content_type: str
+    etag: str
+    updated_at: str
+
+
+class FileContent(msgspec.Struct, rename="camel"):
+    path: str
+    content: str
+    content_type: str
+    encoding: Encoding
+    size: int
+    etag: str
+    updated_at: str
+
+
+class FileDeleted(msgspec.Struct):
+    path: str
+    deleted: bool
+
+
+class FileList(msgspec.Struct, rename="camel"):
+    files: list[FileInfo]
+    next_cursor: str | None
+
+
+class DownloadUrl(msgspec.Struct, rename="camel"):
+    url: str
+    expires_at: str
+
+
+def _info(record: FileRecord) -> FileInfo:
+    return FileInfo(
+        path=record.path,
+        size=record.size,
+        content_type=record.content_type,
+        etag=record.etag,
+        updated_at=record.updated_at,
+    )
+
+
+def file_not_found(path: str) -> ActionFailed:
+    return ActionFailed(f"no file at path {path!r}", reason="FILE_NOT_FOUND", path=path)
+
+
+def _too_large(size: int, limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"the file is {size} bytes; the limit is {limit} (CUBBY_STORAGE_MAX_FILE_BYTES)",
+        details={"field": "input.content", "limit": limit, "size": size},
+    )
+
+
+def _decode_base64(content: str) -> bytes:
+    try:
+        return base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError):
+        pass
+    try:  # tolerate line-wrapped base64 (as `base64` and MIME tools emit it)
+        return base64.b64decode("".join(content.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError.for_field(
+            "input.content", "content is not valid base64 (standard alphabet, '=' padding)"
+        ) from None
+
+
+def body_of(params: WriteFileInput, limit: int) -> bytes:
+    """The bytes to store, within ``limit`` (413 PAYLOAD_TOO_LARGE otherwise)."""
+    if params.content_encoding == "base64":
+        body = _decode_base64(params.content)
+    else:
+        if len(params.content) > limit:  # every character is at least one byte
+            raise _too_large(len(params.content), limit)
+        body = params.content.encode("utf-8")
+    if len(body) > limit:
+        raise _too_large(len(body), limit)
+    return body
+
+
+@storage.action("write_file", "Write file", "Write content to a file (creates or overwrites)")
+async def write_file(ctx: ActionContext, params: WriteFileInput) -> FileInfo:
+    path = normalize_path(params.path)
+    if params.content_type is None:
+        content_type = content_types.guess(path)
+    else:
+        content_type = content_types.check(params.content_type)
+    body = body_of(params, ctx.services.settings.storage_max_file_bytes)
+    record = await files.write(ctx.services, ctx.namespace, path, body, content_type)
+    return _info(record)
+
+
+@storage.action("read_file", "Read file", "Read a file's contents by path")
+async def read_file(ctx: ActionContext, params: ReadFileInput) -> FileContent:
+    path = normalize_path(params.path)
+    found = await files.read(ctx.services, ctx.namespace, path)
+    if found is None:
+        raise file_not_found(path)
+    record, body = found
+    if params.output_encoding == "base64":
+        content = base64.b64encode(body).decode("ascii")
+    else:
+        try:
+            content = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ActionFailed(
+                f"file {path!r} is not valid UTF-8 text (byte {exc.start}); "
+                "read it with outputEncoding 'base64'",
+                reason="NOT_UTF8",
+                path=path,
+            ) from None
+    return FileContent(
+        path=record.path,
+        content=content,
+        content_type=record.content_type,
+        encoding=params.output_encoding,
+        size=record.size,
+        etag=record.etag,
+        updated_at=record.updated_at,
+    )
+
+
+@storage.action("delete_file", "Delete file", "Delete a file by path")
+async def delete_file(ctx: ActionContext, params: DeleteFileInput) -> FileDeleted:
+    path = normalize_path(params.path)
+    return FileDeleted(path=path, deleted=await files.delete(ctx.services, ctx.namespace, path))
+
+
+def encode_cursor(path: str) -> str:
+    return base64.urlsafe_b64encode(path.encode("utf-8")).rstrip(b"=").decode("ascii")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
+    except (binascii.Error, ValueError):
+        raise ValidationError.for_field(
+            "input.cursor", "invalid cursor; pass nextCursor from the previous page unchanged"
+        ) from None
+
+
+@storage.action(
+    "list_files",
+    "List files",
+    "List files sorted by path, optionally under a prefix, a page at a time",
+)
+async def list_files(ctx: ActionContext, params: ListFilesInput) -> FileList:
+    prefix = normalize_prefix(params.prefix)
+    after = decode_cursor(params.cursor) if params.cursor is not None else None
+    limit = min(params.limit, MAX_LIST_LIMIT)
+    records = await ctx.services.meta.files.page(ctx.namespace, prefix, after, limit + 1)
+    more = len(records) > limit
+    records = records[:limit]
+    next_cursor = encode_cursor(records[-1].path) if more else None
+    return FileList(files=[_info(r) for r in records], next_cursor=next_cursor)
+
+
+@storage.action(
+    "get_download_url",
+    "Get download URL",
+    "A URL that downloads the file without an API key until it expires",
+)
+async def get_download_url(ctx: ActionContext, params: GetDownloadUrlInput) -> DownloadUrl:
+    path = normalize_path(params.path)
+    if await ctx.services.meta.files.get(ctx.namespace, path) is None:
+        raise file_not_found(path)
+    settings = ctx.services.settings
+    expires = int(time.time()) + params.expires_in_seconds
+    grant = signing.Grant(ctx.namespace.workspace_id, ctx.namespace.ns, path, expires)
+    token = signing.sign(signing.signing_key(settings), grant)
+    return DownloadUrl(
+        url=f"{settings.base_url}{signing.URL_PREFIX}{token}",
+        expires_at=signing.iso_utc(expires),
+    )
