@@ -20,9 +20,14 @@ from cubby.auth import hash_key
 from cubby.core.models import ApiKey, new_id, utc_now
 from cubby.services import Services
 from cubby.settings import Settings
+from tests.backends import enabled_combos
 from tests.helpers import Api, live_server
 
-pytestmark = pytest.mark.conformance
+# Metadata-store behaviour runs on every metadata backend (file bodies play no part here);
+# pure HTTP-layer checks run on the embedded default only, to keep the suite fast.
+META = pytest.mark.parametrize(
+    "backend", [c for c in enabled_combos() if not c.endswith("+s3")], indirect=True
+)
 
 # Endpoints that touch no single workspace, and what a key restricted to workspace A gets there.
 # A new endpoint that is neither here nor workspace-bound (a workspace path parameter or a
@@ -105,6 +110,7 @@ def destructive_last(ep: Endpoint) -> tuple[int, int]:
     return (ep.method == "DELETE", ep.path == "/api/v1/workspaces/{id}")
 
 
+@META
 def test_restricted_key_on_every_route(api: Api, client: TestClient) -> None:
     world = World(api)
     endpoints: list[Endpoint] = client.app.state.endpoints  # type: ignore[attr-defined]
@@ -161,6 +167,7 @@ def test_restricted_key_on_every_route(api: Api, client: TestClient) -> None:
     assert api.output("kv-store", "get", world.b, {"key": "secret"})["value"] == world.b
 
 
+@META
 def test_restricted_key_lists_only_its_workspaces(api: Api) -> None:
     world = World(api)
     listing = api.ok("GET", "/api/v1/workspaces", key=world.key_a)
@@ -204,6 +211,7 @@ def _store_key(services: Services, expires_at: str | None) -> str:
     return plain
 
 
+@META
 def test_expired_key_is_refused(api: Api, services: Services) -> None:
     expired = _store_key(services, "2001-01-01T00:00:00.000Z")
     resp = api.request("GET", "/api/v1/workspaces", key=expired)
@@ -213,6 +221,7 @@ def test_expired_key_is_refused(api: Api, services: Services) -> None:
     assert api.request("GET", "/api/v1/workspaces", key=future).status_code == 200
 
 
+@META
 def test_revoked_key_is_refused_at_once_by_the_revoking_process(api: Api) -> None:
     created = api.ok("POST", "/api/v1/api-keys", {"name": "short"}, status=201)
     plain = created["plainKey"]

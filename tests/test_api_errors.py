@@ -13,8 +13,6 @@ from cubby.settings import Settings
 from tests.backends import settings_for
 from tests.helpers import Api
 
-pytestmark = pytest.mark.conformance
-
 BODY_LIMIT = 64 * 1024
 
 

@@ -14,9 +14,14 @@ from cubby.app import build_services
 from cubby.core.registry import ActionContext, Integration
 from cubby.services import Services
 from cubby.settings import Settings
+from tests.backends import enabled_combos
 from tests.helpers import Api
 
-pytestmark = pytest.mark.conformance
+# Metadata-store behaviour runs on every metadata backend (file bodies play no part here);
+# pure HTTP-layer checks run on the embedded default only, to keep the suite fast.
+META = pytest.mark.parametrize(
+    "backend", [c for c in enabled_combos() if not c.endswith("+s3")], indirect=True
+)
 
 # A test-only integration that reports where it ran, registered like any plug-in.
 probe = Integration("probe", "Probe", "Test-only: reports the namespace an action ran in")
@@ -76,6 +81,7 @@ def test_response_envelope(api: Api) -> None:
     assert body["output"] == {"ns": "u:u1", "workspace": ws, "alias": "probe"}
 
 
+@META
 def test_resolution_by_id_alias_and_only_one(api: Api) -> None:
     ws = api.create_workspace("resolve")
     shared = api.add_integration(ws, "probe", "shared", WORKSPACE)
@@ -103,6 +109,7 @@ def test_resolution_by_id_alias_and_only_one(api: Api) -> None:
     assert api.output("probe", "where", ws)["alias"] == "shared"
 
 
+@META
 def test_no_integration_means_builtin_default_with_end_user_scope(api: Api) -> None:
     ws = api.create_workspace("default")
     missing = err(api.execute("probe", "where", ws), 400, "VALIDATION_ERROR")
@@ -115,6 +122,7 @@ def test_no_integration_means_builtin_default_with_end_user_scope(api: Api) -> N
     assert api.output("probe", "where", ws, endUserId="u")["ns"] == "u:u"
 
 
+@META
 def test_end_user_scope_needs_end_user_id(api: Api) -> None:
     ws = api.create_workspace("eu")
     api.add_integration(ws, "probe", "per_user")  # default settings: end_user
@@ -132,6 +140,7 @@ def test_end_user_scope_needs_end_user_id(api: Api) -> None:
     assert api.output("probe", "where", ws, integrationAlias="shared", endUserId="u")["ns"] == "w"
 
 
+@META
 def test_enabled_actions(api: Api) -> None:
     ws = api.create_workspace("enabled")
     wi = api.add_integration(ws, "probe", "limited", WORKSPACE, enabledActions=["where"])
@@ -146,6 +155,7 @@ def test_enabled_actions(api: Api) -> None:
     assert api.output("probe", "other", ws, integrationAlias="limited")["ns"] == "w"
 
 
+@META
 def test_selectors_that_name_nothing(api: Api) -> None:
     ws = api.create_workspace("nothing")
     kv = api.add_integration(ws, "kv-store", "state", WORKSPACE)
@@ -210,6 +220,7 @@ def test_input_handling(api: Api) -> None:
     assert ok.status_code == 200, ok.text
 
 
+@META
 def test_namespaces_follow_persistence_settings(api: Api) -> None:
     """Equal persistence settings share data; anything else never does."""
     ws = api.create_workspace("ns")

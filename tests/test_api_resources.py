@@ -7,9 +7,14 @@ from typing import Any
 
 import pytest
 
+from tests.backends import enabled_combos
 from tests.helpers import Api
 
-pytestmark = pytest.mark.conformance
+# Metadata-store behaviour runs on every metadata backend (file bodies play no part here);
+# pure HTTP-layer checks run on the embedded default only, to keep the suite fast.
+META = pytest.mark.parametrize(
+    "backend", [c for c in enabled_combos() if not c.endswith("+s3")], indirect=True
+)
 
 API_KEY = {
     "id",
@@ -76,6 +81,7 @@ def assert_integration(wi: dict[str, Any]) -> None:
 # -- workspace integrations (acceptance 1) ----------------------------------------------------
 
 
+@META
 @pytest.mark.parametrize("body", SPEC_BODIES, ids=lambda b: b["alias"])
 def test_spec_integration_bodies(api: Api, body: dict[str, Any]) -> None:
     ws = api.create_workspace("spec")
@@ -189,6 +195,7 @@ def test_alias_defaults_to_integration_name(api: Api) -> None:
     assert wi["displayName"] is None and wi["connectionStrategy"] is None
 
 
+@META
 def test_integration_crud_envelopes(api: Api) -> None:
     ws = api.create_workspace("crud")
     base = f"/api/v1/workspaces/{ws}/integrations"
@@ -245,6 +252,7 @@ def test_integration_crud_envelopes(api: Api) -> None:
     assert api.ok("GET", base)["total"] == 1
 
 
+@META
 def test_integrations_of_unknown_workspace(api: Api) -> None:
     for ws in ("00000000-0000-4000-8000-000000000000", "not-a-uuid"):
         base = f"/api/v1/workspaces/{ws}/integrations"
@@ -253,6 +261,7 @@ def test_integrations_of_unknown_workspace(api: Api) -> None:
         assert resp.status_code == 404 and resp.json()["code"] == "NOT_FOUND"
 
 
+@META
 def test_deleting_an_alias_keeps_the_scope_data(api: Api) -> None:
     ws = api.create_workspace("keep")
     wi = api.add_integration(ws, "kv-store", "state", {"persistence": {"scope": "workspace"}})
@@ -265,6 +274,7 @@ def test_deleting_an_alias_keeps_the_scope_data(api: Api) -> None:
 # -- workspaces (acceptance 2) ------------------------------------------------------------------
 
 
+@META
 def test_workspace_envelopes(api: Api) -> None:
     resp = api.request("POST", "/api/v1/workspaces", {"name": "Acme", "slug": "acme"})
     assert resp.status_code == 201
@@ -295,6 +305,7 @@ def test_workspace_envelopes(api: Api) -> None:
     assert api.ok("GET", "/api/v1/workspaces") == {"workspaces": [], "total": 0}
 
 
+@META
 def test_workspace_slug_rules(api: Api) -> None:
     api.create_workspace("taken")
     dup = api.request("POST", "/api/v1/workspaces", {"name": "Again", "slug": "taken"})
@@ -313,6 +324,7 @@ def test_workspace_slug_rules(api: Api) -> None:
         assert resp.json()["details"]["field"] == "name", name
 
 
+@META
 def test_workspace_paging(api: Api) -> None:
     ids = [api.create_workspace(f"ws-{i}") for i in range(5)]
     page = api.ok("GET", "/api/v1/workspaces", params={"limit": 2, "offset": 1})
@@ -324,6 +336,7 @@ def test_workspace_paging(api: Api) -> None:
         assert resp.json()["details"]["field"] == next(iter(params)), params
 
 
+@META
 def test_delete_workspace_removes_its_data(api: Api) -> None:
     ws = api.create_workspace("doomed")
     keep = api.create_workspace("kept")
@@ -342,6 +355,7 @@ def test_delete_workspace_removes_its_data(api: Api) -> None:
 # -- API keys (acceptance 2) --------------------------------------------------------------------
 
 
+@META
 def test_api_key_envelopes(api: Api) -> None:
     listing = api.ok("GET", "/api/v1/api-keys")
     assert set(listing) == {"apiKeys", "total"} and listing["total"] == 1
