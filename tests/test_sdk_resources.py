@@ -339,8 +339,8 @@ def run_scenario(name: str, client: AnyClient, make: MakeClient) -> None:
 # -- in-process fixtures -----------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sync", "async"])
-def sdk(
+@pytest.fixture(name="sdk", params=["sync", "async"])
+def sdk_fixture(
     request: pytest.FixtureRequest, settings: Settings, services: Services, org_key: str
 ) -> Iterator[tuple[AnyClient, MakeClient]]:
     """(client with the org key, factory for clients with other keys) over the in-process app."""
