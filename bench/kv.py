@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lib import Cubby, LoadResult, cubby_server, machine_description, wrk  # noqa: E402
+from lib import Cubby, LoadResult, cubby_server, machine_description, wrk
 
 
 def execute_body(ws: str, action: str, input_json: str) -> str:

@@ -1,0 +1,163 @@
+"""Turn load results into the results tables, and keep bench/README.md's results section current.
+
+The README's text outside the ``<!-- results:start -->`` / ``<!-- results:end -->`` markers is
+hand-written and left alone; the section between them is replaced on every full run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from loadgen import LoadResult
+
+README = Path(__file__).resolve().parent / "README.md"
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+@dataclass
+class Pair:
+    """A cubby workload next to the baseline measured right before it."""
+
+    workload: str
+    cubby: LoadResult
+    baseline_name: str
+    baseline: LoadResult
+    throughput: bool = False  # compare MiB/s instead of req/s
+    target: float | None = None  # the smallest acceptable cubby/baseline ratio
+
+    def value(self, result: LoadResult) -> float:
+        return result.mib_per_s if self.throughput else result.rps
+
+    @property
+    def ratio(self) -> float:
+        base = self.value(self.baseline)
+        return self.value(self.cubby) / base if base else float("nan")
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.target is None else self.ratio >= self.target
+
+
+@dataclass
+class Scaling:
+    """The same request against a small and a large namespace: p50 may grow at most ``limit``x."""
+
+    check: str
+    small_name: str
+    small: LoadResult
+    large_name: str
+    large: LoadResult
+    limit: float
+
+    @property
+    def ratio(self) -> float:
+        return self.large.p50_ms / self.small.p50_ms if self.small.p50_ms else float("nan")
+
+    @property
+    def met(self) -> bool:
+        return self.ratio <= self.limit
+
+
+def _rate(result: LoadResult, throughput: bool) -> str:
+    return f"{result.mib_per_s:,.0f} MiB/s" if throughput else f"{result.rps:,.0f}"
+
+
+def _verdict(met: bool | None, ratio: float, target: float | None, at_most: bool = False) -> str:
+    if met is None or target is None:
+        return ""
+    if met:
+        return "met"
+    short = (ratio / target - 1) * 100 if at_most else (1 - ratio / target) * 100
+    word = "over" if at_most else "short"
+    return f"**missed** ({short:.0f}% {word})"
+
+
+def pairs_table(pairs: list[Pair]) -> list[str]:
+    lines = [
+        "| workload | cubby req/s | p50 ms | p99 ms | baseline | baseline req/s | "
+        "baseline p50 ms | ratio | target | |",
+        "|---|--:|--:|--:|---|--:|--:|--:|--:|---|",
+    ]
+    for p in pairs:
+        target = f">= {p.target:.2f}" if p.target is not None else ""
+        lines.append(
+            f"| {p.workload} | {_rate(p.cubby, p.throughput)} | {p.cubby.p50_ms:.2f} | "
+            f"{p.cubby.p99_ms:.2f} | {p.baseline_name} | {_rate(p.baseline, p.throughput)} | "
+            f"{p.baseline.p50_ms:.2f} | {p.ratio:.2f} | {target} | "
+            f"{_verdict(p.met, p.ratio, p.target)} |"
+        )
+    return lines
+
+
+def scaling_table(checks: list[Scaling]) -> list[str]:
+    lines = [
+        "| check | small: req/s, p50 ms | large: req/s, p50 ms | p50 ratio | target | |",
+        "|---|--:|--:|--:|--:|---|",
+    ]
+    for c in checks:
+        lines.append(
+            f"| {c.check} | {c.small.rps:,.0f}, {c.small.p50_ms:.2f} | "
+            f"{c.large.rps:,.0f}, {c.large.p50_ms:.2f} | {c.ratio:.2f} | <= {c.limit:.1f} | "
+            f"{_verdict(c.met, c.ratio, c.limit, at_most=True)} |"
+        )
+    return lines
+
+
+def raw_table(results: list[LoadResult]) -> list[str]:
+    lines = [
+        "| run | requests | seconds | req/s | p50 ms | p99 ms | MiB/s read | failed |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.name} | {r.requests:,} | {r.seconds:.2f} | {r.rps:,.0f} | {r.p50_ms:.2f} | "
+            f"{r.p99_ms:.2f} | {r.mib_per_s:,.1f} | {r.errors} |"
+        )
+    return lines
+
+
+def results_section(pairs: list[Pair], checks: list[Scaling], results: list[LoadResult],
+                    machine: str, command: str, elapsed: float) -> str:
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    out = [
+        "## Latest results",
+        "",
+        f"- Date: {stamp}",
+        f"- Machine: {machine}",
+        f"- Command: `{command}` ({elapsed:.0f} s in all)",
+        "- Every number below comes from this one run; each ratio compares two runs made "
+        "back to back. The machine is shared, so compare ratios, not absolute req/s, "
+        "between runs.",
+        "",
+    ]
+    if pairs:
+        out += ["### Workloads against their baselines", "", *pairs_table(pairs), ""]
+    if checks:
+        out += ["### Scaling (1 worker)", "", *scaling_table(checks), ""]
+    out += ["### Raw numbers (every wrk run, in order)", "", *raw_table(results), ""]
+    return "\n".join(out)
+
+
+def write_readme(section: str, readme: Path = README) -> None:
+    text = readme.read_text() if readme.exists() else f"# cubby benchmarks\n\n{START}\n{END}\n"
+    if START not in text or END not in text:
+        text = text.rstrip("\n") + f"\n\n{START}\n{END}\n"
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(f"{head}{START}\n{section}\n{END}{tail}")
+
+
+def write_raw(folder: Path, pairs: list[Pair], checks: list[Scaling],
+              results: list[LoadResult], machine: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / time.strftime("%Y%m%dT%H%M%SZ.json", time.gmtime())
+    path.write_text(json.dumps({
+        "machine": machine,
+        "pairs": [{**asdict(p), "ratio": p.ratio} for p in pairs],
+        "scaling": [{**asdict(c), "ratio": c.ratio} for c in checks],
+        "runs": [asdict(r) for r in results],
+    }, indent=1))
+    return path

@@ -1,0 +1,235 @@
+"""The whole benchmark (issue 6): cubby's workloads against their baselines, back to back.
+
+    bench/run [--duration 5] [--workers 1,2] [--only kv,files,download,kv-scaling,files-scaling]
+
+For each worker count: start cubby, the Python ceiling, webdis (on a private redis) and nginx
+(WebDAV); then run each baseline immediately before the cubby workload it is compared with.
+Then the scaling checks on freshly seeded data dirs (1 worker). Prints the tables; a full run
+also rewrites the results section of bench/README.md. Exits non-zero when any load run had a
+failed request or a server could not start; with ``--strict`` also when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import workloads as w
+from lib import Cubby, LoadResult, cubby_server, ensure_tool, machine_description
+from loadgen import wrk
+from peers import ceiling_server, nginx_dav, redis_server, webdis_server
+from report import Pair, Scaling, results_section, write_raw, write_readme
+from seed import seed
+
+GROUPS = ("kv", "files", "download", "kv-scaling", "files-scaling")
+STORAGE_GROUPS = {"files", "download", "files-scaling"}
+RAW_DIR = Path(__file__).resolve().parent / "results" / "raw"
+SCALING_ROUNDS = 2
+
+
+class Bench:
+    """Runs and records every load run; prints each as it finishes."""
+
+    def __init__(self, duration: int) -> None:
+        self.duration = duration
+        self.results: list[LoadResult] = []
+        self.pairs: list[Pair] = []
+        self.checks: list[Scaling] = []
+
+    def measure(self, name: str, url: str, req: w.Request, duration: int | None = None,
+                record: bool = True) -> LoadResult:
+        result = wrk(name, url, req.path, req.method, req.body, req.headers,
+                     duration or self.duration, spread=req.spread, timeout_s=req.timeout_s)
+        if record:
+            self.results.append(result)
+            print(f"  {name:<44} {result.rps:>9,.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
+                  f"p99 {result.p99_ms:7.2f} ms  {result.mib_per_s:8,.1f} MiB/s", flush=True)
+        return result
+
+    def warm(self, url: str, req: w.Request) -> None:
+        self.measure("warm-up", url, req, duration=1, record=False)
+
+    def pair(self, workload: str, baseline_name: str, run_baseline: Callable[[], LoadResult],
+             run_cubby: Callable[[], LoadResult], target: float | None = None,
+             throughput: bool = False) -> Pair:
+        base = run_baseline()
+        pair = Pair(workload, run_cubby(), baseline_name, base, throughput, target)
+        self.pairs.append(pair)
+        return pair
+
+
+def run_pass(bench: Bench, workers: int, groups: set[str], big: bytes | None) -> None:
+    """Every workload for one worker count, with its baselines started alongside."""
+    tag = f"{workers}w"
+    print(f"# cubby with {workers} worker(s)", flush=True)
+    storage = bool(groups & STORAGE_GROUPS)
+    with ExitStack() as stack:
+        cubby: Cubby = stack.enter_context(cubby_server(workers, env=w.SERVER_ENV))
+        if storage:
+            w.require_storage(cubby)
+        ws = w.create_workspace(cubby, with_storage=storage)
+        ceiling_url = stack.enter_context(ceiling_server(workers))
+        w.prepare_kv(cubby, ws)
+        bench.warm(cubby.base_url, w.kv_get(cubby, ws))
+        bench.warm(ceiling_url, w.ceiling(str(w.kv_get(cubby, ws).body)))
+        m = bench.measure
+        url = cubby.base_url
+        if "kv" in groups:
+            redis_port = stack.enter_context(redis_server())
+            webdis_url = stack.enter_context(webdis_server(redis_port, workers))
+            w.prepare_webdis(webdis_url)
+            get_body = str(w.kv_get(cubby, ws).body)
+            ceiling = m(f"ceiling (kv get body), {tag}", ceiling_url, w.ceiling(get_body))
+            get = m(f"cubby kv get (hit), {tag}", url, w.kv_get(cubby, ws))
+            bench.pairs.append(Pair(f"kv get (hit), {tag}", get, f"ceiling {tag}", ceiling,
+                                    target=0.5 if workers == 1 else None))
+            bench.pair(f"kv get (hit), {tag}", f"webdis GET ({workers} thr)",
+                       lambda: m(f"webdis GET, {tag}", webdis_url, w.webdis_get()),
+                       lambda: get)
+            put = m(f"cubby kv put, {tag}", url, w.kv_put(cubby, ws))
+            bench.pairs.append(Pair(f"kv put (durable), {tag}", put, f"ceiling {tag}", ceiling,
+                                    target=0.3 if workers == 1 else None))
+            bench.pair(f"kv put (durable), {tag}", f"webdis SET ({workers} thr, not durable)",
+                       lambda: m(f"webdis SET, {tag}", webdis_url, w.webdis_set()),
+                       lambda: put)
+            add = m(f"cubby kv add_to_list, {tag}", url, w.kv_add_to_list(cubby, ws))
+            bench.pairs.append(Pair(f"kv add_to_list (durable), {tag}", add, f"ceiling {tag}",
+                                    ceiling))
+        if "files" in groups or "download" in groups:
+            nginx = stack.enter_context(nginx_dav(workers))
+            w.prepare_files(cubby, ws)
+            w.prepare_nginx(nginx.root, big or b"")
+        if "files" in groups:
+            bench.pair(f"storage write_file 4 KiB, {tag}", f"nginx WebDAV PUT ({workers} wrk)",
+                       lambda: m(f"nginx PUT 4 KiB, {tag}", nginx.url, w.nginx_put()),
+                       lambda: m(f"cubby write_file 4 KiB, {tag}", url, w.write_file(cubby, ws)),
+                       target=1.0 if workers == 1 else None)
+            read_body = str(w.read_file(cubby, ws).body)
+            read = bench.pair(
+                f"storage read_file 4 KiB, {tag}", f"ceiling {tag}",
+                lambda: m(f"ceiling (read_file body), {tag}", ceiling_url,
+                          w.ceiling(read_body)),
+                lambda: m(f"cubby read_file 4 KiB, {tag}", url, w.read_file(cubby, ws)),
+                target=0.4 if workers == 1 else None)
+            nginx_get = m(f"nginx GET 4 KiB, {tag}", nginx.url, w.nginx_get())
+            bench.pairs.append(Pair(f"storage read_file 4 KiB, {tag}", read.cubby,
+                                    f"nginx GET ({workers} wrk)", nginx_get))
+        if "download" in groups:
+            assert big is not None
+            path = w.prepare_download(cubby, ws, big)
+            bench.pair(f"download 100 MiB, {tag}", f"nginx GET ({workers} wrk)",
+                       lambda: m(f"nginx GET 100 MiB, {tag}", nginx.url, w.nginx_download()),
+                       lambda: m(f"cubby download 100 MiB, {tag}", url, w.download(path)),
+                       target=0.5 if workers == 1 else None, throughput=True)
+
+
+def run_scaling(bench: Bench, groups: set[str]) -> None:
+    """kv get with 1,000,000 vs 1,000 keys; list_files first page with 100,000 vs 100 files."""
+    kv, files = "kv-scaling" in groups, "files-scaling" in groups
+    print("# scaling (1 worker, seeded data dirs)", flush=True)
+    with tempfile.TemporaryDirectory(prefix="cubby-small-") as small_dir, \
+            tempfile.TemporaryDirectory(prefix="cubby-large-") as large_dir:
+        started = time.monotonic()
+        small = seed(Path(small_dir), 1_000 if kv else 0, 100 if files else 0)
+        large = seed(Path(large_dir), 1_000_000 if kv else 0, 100_000 if files else 0)
+        print(f"  seeded in {time.monotonic() - started:.1f} s", flush=True)
+        with cubby_server(1, data_dir=Path(small_dir)) as cs, \
+                cubby_server(1, data_dir=Path(large_dir)) as cl:
+            if files:
+                w.require_storage(cs)
+            runs: dict[str, list[LoadResult]] = {}
+
+            def keep(name: str, result: LoadResult) -> None:
+                runs.setdefault(name, []).append(result)
+
+            bench.warm(cs.base_url, w.kv_get(cs, small.workspace_id))
+            bench.warm(cl.base_url, w.kv_get(cl, large.workspace_id))
+            for i in range(1, SCALING_ROUNDS + 1):
+                for c, s, size in ((cs, small, "small"), (cl, large, "large")):
+                    if kv:
+                        keep(f"kv-{size}", bench.measure(
+                            f"kv get, {s.kv_keys:,} keys (round {i})", c.base_url,
+                            w.kv_get_random(c, s.workspace_id, s.kv_keys)))
+                    if files:
+                        keep(f"files-{size}", bench.measure(
+                            f"list_files 100, {s.files:,} files (round {i})", c.base_url,
+                            w.list_files(c, s.workspace_id, 100)))
+
+    def best(name: str) -> LoadResult:
+        return min(runs[name], key=lambda r: r.p50_ms)
+
+    if kv:
+        bench.checks.append(Scaling("kv get (random hit) p50", "1,000 keys", best("kv-small"),
+                                    "1,000,000 keys", best("kv-large"), 1.5))
+    if files:
+        bench.checks.append(Scaling("list_files first page (limit 100) p50", "100 files",
+                                    best("files-small"), "100,000 files", best("files-large"),
+                                    2.0))
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=5, help="seconds per load run")
+    parser.add_argument("--workers", default="1,2", help="cubby worker counts, e.g. 1,2")
+    parser.add_argument("--only", default=",".join(GROUPS),
+                        help=f"comma-separated subset of: {', '.join(GROUPS)}")
+    parser.add_argument("--readme", action=argparse.BooleanOptionalAction, default=None,
+                        help="rewrite bench/README.md's results (default: on full runs only)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    args.groups = {g.strip() for g in args.only.split(",") if g.strip()}
+    unknown = args.groups - set(GROUPS)
+    if unknown:
+        parser.error(f"unknown group(s) {', '.join(sorted(unknown))}; pick from {GROUPS}")
+    args.worker_counts = [int(x) for x in args.workers.split(",") if x.strip()]
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    started = time.monotonic()
+    machine = machine_description()
+    print(f"# cubby bench on {machine}", flush=True)
+    ensure_tool("wrk", "wrk")
+    if "kv" in args.groups:
+        ensure_tool("redis-server", "redis-server")
+        ensure_tool("webdis", "webdis")
+    if args.groups & {"files", "download"}:
+        ensure_tool("nginx", "nginx")
+    bench = Bench(args.duration)
+    big = w.big_body() if "download" in args.groups else None
+    for workers in args.worker_counts:
+        if args.groups & {"kv", "files", "download"}:
+            run_pass(bench, workers, args.groups, big)
+    if args.groups & {"kv-scaling", "files-scaling"}:
+        run_scaling(bench, args.groups)
+    elapsed = time.monotonic() - started
+    command = "bench/run" + (" " + shlex.join(argv if argv is not None else sys.argv[1:])
+                             if (argv if argv is not None else sys.argv[1:]) else "")
+    section = results_section(bench.pairs, bench.checks, bench.results, machine, command,
+                              elapsed)
+    print("\n" + section)
+    raw = write_raw(RAW_DIR, bench.pairs, bench.checks, bench.results, machine)
+    print(f"raw numbers: {raw}")
+    full = args.groups == set(GROUPS) and args.worker_counts == [1, 2]
+    if args.readme or (args.readme is None and full):
+        write_readme(section)
+        print("bench/README.md updated")
+    missed = [p.workload for p in bench.pairs if p.met is False]
+    missed += [c.check for c in bench.checks if not c.met]
+    if missed:
+        print(f"targets missed: {'; '.join(missed)}")
+    return 1 if (missed and args.strict) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
