@@ -1,23 +1,274 @@
 """Backend combinations for the conformance suite.
 
-Tests marked ``conformance`` run once per enabled combination of metadata database and file
-store. ``sqlite+file`` always runs; the others need their services (see ``enabled_combos``).
+Tests marked ``conformance`` run once per combination of metadata database and file store:
+``sqlite+file``, ``sqlite+s3``, ``postgres+file`` and ``postgres+s3``.
+
+- PostgreSQL: ``CUBBY_TEST_POSTGRES_URL`` names a server and a database to connect to for
+  admin work. The run creates its own database (random name, dropped at the end); each test
+  gets a fresh schema in it (``?search_path=...`` in the URL), dropped after the test.
+- S3: moto's standalone server, started once per run on a free loopback port as a subprocess;
+  each test gets a fresh bucket, emptied and deleted after the test. Dummy AWS credentials are
+  put in the environment so nothing ever looks for real ones.
+
+A combination whose service is missing is skipped with the reason, or fails when
+``CUBBY_TEST_REQUIRE_ALL=1`` (CI sets it).
+
+``settings_for(combo, tmp_path)`` provisions and returns Settings; what it creates is cleaned
+up when the current test ends (conftest opens a :func:`test_scope` around every test).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, NoReturn
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
 
 from cubby.settings import Settings
+from tests.helpers import free_port
 
 DEFAULT_COMBO = "sqlite+file"
+COMBOS = ("sqlite+file", "sqlite+s3", "postgres+file", "postgres+s3")
+POSTGRES_ENV = "CUBBY_TEST_POSTGRES_URL"
+REQUIRE_ALL_ENV = "CUBBY_TEST_REQUIRE_ALL"
+S3_ENV = {
+    "AWS_ACCESS_KEY_ID": "cubby-test",
+    "AWS_SECRET_ACCESS_KEY": "cubby-test-secret",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
 
 
 def enabled_combos() -> list[str]:
-    return [DEFAULT_COMBO]
+    """Every combination; one whose service is missing skips (or fails) in settings_for."""
+    return list(COMBOS)
 
 
+def require_all() -> bool:
+    return os.environ.get(REQUIRE_ALL_ENV, "") not in ("", "0")
+
+
+def unavailable(reason: str) -> NoReturn:
+    if require_all():
+        pytest.fail(f"{reason} ({REQUIRE_ALL_ENV}=1 makes this a failure)", pytrace=False)
+    pytest.skip(reason)
+
+
+# -- cleanup scopes -------------------------------------------------------------------------
+_session_stack = contextlib.ExitStack()
+_test_stacks: list[contextlib.ExitStack] = []
+
+
+def on_cleanup(fn: Callable[[], Any]) -> None:
+    """Run ``fn`` when the current test ends (or at session end outside a test)."""
+    stack = _test_stacks[-1] if _test_stacks else _session_stack
+    stack.callback(fn)
+
+
+@contextlib.contextmanager
+def test_scope() -> Iterator[None]:
+    with contextlib.ExitStack() as stack:
+        _test_stacks.append(stack)
+        try:
+            yield
+        finally:
+            _test_stacks.pop()
+
+
+def shutdown() -> None:
+    """End of session: drop the run's database, stop the S3 server."""
+    _session_stack.close()
+
+
+# -- PostgreSQL ------------------------------------------------------------------------------
+def _run(coro_fn: Callable[[], Any]) -> Any:
+    async def main() -> Any:
+        return await coro_fn()
+
+    return asyncio.run(main())
+
+
+def _with_db(url: str, database: str, query: str = "") -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, query, ""))
+
+
+class PostgresRun:
+    """A database of this test run; tests get schemas in it."""
+
+    def __init__(self, admin_url: str) -> None:
+        import asyncpg
+
+        self._asyncpg = asyncpg
+        self.admin_url = admin_url
+        self.database = f"cubby_test_{secrets.token_hex(4)}"
+        _run(lambda: self._admin(f'CREATE DATABASE "{self.database}"'))
+        _session_stack.callback(self._drop_database)
+
+    async def _admin(self, sql: str, url: str | None = None) -> None:
+        conn = await self._asyncpg.connect(url or self.admin_url, timeout=10)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    def _drop_database(self) -> None:
+        _run(lambda: self._admin(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))
+
+    def new_schema(self) -> str:
+        """A cubby database URL on a fresh schema, dropped when the current test ends."""
+        schema = f"t_{secrets.token_hex(6)}"
+        db_url = _with_db(self.admin_url, self.database)
+        _run(lambda: self._admin(f'CREATE SCHEMA "{schema}"', db_url))
+        on_cleanup(lambda: _run(lambda: self._admin(f'DROP SCHEMA "{schema}" CASCADE', db_url)))
+        return _with_db(self.admin_url, self.database, f"search_path={schema}")
+
+
+_postgres: PostgresRun | None = None
+_postgres_error: str | None = None
+
+
+def postgres() -> PostgresRun:
+    global _postgres, _postgres_error
+    if _postgres is None and _postgres_error is None:
+        url = os.environ.get(POSTGRES_ENV, "")
+        if not url:
+            _postgres_error = (
+                f"{POSTGRES_ENV} is not set (e.g. postgresql://postgres@127.0.0.1/postgres)"
+            )
+        else:
+            try:
+                _postgres = PostgresRun(url)
+            except ImportError:
+                _postgres_error = "asyncpg is not installed (pip install -e '.[dev]')"
+            except Exception as exc:
+                _postgres_error = f"cannot use PostgreSQL at {POSTGRES_ENV}: {exc}"
+    if _postgres is None:
+        unavailable(_postgres_error or "PostgreSQL unavailable")
+    return _postgres
+
+
+def postgres_url() -> str:
+    """A fresh PostgreSQL database URL (a new schema) for the current test."""
+    return postgres().new_schema()
+
+
+# -- S3 (moto) ----------------------------------------------------------------------------------
+class MotoServer:
+    """moto's standalone S3 server as a subprocess on a free loopback port."""
+
+    def __init__(self, log_dir: Path) -> None:
+        import boto3
+
+        os.environ.update(S3_ENV)
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._log = open(log_dir / "moto.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **S3_ENV},
+        )
+        _session_stack.callback(self.stop)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(self.endpoint + "/moto-api/", timeout=1)
+                break
+            except httpx.HTTPError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        "moto server did not start: " + (log_dir / "moto.log").read_text()
+                    ) from None
+                time.sleep(0.1)
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name=S3_ENV["AWS_REGION"],
+            aws_access_key_id=S3_ENV["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=S3_ENV["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+    def new_bucket(self) -> str:
+        """A fresh bucket; returns its cubby files URL. Emptied and deleted after the test."""
+        bucket = f"cubby-test-{secrets.token_hex(6)}"
+        self.client.create_bucket(Bucket=bucket)
+        on_cleanup(lambda: self.drop_bucket(bucket))
+        return f"s3://{bucket}/files?endpoint={self.endpoint}&region={S3_ENV['AWS_REGION']}"
+
+    def drop_bucket(self, bucket: str) -> None:
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=bucket):
+            objects = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if objects:
+                self.client.delete_objects(Bucket=bucket, Delete={"Objects": objects})
+        self.client.delete_bucket(Bucket=bucket)
+
+
+_moto: MotoServer | None = None
+_moto_error: str | None = None
+
+
+def moto(log_dir: Path | None = None) -> MotoServer:
+    global _moto, _moto_error
+    if _moto is None and _moto_error is None:
+        try:
+            import moto.server  # noqa: F401
+
+            folder = log_dir or Path(tempfile.gettempdir())
+            _moto = MotoServer(folder)
+        except ImportError:
+            _moto_error = "moto[server] is not installed (pip install -e '.[dev]')"
+        except Exception as exc:
+            _moto_error = f"cannot start moto's S3 server: {exc}"
+    if _moto is None:
+        unavailable(_moto_error or "S3 (moto) unavailable")
+    return _moto
+
+
+def s3_url() -> str:
+    """A fresh bucket on the run's moto server, as a CUBBY_FILES_URL."""
+    return moto().new_bucket()
+
+
+# -- combinations ---------------------------------------------------------------------------
 def settings_for(combo: str, tmp_path: Path) -> Settings:
-    if combo == DEFAULT_COMBO:
-        return Settings(data_dir=tmp_path / "data")
-    raise ValueError(f"unknown backend combination {combo!r}")
+    if combo not in COMBOS:
+        raise ValueError(f"unknown backend combination {combo!r}")
+    database, files = combo.split("+")
+    database_url = postgres_url() if database == "postgres" else ""
+    files_url = s3_url() if files == "s3" else ""
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, files_url=files_url)
+
+
+def server_env(settings: Settings) -> dict[str, str]:
+    """Environment for a `cubby serve` subprocess on the same backends as ``settings``."""
+    env = {"CUBBY_DATA_DIR": str(settings.data_dir)}
+    if settings.database_url:
+        env["CUBBY_DATABASE_URL"] = settings.database_url
+    if settings.files_url:
+        env["CUBBY_FILES_URL"] = settings.files_url
+        env.update(S3_ENV)
+    return env

@@ -1,12 +1,15 @@
 """Fixtures. `api` is an in-process client on a fresh data dir.
 
 Tests (or modules, via ``pytestmark``) marked ``conformance`` run once per backend combination
-the run enables (tests/backends.py); all others run on the embedded default.
+(tests/backends.py); all others run on the embedded default. The run ends with one line of
+conformance counts per combination.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,15 +20,28 @@ from cubby.app import build_services, create_app
 from cubby.core import keys
 from cubby.services import Services
 from cubby.settings import Settings
-from tests.backends import DEFAULT_COMBO, enabled_combos, settings_for
+from tests import backends
+from tests.backends import COMBOS, DEFAULT_COMBO, enabled_combos, settings_for
 from tests.helpers import Api
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
-        "conformance"
-    ):
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("conformance"):
         metafunc.parametrize("backend", enabled_combos(), indirect=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _backend_run() -> Iterator[None]:
+    """The run's PostgreSQL database and S3 server (started on first use) go at the end."""
+    yield
+    backends.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _backend_test_scope() -> Iterator[None]:
+    """Schemas and buckets a test provisioned are dropped after everything else it used."""
+    with backends.test_scope():
+        yield
 
 
 @pytest.fixture
@@ -61,3 +77,33 @@ def client(settings: Settings, services: Services) -> Iterator[TestClient]:
 @pytest.fixture
 def api(client: TestClient, org_key: str) -> Api:
     return Api(client, org_key)
+
+
+_PARAMS = re.compile(r"\[(.*)\]$")
+
+
+def _combo_of(nodeid: str) -> str | None:
+    match = _PARAMS.search(nodeid)
+    if match is None:
+        return None
+    return next((part for part in match.group(1).split("-") if part in COMBOS), None)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """``conformance: sqlite+file 40 passed, postgres+s3 40 passed, ...`` (xdist-safe: it
+    reads the combination from the test id)."""
+    counts: dict[str, Counter[str]] = {combo: Counter() for combo in COMBOS}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if "conformance" not in getattr(report, "keywords", {}):
+                continue
+            combo = _combo_of(getattr(report, "nodeid", ""))
+            if combo is not None:
+                counts[combo][outcome] += 1
+    if not any(counts.values()):
+        return
+    parts = []
+    for combo, count in counts.items():
+        shown = [f"{count[o]} {o}" for o in ("passed", "failed", "error", "skipped") if count[o]]
+        parts.append(f"{combo} {', '.join(shown) or 'none run'}")
+    terminalreporter.write_line("conformance: " + "; ".join(parts))

@@ -126,6 +126,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await services.meta.start()  # PostgreSQL: the pool lives on the serving loop
         flusher = asyncio.create_task(_flush_last_used(services))
         sweeper = asyncio.create_task(files.sweep_forever(services))
         try:
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             sweeper.cancel()
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await services.auth.flush_last_used(force=True)
+            await services.meta.stop()
 
     handlers: dict[Any, Any] = {Exception: _error, HTTPException: _error, CubbyError: _error}
     app = Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)

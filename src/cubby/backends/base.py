@@ -115,6 +115,21 @@ class MetaStore:
     files: FileIndex
     closer: object
 
+    async def start(self) -> None:
+        """Bind per-event-loop resources (PostgreSQL's connection pool) to the running loop.
+
+        The server calls it in its lifespan; backends without such resources (SQLite) do nothing.
+        """
+        start = getattr(self.closer, "start", None)
+        if start is not None:
+            await start()
+
+    async def stop(self) -> None:
+        """Release what :meth:`start` bound to the running loop."""
+        stop = getattr(self.closer, "stop", None)
+        if stop is not None:
+            await stop()
+
     def close(self) -> None:
         close = getattr(self.closer, "close", None)
         if close is not None:

@@ -31,13 +31,28 @@ def open_meta_store(url: str) -> MetaStore:
     if scheme == "sqlite":
         return _open_sqlite(sqlite_path(url))
     if scheme in ("postgres", "postgresql"):
-        raise BackendConfigError(
-            "PostgreSQL support is not available in this build (CUBBY_DATABASE_URL)"
-        )
+        return _open_postgres(url)
     raise BackendConfigError(
         f"unknown database URL scheme {scheme!r} in CUBBY_DATABASE_URL; "
         "use sqlite:///path/to/cubby.db or postgresql://user@host:5432/db"
     )
+
+
+POSTGRES_HINT = "pip install 'cubby[postgres]'"
+
+
+def _open_postgres(url: str) -> MetaStore:
+    # asyncpg is optional: import it only for a postgresql:// URL.
+    try:
+        import asyncpg  # noqa: F401
+    except ImportError:
+        raise BackendConfigError(
+            "CUBBY_DATABASE_URL is a PostgreSQL URL but the asyncpg package is not installed; "
+            f"install it with: {POSTGRES_HINT}"
+        ) from None
+    from cubby.backends.postgres.store import open_postgres
+
+    return open_postgres(url)
 
 
 def _open_sqlite(path: Path) -> MetaStore:

@@ -1,0 +1,1 @@
+"""The PostgreSQL metadata backend (asyncpg). Import only when asyncpg is installed."""

@@ -1,0 +1,124 @@
+"""PostgreSQL access through asyncpg.
+
+An asyncpg connection belongs to the event loop that opened it, and a cubby process meets more
+than one loop: the server's (uvicorn, or a test client's loop thread) and short-lived ones
+(``asyncio.run`` in the CLI and in test fixtures). So:
+
+- the server binds one pool to its own loop in the app's lifespan (:meth:`PgDatabase.start`)
+  and closes it on shutdown (:meth:`PgDatabase.stop`);
+- code running on any other loop gets a short-lived connection per call, closed before the
+  call returns, so nothing crosses loops and nothing is left behind when such a loop closes.
+
+Every statement runs in autocommit (READ COMMITTED); the multi-step writes are single
+statements or PL/pgSQL functions (see migrations/0002_kv.sql), so the hot path is one round trip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import asyncpg
+
+CONNECT_TIMEOUT_SECONDS = 10.0
+DEFAULT_POOL_SIZE = 10
+
+
+async def connect(dsn: str) -> Any:
+    return await asyncpg.connect(dsn, timeout=CONNECT_TIMEOUT_SECONDS)
+
+
+async def _keep_session(conn: Any) -> None:
+    """Pool reset hook: cubby never changes session state, so skip asyncpg's reset query (one
+    round trip per request). asyncpg still rolls back a transaction left open."""
+
+
+class PgDatabase:
+    """One PostgreSQL database: a pool per bound event loop, else a connection per call."""
+
+    def __init__(self, dsn: str, pool_size: int = DEFAULT_POOL_SIZE) -> None:
+        self.dsn = dsn
+        self.pool_size = pool_size
+        self._pools: dict[asyncio.AbstractEventLoop, Any] = {}
+        self._trace: Callable[[str], object] | None = None
+
+    def set_trace_callback(self, fn: Callable[[str], object] | None) -> None:
+        """Call ``fn`` with every statement sent (tests count round trips), like sqlite3's."""
+        self._trace = fn
+
+    async def start(self) -> None:
+        """Bind a pool to the running loop (idempotent)."""
+        loop = asyncio.get_running_loop()
+        if loop in self._pools:
+            return
+        pool = await asyncpg.create_pool(
+            self.dsn,
+            min_size=1,
+            max_size=self.pool_size,
+            timeout=CONNECT_TIMEOUT_SECONDS,
+            reset=_keep_session,
+        )
+        if loop in self._pools:  # another task bound one meanwhile
+            await pool.close()
+            return
+        self._pools[loop] = pool
+
+    async def stop(self) -> None:
+        """Close the running loop's pool, if it has one."""
+        pool = self._pools.pop(asyncio.get_running_loop(), None)
+        if pool is not None:
+            await pool.close()
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        pool = self._pools.get(asyncio.get_running_loop())
+        if pool is not None:
+            async with pool.acquire() as conn:
+                yield conn
+            return
+        conn = await connect(self.dsn)
+        try:
+            yield conn
+        finally:
+            await conn.close()
+
+    async def fetch(self, sql: str, *args: Any) -> list[Any]:
+        if self._trace is not None:
+            self._trace(sql)
+        async with self.connection() as conn:
+            return list(await conn.fetch(sql, *args))
+
+    async def fetchrow(self, sql: str, *args: Any) -> Any:
+        if self._trace is not None:
+            self._trace(sql)
+        async with self.connection() as conn:
+            return await conn.fetchrow(sql, *args)
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        if self._trace is not None:
+            self._trace(sql)
+        async with self.connection() as conn:
+            return await conn.fetchval(sql, *args)
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        """Run one statement; returns the number of rows it touched."""
+        if self._trace is not None:
+            self._trace(sql)
+        async with self.connection() as conn:
+            status = await conn.execute(sql, *args)
+        return rowcount(status)
+
+    def close(self) -> None:
+        """Drop pools still bound (normally :meth:`stop` closed them in the lifespan)."""
+        pools, self._pools = self._pools, {}
+        for pool in pools.values():
+            with contextlib.suppress(Exception):
+                pool.terminate()
+
+
+def rowcount(status: str) -> int:
+    """Rows touched, from a command status such as ``UPDATE 3`` or ``INSERT 0 1``."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
