@@ -141,8 +141,8 @@ def parse(name: str, out: str) -> LoadResult:
         requests=int(done.group(1)),
         seconds=seconds,
         rps=float(_find(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        p50_ms=_ms(_find(r"(?m)^\s+50%\s+(\S+)$", out).group(1)),
-        p99_ms=_ms(_find(r"(?m)^\s+99%\s+(\S+)$", out).group(1)),
+        p50_ms=_ms(_find(r"(?m)^\s+50%\s+(\S+)\s*$", out).group(1)),
+        p99_ms=_ms(_find(r"(?m)^\s+99%\s+(\S+)\s*$", out).group(1)),
         errors=errors,
         bytes_read=bytes_read,
     )

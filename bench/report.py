@@ -61,6 +61,10 @@ class Scaling:
         return self.ratio <= self.limit
 
 
+def _ms(result: LoadResult, value: float) -> str:
+    return f"{value:.2f}" if result.requests else "-"  # no request finished in the run
+
+
 def _rate(result: LoadResult, throughput: bool) -> str:
     return f"{result.mib_per_s:,.0f} MiB/s" if throughput else f"{result.rps:,.0f}"
 
@@ -84,9 +88,10 @@ def pairs_table(pairs: list[Pair]) -> list[str]:
     for p in pairs:
         target = f">= {p.target:.2f}" if p.target is not None else ""
         lines.append(
-            f"| {p.workload} | {_rate(p.cubby, p.throughput)} | {p.cubby.p50_ms:.2f} | "
-            f"{p.cubby.p99_ms:.2f} | {p.baseline_name} | {_rate(p.baseline, p.throughput)} | "
-            f"{p.baseline.p50_ms:.2f} | {p.ratio:.2f} | {target} | "
+            f"| {p.workload} | {_rate(p.cubby, p.throughput)} | {_ms(p.cubby, p.cubby.p50_ms)} | "
+            f"{_ms(p.cubby, p.cubby.p99_ms)} | {p.baseline_name} | "
+            f"{_rate(p.baseline, p.throughput)} | {_ms(p.baseline, p.baseline.p50_ms)} | "
+            f"{p.ratio:.2f} | {target} | "
             f"{_verdict(p.met, p.ratio, p.target)} |"
         )
     return lines
@@ -113,8 +118,8 @@ def raw_table(results: list[LoadResult]) -> list[str]:
     ]
     for r in results:
         lines.append(
-            f"| {r.name} | {r.requests:,} | {r.seconds:.2f} | {r.rps:,.0f} | {r.p50_ms:.2f} | "
-            f"{r.p99_ms:.2f} | {r.mib_per_s:,.1f} | {r.errors} |"
+            f"| {r.name} | {r.requests:,} | {r.seconds:.2f} | {r.rps:,.0f} | "
+            f"{_ms(r, r.p50_ms)} | {_ms(r, r.p99_ms)} | {r.mib_per_s:,.1f} | {r.errors} |"
         )
     return lines
 

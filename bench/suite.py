@@ -125,9 +125,11 @@ def run_pass(bench: Bench, workers: int, groups: set[str], big: bytes | None) ->
         if "download" in groups:
             assert big is not None
             path = w.prepare_download(cubby, ws, big)
+            long = 2 * bench.duration  # 32 parallel 100 MiB bodies take seconds each
             bench.pair(f"download 100 MiB, {tag}", f"nginx GET ({workers} wrk)",
-                       lambda: m(f"nginx GET 100 MiB, {tag}", nginx.url, w.nginx_download()),
-                       lambda: m(f"cubby download 100 MiB, {tag}", url, w.download(path)),
+                       lambda: m(f"nginx GET 100 MiB, {tag}", nginx.url, w.nginx_download(),
+                                 long),
+                       lambda: m(f"cubby download 100 MiB, {tag}", url, w.download(path), long),
                        target=0.5 if workers == 1 else None, throughput=True)
 
 
