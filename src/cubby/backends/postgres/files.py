@@ -11,13 +11,17 @@ from cubby.core.scopes import Namespace
 
 _COLS = "path, size, content_type, etag, created_at, updated_at, blob_key"
 
-# Lock the current row (if any) first: after waiting for a concurrent writer, FOR UPDATE sees
-# its committed row, so the blob key handed back for dropping is the one actually replaced.
+# Lock the current row (if any) before the upsert: after waiting for a concurrent writer,
+# FOR UPDATE sees its committed row, so the blob key handed back for dropping is the one
+# actually replaced. The INSERT reads from `old` (the gate) so that `old` runs first: evaluated
+# lazily in RETURNING it would meet a row this statement already changed, and see nothing.
 _PUT = (
-    "WITH old AS ("
+    "WITH old AS MATERIALIZED ("
     " SELECT blob_key FROM files WHERE workspace_id = $1 AND ns = $2 AND path = $3 FOR UPDATE"
     ") INSERT INTO files AS f (workspace_id, ns, path, size, content_type, etag, blob_key,"
-    " inline_body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    " inline_body, created_at, updated_at)"
+    " SELECT $1::text, $2::text, $3::text, $4::bigint, $5::text, $6::text, $7::text,"
+    " $8::bytea, $9::text, $10::text FROM (SELECT count(*) FROM old) AS gate"
     " ON CONFLICT (workspace_id, ns, path) DO UPDATE SET size = excluded.size,"
     " content_type = excluded.content_type, etag = excluded.etag,"
     " blob_key = excluded.blob_key, inline_body = excluded.inline_body,"
