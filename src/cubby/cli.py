@@ -142,12 +142,12 @@ def serve(
     if files_url:
         os.environ["CUBBY_FILES_URL"] = files_url
     settings = _settings()
-    from cubby.backends.blobs import open_blob_store
+    from cubby.backends.url import check_files_url
     from cubby.core import keys
 
     meta = _open_meta(settings)
     try:
-        open_blob_store(settings.resolved_files_url)
+        check_files_url(settings.resolved_files_url)
         if asyncio.run(meta.api_keys.count_active()) == 0:
             _, plain = asyncio.run(keys.create_key(meta, "default", None, None))
             click.echo("cubby: created an organisation-wide API key (shown only this once):")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from cubby.backends.base import MetaStore
 from cubby.core.models import new_id, utc_now
@@ -53,6 +53,53 @@ def _open_postgres(url: str) -> MetaStore:
     from cubby.backends.postgres.store import open_postgres
 
     return open_postgres(url)
+
+
+PROBE_PREFIX = "cubby-start-probe/"
+
+
+def check_files_url(url: str) -> None:
+    """Open the file store and list one empty prefix, so a wrong endpoint, bucket or credentials
+    is one clear line when ``cubby serve`` starts rather than a failing first write. Call it from
+    sync code (the CLI). The listing is read to its end: obstore aborts the interpreter at exit
+    when a listing stream is dropped half-read."""
+    import asyncio
+
+    from cubby.backends.blobs import open_blob_store
+
+    blobs = open_blob_store(url)
+    _check_endpoint(url)
+
+    async def probe() -> None:
+        async for _ in blobs.list_keys(PROBE_PREFIX):
+            pass
+
+    try:
+        asyncio.run(probe())
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise BackendConfigError(
+            f"cannot use the file store ({blobs.description}) from CUBBY_FILES_URL: {first[:300]}"
+        ) from None
+
+
+def _check_endpoint(url: str, timeout: float = 5.0) -> None:
+    """Fail fast when an explicit ``endpoint=`` accepts no TCP connection (obstore would retry
+    with backoff for many seconds first)."""
+    import socket
+
+    endpoint = parse_qs(urlsplit(url).query).get("endpoint", [""])[-1]
+    parts = urlsplit(endpoint)
+    if not parts.hostname:
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+    except OSError as exc:
+        raise BackendConfigError(
+            f"cannot reach the S3 endpoint {parts.scheme}://{parts.netloc} "
+            f"from CUBBY_FILES_URL: {exc}"
+        ) from None
 
 
 def _open_sqlite(path: Path) -> MetaStore:
