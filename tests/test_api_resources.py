@@ -330,7 +330,7 @@ def test_workspace_paging(api: Api) -> None:
     page = api.ok("GET", "/api/v1/workspaces", params={"limit": 2, "offset": 1})
     assert page["total"] == 5 and [w["id"] for w in page["workspaces"]] == ids[1:3]
     assert len(api.ok("GET", "/api/v1/workspaces", params={"limit": 100})["workspaces"]) == 5
-    for params in ({"limit": 101}, {"limit": 0}, {"limit": "x"}, {"offset": -1}):
+    for params in ({"limit": 101}, {"limit": 0}, {"limit": "x"}, {"offset": -1}, {"offset": 2**63}):
         resp = api.request("GET", "/api/v1/workspaces", params=params)
         assert resp.status_code == 400, params
         assert resp.json()["details"]["field"] == next(iter(params)), params

@@ -3,15 +3,19 @@ and the same action input Structs that validate requests."""
 
 from __future__ import annotations
 
+import copy
+import json
 import re
 from typing import Any
 
 import msgspec
+from msgspec import inspect as mi
 
 from cubby import __version__
 from cubby.api.endpoint import Endpoint
-from cubby.api.wire import ErrorBody
-from cubby.core.registry import Registry
+from cubby.api.wire import CreateIntegration, ErrorBody
+from cubby.core.execute import ExecuteRequest, ExecuteResponse
+from cubby.core.registry import Action, Integration, Registry
 
 _REF = "#/components/schemas/{name}"
 _STATUS_TEXT = {
@@ -33,22 +37,28 @@ def build_openapi(endpoints: list[Endpoint], registry: Registry) -> dict[str, An
             types.extend(ep.response)
         elif ep.response is not None:
             types.append(ep.response)
+    actions = [(i, a) for i in registry.all() for a in i.actions.values()]
     action_types: list[Any] = []
-    for integration in registry.all():
-        for action in integration.actions.values():
-            action_types.append(action.input_type)
+    for _, action in actions:
+        action_types += [action.input_type, action.output_type]
     schemas, components = msgspec.json.schema_components(types + action_types, ref_template=_REF)
     by_type = dict(zip(types, schemas[: len(types)], strict=True))
+    action_schemas = schemas[len(types) :]
+    inputs = list(action_schemas[0::2])
+    outputs = list(action_schemas[1::2])
+    _describe_actions(components, actions, inputs, outputs)
+    create = components.get(CreateIntegration.__name__)
+    if create is not None:
+        create["properties"]["integrationName"]["enum"] = registry.names()
 
     paths: dict[str, dict[str, Any]] = {}
     for ep in endpoints:
         paths.setdefault(ep.path, {})[ep.method.lower()] = _operation(ep, by_type)
 
-    actions_doc = []
-    for integration in registry.all():
-        for action in integration.actions.values():
-            ref = _REF.format(name=action.input_type.__name__)
-            actions_doc.append(f"- `{integration.name}` / `{action.name}`: input `{ref}`")
+    actions_doc = [
+        f"- `{integration.name}` / `{action.name}`: input `{ref['$ref']}`"
+        for (integration, action), ref in zip(actions, inputs, strict=True)
+    ]
     return {
         "openapi": "3.1.0",
         "info": {
@@ -63,6 +73,46 @@ def build_openapi(endpoints: list[Endpoint], registry: Registry) -> dict[str, An
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+def _describe_actions(
+    components: dict[str, Any],
+    actions: list[tuple[Integration, Action]],
+    inputs: list[dict[str, Any]],
+    outputs: list[dict[str, Any]],
+) -> None:
+    """Make the execute request and response precise: the request is one of the registered
+    (integrationName, actionName) pairs with that action's input schema, and ``output`` is one
+    of the actions' output schemas. Clients and fuzzers then see exactly what each action takes.
+    """
+    generic = components.get(ExecuteRequest.__name__)
+    if generic is None or not actions:
+        return
+    variants = []
+    for (integration, action), input_ref in zip(actions, inputs, strict=True):
+        name = f"Execute.{integration.name}.{action.name}"
+        variant = copy.deepcopy(generic)
+        variant["title"] = f"Execute {integration.name} {action.name}"
+        variant["properties"]["integrationName"] = {"const": integration.name}
+        variant["properties"]["actionName"] = {"const": action.name}
+        variant["properties"]["input"] = input_ref
+        if _has_required_fields(action.input_type):
+            variant["required"] = [*variant["required"], "input"]
+        components[name] = variant
+        variants.append({"$ref": _REF.format(name=name)})
+    components[ExecuteRequest.__name__ + "ByAction"] = {
+        "title": "ExecuteRequest (one per registered action)",
+        "oneOf": variants,
+    }
+    response = components.get(ExecuteResponse.__name__)
+    if response is not None:
+        unique = list({json.dumps(o, sort_keys=True): o for o in outputs}.values())
+        response["properties"]["output"] = {"anyOf": unique}
+
+
+def _has_required_fields(struct: type) -> bool:
+    info = mi.type_info(struct)
+    return isinstance(info, mi.StructType) and any(f.required for f in info.fields)
 
 
 def _operation(ep: Endpoint, by_type: dict[Any, Any]) -> dict[str, Any]:
@@ -90,9 +140,12 @@ def _operation(ep: Endpoint, by_type: dict[Any, Any]) -> dict[str, Any]:
     if params:
         op["parameters"] = params
     if ep.body is not None:
+        body_schema = by_type[ep.body]
+        if ep.body is ExecuteRequest:
+            body_schema = {"$ref": _REF.format(name=ExecuteRequest.__name__ + "ByAction")}
         op["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": by_type[ep.body]}},
+            "content": {"application/json": {"schema": body_schema}},
         }
     if isinstance(ep.response, list):
         ok_schema: dict[str, Any] = {"oneOf": [by_type[t] for t in ep.response]}

@@ -8,8 +8,17 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from cubby.core.models import ApiKey, KeyPermissions, Workspace, WorkspaceIntegration
+from cubby.core.validators import ALIAS_MAX, ALIAS_RE, SLUG_MAX, SLUG_RE
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+# Checked by core.validators (with a friendlier message than a regex mismatch); the schema
+# states the same rule so clients and generated SDKs see it.
+Slug = Annotated[
+    str, msgspec.Meta(extra_json_schema={"pattern": SLUG_RE.pattern, "maxLength": SLUG_MAX})
+]
+Alias = Annotated[
+    str, msgspec.Meta(extra_json_schema={"pattern": ALIAS_RE.pattern, "maxLength": ALIAS_MAX})
+]
 SortOrder = Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)]
 
 
@@ -50,12 +59,12 @@ class ApiKeyCreated(msgspec.Struct, rename="camel"):
 
 class CreateWorkspace(Body):
     name: Name
-    slug: str
+    slug: Slug
 
 
 class UpdateWorkspace(Body):
     name: Name | UnsetType = UNSET
-    slug: str | UnsetType = UNSET
+    slug: Slug | UnsetType = UNSET
 
 
 class WorkspaceList(msgspec.Struct):
@@ -68,7 +77,7 @@ class WorkspaceEnvelope(msgspec.Struct):
 
 
 class IntegrationFields(Body, kw_only=True):
-    alias: str | UnsetType = UNSET
+    alias: Alias | UnsetType = UNSET
     display_name: str | UnsetType | None = UNSET
     enabled_actions: list[str] | UnsetType | None = UNSET
     settings: dict[str, Any] | UnsetType | None = UNSET

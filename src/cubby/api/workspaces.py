@@ -14,6 +14,7 @@ from cubby.core import workspaces
 from cubby.errors import Forbidden, ValidationError
 
 MAX_LIMIT = 100
+MAX_OFFSET = 2**31 - 1  # far past any real listing; keeps the value inside every SQL integer
 
 
 def _int_param(call: Call, name: str, default: int, low: int, high: int | None) -> int:
@@ -32,7 +33,7 @@ def _int_param(call: Call, name: str, default: int, low: int, high: int | None) 
 
 async def list_workspaces(call: Call) -> WorkspaceList:
     limit = _int_param(call, "limit", 50, 1, MAX_LIMIT)
-    offset = _int_param(call, "offset", 0, 0, None)
+    offset = _int_param(call, "offset", 0, 0, MAX_OFFSET)
     perms = call.user.key.permissions
     only = None if perms is None else perms.workspace_ids
     items, total = await call.services.meta.workspaces.page(limit, offset, only)
@@ -68,7 +69,7 @@ async def delete_workspace(call: Call) -> Deleted:
 
 _PAGE = [
     QueryParam("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50}),
-    QueryParam("offset", {"type": "integer", "minimum": 0, "default": 0}),
+    QueryParam("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}),
 ]
 
 ENDPOINTS = [
