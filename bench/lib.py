@@ -131,6 +131,7 @@ class Cubby:
     key: str
     data_dir: Path
     workers: int
+    pid: int = 0  # the serving process (with 1 worker, the one that runs the app)
 
     def client(self) -> httpx.Client:
         return httpx.Client(
@@ -174,7 +175,7 @@ def cubby_server(
                 "--log-level", "warning"]
         with process(f"cubby {workers}w", argv, full_env, folder / "server.log") as proc:
             wait_http(f"http://127.0.0.1:{port}/health", proc)
-            yield Cubby(f"http://127.0.0.1:{port}", key, folder, workers)
+            yield Cubby(f"http://127.0.0.1:{port}", key, folder, workers, proc.pid)
     finally:
         if own_dir:
             shutil.rmtree(folder, ignore_errors=True)
