@@ -76,6 +76,16 @@ def _open_local(path: Path) -> _FileReader:
     return _FileReader(size=os.fstat(file.fileno()).st_size, _file=file)
 
 
+def _remove_staging(root: Path, cutoff: float) -> int:
+    removed = 0
+    for path in root.rglob("*#*"):
+        with contextlib.suppress(FileNotFoundError):
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+    return removed
+
+
 def _read_local(path: Path) -> bytes:
     with open(path, "rb", buffering=0) as file:
         return file.read()
@@ -144,6 +154,17 @@ class BlobStore:
     async def delete(self, key: str) -> None:
         with contextlib.suppress(*_NOT_FOUND):
             await obstore.delete_async(self._store, key)
+
+    async def sweep_staging(self, cutoff: float) -> int:
+        """Delete staging files of local writes that never finished (modified before ``cutoff``).
+
+        obstore's local store writes ``<key>#<n>`` and renames it into place; a crash in between
+        leaves the staging file, which listings do not show. Object stores need nothing here
+        (an unfinished single PUT stores nothing).
+        """
+        if self._local_root is None:
+            return 0
+        return await asyncio.to_thread(_remove_staging, self._local_root, cutoff)
 
     async def list_keys(self, prefix: str = "") -> AsyncIterator[tuple[str, float]]:
         """Every key under ``prefix`` with its last-modified time (epoch seconds)."""

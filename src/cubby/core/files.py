@@ -161,7 +161,8 @@ async def sweep_orphans(
     """Delete bodies no file row points to and older than ``grace_seconds``; returns how many.
 
     Listing reads the store once; each batch of keys costs one indexed query. Bodies younger
-    than the grace period are kept: their write may still be about to commit its row.
+    than the grace period are kept: their write may still be about to commit its row. Staging
+    files of local writes cut short by a crash go too.
     """
     cutoff = time.time() - grace_seconds
     removed = 0
@@ -182,6 +183,7 @@ async def sweep_orphans(
                 removed += await flush()
     if batch:
         removed += await flush()
+    removed += await blobs.sweep_staging(cutoff)
     if removed:
         log.info("orphan sweep removed %d unreferenced bodies", removed)
     return removed
