@@ -170,7 +170,7 @@ class MotoServer:
     """moto's standalone S3 server as a subprocess on a free loopback port."""
 
     def __init__(self, log_dir: Path) -> None:
-        import boto3
+        import boto3  # type: ignore[import-untyped]
 
         os.environ.update(S3_ENV)
         self.port = free_port()

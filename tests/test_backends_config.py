@@ -15,8 +15,7 @@ from tests.helpers import cubby_cli, free_port
 
 # Simulates an install without the optional dependency: `import asyncpg` raises ImportError.
 WITHOUT_ASYNCPG = (
-    "import sys; sys.modules['asyncpg'] = None; "
-    "from cubby.cli import main; main(prog_name='cubby')"
+    "import sys; sys.modules['asyncpg'] = None; from cubby.cli import main; main(prog_name='cubby')"
 )
 
 
