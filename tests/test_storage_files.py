@@ -213,6 +213,19 @@ def test_input_errors_name_the_field(api: Api, ws: str) -> None:
         assert error["details"]["field"] == field, (action, input)
 
 
+def test_explicit_null_means_default(api: Api, ws: str) -> None:
+    out = write(api, ws, "n.json", "{}", contentType=None, contentEncoding=None)
+    assert out["contentType"] == "application/json"
+    got = read(api, ws, "n.json", outputEncoding=None)
+    assert (got["content"], got["encoding"]) == ("{}", "utf8")
+    listed = api.output("storage", "list_files", ws, {"prefix": None, "limit": None,
+                                                      "cursor": None})
+    assert [f["path"] for f in listed["files"]] == ["n.json"]
+    url = api.output("storage", "get_download_url", ws,
+                     {"path": "n.json", "expiresInSeconds": None})
+    assert url["url"]
+
+
 def test_missing_file(api: Api, ws: str) -> None:
     error = failure(api, "read_file", ws, {"path": "nope.txt"})
     assert error["code"] == "ACTION_FAILED"

@@ -20,6 +20,7 @@ from cubby.core.registry import ActionContext, Integration
 from cubby.errors import ActionFailed, PayloadTooLarge, ValidationError
 
 DEFAULT_LIST_LIMIT = 1000
+DEFAULT_EXPIRES_IN = 900
 MAX_LIST_LIMIT = 1000
 
 storage = Integration(
@@ -95,16 +96,20 @@ ExpiresIn = Annotated[
 ]
 
 
+# Optional inputs also accept an explicit null, meaning the default: SDKs and form-driven
+# callers often send every field.
+
+
 class WriteFileInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     path: FilePath
     content: Content
     content_type: ContentType | None = None
-    content_encoding: ContentEncoding = "utf8"
+    content_encoding: ContentEncoding | None = "utf8"
 
 
 class ReadFileInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     path: FilePath
-    output_encoding: OutputEncoding = "utf8"
+    output_encoding: OutputEncoding | None = "utf8"
 
 
 class DeleteFileInput(msgspec.Struct, forbid_unknown_fields=True):
@@ -112,14 +117,14 @@ class DeleteFileInput(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ListFilesInput(msgspec.Struct, forbid_unknown_fields=True):
-    prefix: Prefix = ""
-    limit: Limit = DEFAULT_LIST_LIMIT
+    prefix: Prefix | None = ""
+    limit: Limit | None = DEFAULT_LIST_LIMIT
     cursor: Cursor | None = None
 
 
 class GetDownloadUrlInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     path: FilePath
-    expires_in_seconds: ExpiresIn = 900
+    expires_in_seconds: ExpiresIn | None = DEFAULT_EXPIRES_IN
 
 
 class FileInfo(msgspec.Struct, rename="camel"):
@@ -191,7 +196,7 @@ def _decode_base64(content: str) -> bytes:
 
 def body_of(params: WriteFileInput, limit: int) -> bytes:
     """The bytes to store, within ``limit`` (413 PAYLOAD_TOO_LARGE otherwise)."""
-    if params.content_encoding == "base64":
+    if params.content_encoding == "base64":  # None: the default, utf8
         body = _decode_base64(params.content)
     else:
         if len(params.content) > limit:  # every character is at least one byte
@@ -221,7 +226,8 @@ async def read_file(ctx: ActionContext, params: ReadFileInput) -> FileContent:
     if found is None:
         raise file_not_found(path)
     record, body = found
-    if params.output_encoding == "base64":
+    encoding: Encoding = params.output_encoding or "utf8"
+    if encoding == "base64":
         content = base64.b64encode(body).decode("ascii")
     else:
         try:
@@ -237,7 +243,7 @@ async def read_file(ctx: ActionContext, params: ReadFileInput) -> FileContent:
         path=record.path,
         content=content,
         content_type=record.content_type,
-        encoding=params.output_encoding,
+        encoding=encoding,
         size=record.size,
         etag=record.etag,
         updated_at=record.updated_at,
@@ -270,9 +276,9 @@ def decode_cursor(cursor: str) -> str:
     "List files sorted by path, optionally under a prefix, a page at a time",
 )
 async def list_files(ctx: ActionContext, params: ListFilesInput) -> FileList:
-    prefix = normalize_prefix(params.prefix)
-    after = decode_cursor(params.cursor) if params.cursor is not None else None
-    limit = min(params.limit, MAX_LIST_LIMIT)
+    prefix = normalize_prefix(params.prefix or "")
+    after = decode_cursor(params.cursor) if params.cursor else None
+    limit = min(params.limit or DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT)
     records = await ctx.services.meta.files.page(ctx.namespace, prefix, after, limit + 1)
     more = len(records) > limit
     records = records[:limit]
@@ -290,7 +296,7 @@ async def get_download_url(ctx: ActionContext, params: GetDownloadUrlInput) -> D
     if await ctx.services.meta.files.get(ctx.namespace, path) is None:
         raise file_not_found(path)
     settings = ctx.services.settings
-    expires = int(time.time()) + params.expires_in_seconds
+    expires = int(time.time()) + (params.expires_in_seconds or DEFAULT_EXPIRES_IN)
     grant = signing.Grant(ctx.namespace.workspace_id, ctx.namespace.ns, path, expires)
     token = signing.sign(signing.signing_key(settings), grant)
     return DownloadUrl(
