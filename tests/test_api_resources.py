@@ -468,3 +468,29 @@ def test_health(api: Api) -> None:
     resp = api.client.get("/health")
     assert resp.status_code == 200 and resp.json() == {"status": "healthy"}
     assert resp.headers["content-type"] == "application/json"
+
+
+def test_one_declaration_drives_catalog_openapi_and_validation(api: Api) -> None:
+    """Each action's input Struct is the single source of its catalog props, its OpenAPI
+    schema and the validation of execute requests."""
+    doc = api.client.get("/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+    ws = api.create_workspace("decl")
+    catalog = api.ok("GET", "/api/v1/integrations")["integrations"]
+    assert catalog
+    for integration in catalog:
+        for name, action in integration["actions"].items():
+            variant = schemas[f"Execute.{integration['name']}.{name}"]
+            assert variant["properties"]["integrationName"] == {"const": integration["name"]}
+            assert variant["properties"]["actionName"] == {"const": name}
+            ref = variant["properties"]["input"]["$ref"].rsplit("/", 1)[1]
+            schema = schemas[ref]
+            props = action["props"]
+            assert set(schema["properties"]) == set(props), (integration["name"], name)
+            required = {k for k, p in props.items() if p["required"]}
+            assert set(schema.get("required", [])) == required, (integration["name"], name)
+            assert ("input" in variant["required"]) == bool(required)
+            if required:  # the same Struct validates: a missing required prop is named
+                resp = api.execute(integration["name"], name, ws, {}, endUserId="u")
+                assert resp.status_code == 400, resp.text
+                assert resp.json()["details"]["field"] in {f"input.{f}" for f in required}
