@@ -16,8 +16,8 @@ import shlex
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import workloads as w
 from lib import Cubby, LoadResult, cubby_server, ensure_tool, machine_description
 from loadgen import wrk
-from peers import ceiling_server, nginx_dav, redis_server, webdis_server
+from peers import Nginx, ceiling_server, nginx_dav, redis_server, webdis_server
 from report import Pair, Scaling, results_section, write_raw, write_readme
 from seed import seed
 
@@ -57,18 +57,78 @@ class Bench:
     def warm(self, url: str, req: w.Request) -> None:
         self.measure("warm-up", url, req, duration=1, record=False)
 
-    def pair(self, workload: str, baseline_name: str, run_baseline: Callable[[], LoadResult],
-             run_cubby: Callable[[], LoadResult], target: float | None = None,
-             throughput: bool = False) -> Pair:
-        base = run_baseline()
-        pair = Pair(workload, run_cubby(), baseline_name, base, throughput, target)
-        self.pairs.append(pair)
-        return pair
+
+@dataclass
+class Pass:
+    """One worker count: cubby and every baseline server, started side by side."""
+
+    bench: Bench
+    workers: int
+    cubby: Cubby
+    ws: str
+    ceiling_url: str
+
+    @property
+    def tag(self) -> str:
+        return f"{self.workers}w"
+
+    def target(self, ratio: float) -> float | None:
+        return ratio if self.workers == 1 else None  # the targets are for 1 worker
+
+    def cubby_run(self, name: str, req: w.Request, duration: int | None = None) -> LoadResult:
+        return self.bench.measure(f"cubby {name}, {self.tag}", self.cubby.base_url, req,
+                                  duration)
+
+    def vs_ceiling(self, workload: str, req: w.Request, target: float | None = None
+                   ) -> LoadResult:
+        """The ceiling on the very same body, then cubby, back to back."""
+        ceiling = self.bench.measure(f"ceiling ({workload} body), {self.tag}", self.ceiling_url,
+                                     w.ceiling(str(req.body)))
+        result = self.cubby_run(workload, req)
+        self.bench.pairs.append(Pair(f"{workload}, {self.tag}", result, f"ceiling {self.tag}",
+                                     ceiling, target=self.target(target) if target else None))
+        return result
+
+    def vs(self, workload: str, result: LoadResult, baseline_name: str, baseline: LoadResult,
+           target: float | None = None, throughput: bool = False) -> None:
+        self.bench.pairs.append(Pair(f"{workload}, {self.tag}", result, baseline_name, baseline,
+                                     throughput, self.target(target) if target else None))
+
+
+def kv_pass(p: Pass, stack: ExitStack) -> None:
+    webdis_url = stack.enter_context(webdis_server(stack.enter_context(redis_server()),
+                                                   p.workers))
+    w.prepare_webdis(webdis_url)
+    m, c, ws, thr = p.bench.measure, p.cubby, p.ws, f"{p.workers} thr"
+    get = p.vs_ceiling("kv get (hit)", w.kv_get(c, ws), 0.5)
+    p.vs("kv get (hit)", get, f"webdis GET ({thr})",
+         m(f"webdis GET, {p.tag}", webdis_url, w.webdis_get()))
+    put = p.vs_ceiling("kv put (durable)", w.kv_put(c, ws), 0.3)
+    p.vs("kv put (durable)", put, f"webdis SET ({thr}, not durable)",
+         m(f"webdis SET, {p.tag}", webdis_url, w.webdis_set()))
+    p.vs_ceiling("kv add_to_list (durable)", w.kv_add_to_list(c, ws))
+
+
+def files_pass(p: Pass, nginx: Nginx) -> None:
+    m, c, ws, procs = p.bench.measure, p.cubby, p.ws, f"{p.workers} wrk"
+    put = m(f"nginx PUT 4 KiB, {p.tag}", nginx.url, w.nginx_put())
+    p.vs("storage write_file 4 KiB", p.cubby_run("write_file 4 KiB", w.write_file(c, ws)),
+         f"nginx WebDAV PUT ({procs})", put, target=1.0)
+    read = p.vs_ceiling("storage read_file 4 KiB", w.read_file(c, ws), 0.4)
+    p.vs("storage read_file 4 KiB", read, f"nginx GET ({procs})",
+         m(f"nginx GET 4 KiB, {p.tag}", nginx.url, w.nginx_get()))
+
+
+def download_pass(p: Pass, nginx: Nginx, big: bytes) -> None:
+    path = w.prepare_download(p.cubby, p.ws, big)
+    long = 2 * p.bench.duration  # 32 parallel 100 MiB bodies take seconds each
+    base = p.bench.measure(f"nginx GET 100 MiB, {p.tag}", nginx.url, w.nginx_download(), long)
+    p.vs("download 100 MiB", p.cubby_run("download 100 MiB", w.download(path), long),
+         f"nginx GET ({p.workers} wrk)", base, target=0.5, throughput=True)
 
 
 def run_pass(bench: Bench, workers: int, groups: set[str], big: bytes | None) -> None:
-    """Every workload for one worker count, with its baselines started alongside."""
-    tag = f"{workers}w"
+    """Every workload for one worker count, each baseline run right next to its cubby run."""
     print(f"# cubby with {workers} worker(s)", flush=True)
     storage = bool(groups & STORAGE_GROUPS)
     with ExitStack() as stack:
@@ -76,61 +136,21 @@ def run_pass(bench: Bench, workers: int, groups: set[str], big: bytes | None) ->
         if storage:
             w.require_storage(cubby)
         ws = w.create_workspace(cubby, with_storage=storage)
-        ceiling_url = stack.enter_context(ceiling_server(workers))
+        p = Pass(bench, workers, cubby, ws, stack.enter_context(ceiling_server(workers)))
         w.prepare_kv(cubby, ws)
         bench.warm(cubby.base_url, w.kv_get(cubby, ws))
-        bench.warm(ceiling_url, w.ceiling(str(w.kv_get(cubby, ws).body)))
-        m = bench.measure
-        url = cubby.base_url
+        bench.warm(p.ceiling_url, w.ceiling(str(w.kv_get(cubby, ws).body)))
         if "kv" in groups:
-            redis_port = stack.enter_context(redis_server())
-            webdis_url = stack.enter_context(webdis_server(redis_port, workers))
-            w.prepare_webdis(webdis_url)
-            get_body = str(w.kv_get(cubby, ws).body)
-            ceiling = m(f"ceiling (kv get body), {tag}", ceiling_url, w.ceiling(get_body))
-            get = m(f"cubby kv get (hit), {tag}", url, w.kv_get(cubby, ws))
-            bench.pairs.append(Pair(f"kv get (hit), {tag}", get, f"ceiling {tag}", ceiling,
-                                    target=0.5 if workers == 1 else None))
-            bench.pair(f"kv get (hit), {tag}", f"webdis GET ({workers} thr)",
-                       lambda: m(f"webdis GET, {tag}", webdis_url, w.webdis_get()),
-                       lambda: get)
-            put = m(f"cubby kv put, {tag}", url, w.kv_put(cubby, ws))
-            bench.pairs.append(Pair(f"kv put (durable), {tag}", put, f"ceiling {tag}", ceiling,
-                                    target=0.3 if workers == 1 else None))
-            bench.pair(f"kv put (durable), {tag}", f"webdis SET ({workers} thr, not durable)",
-                       lambda: m(f"webdis SET, {tag}", webdis_url, w.webdis_set()),
-                       lambda: put)
-            add = m(f"cubby kv add_to_list, {tag}", url, w.kv_add_to_list(cubby, ws))
-            bench.pairs.append(Pair(f"kv add_to_list (durable), {tag}", add, f"ceiling {tag}",
-                                    ceiling))
+            kv_pass(p, stack)
         if "files" in groups or "download" in groups:
             nginx = stack.enter_context(nginx_dav(workers))
             w.prepare_files(cubby, ws)
             w.prepare_nginx(nginx.root, big or b"")
-        if "files" in groups:
-            bench.pair(f"storage write_file 4 KiB, {tag}", f"nginx WebDAV PUT ({workers} wrk)",
-                       lambda: m(f"nginx PUT 4 KiB, {tag}", nginx.url, w.nginx_put()),
-                       lambda: m(f"cubby write_file 4 KiB, {tag}", url, w.write_file(cubby, ws)),
-                       target=1.0 if workers == 1 else None)
-            read_body = str(w.read_file(cubby, ws).body)
-            read = bench.pair(
-                f"storage read_file 4 KiB, {tag}", f"ceiling {tag}",
-                lambda: m(f"ceiling (read_file body), {tag}", ceiling_url,
-                          w.ceiling(read_body)),
-                lambda: m(f"cubby read_file 4 KiB, {tag}", url, w.read_file(cubby, ws)),
-                target=0.4 if workers == 1 else None)
-            nginx_get = m(f"nginx GET 4 KiB, {tag}", nginx.url, w.nginx_get())
-            bench.pairs.append(Pair(f"storage read_file 4 KiB, {tag}", read.cubby,
-                                    f"nginx GET ({workers} wrk)", nginx_get))
-        if "download" in groups:
-            assert big is not None
-            path = w.prepare_download(cubby, ws, big)
-            long = 2 * bench.duration  # 32 parallel 100 MiB bodies take seconds each
-            bench.pair(f"download 100 MiB, {tag}", f"nginx GET ({workers} wrk)",
-                       lambda: m(f"nginx GET 100 MiB, {tag}", nginx.url, w.nginx_download(),
-                                 long),
-                       lambda: m(f"cubby download 100 MiB, {tag}", url, w.download(path), long),
-                       target=0.5 if workers == 1 else None, throughput=True)
+            if "files" in groups:
+                files_pass(p, nginx)
+            if "download" in groups:
+                assert big is not None
+                download_pass(p, nginx, big)
 
 
 def run_scaling(bench: Bench, groups: set[str]) -> None:
