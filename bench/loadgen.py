@@ -44,6 +44,23 @@ class LoadResult:
     def mib_per_s(self) -> float:
         return self.bytes_read / MIB / self.seconds if self.seconds else 0.0
 
+    @classmethod
+    def merge(cls, parts: list[LoadResult]) -> LoadResult:
+        """Several runs of one request as one: totals summed, percentiles averaged."""
+        seconds = sum(r.seconds for r in parts)
+        requests = sum(r.requests for r in parts)
+        done = [r for r in parts if r.requests] or parts
+        return cls(
+            name=parts[0].name,
+            requests=requests,
+            seconds=seconds,
+            rps=requests / seconds if seconds else 0.0,
+            p50_ms=sum(r.p50_ms for r in done) / len(done),
+            p99_ms=sum(r.p99_ms for r in done) / len(done),
+            errors=sum(r.errors for r in parts),
+            bytes_read=sum(r.bytes_read for r in parts),
+        )
+
     def row(self) -> str:
         return (f"| {self.name} | {self.rps:,.0f} | {self.p50_ms:.2f} | {self.p99_ms:.2f} | "
                 f"{self.errors} |")

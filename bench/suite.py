@@ -12,6 +12,7 @@ failed request or a server could not start; with ``--strict`` also when a target
 from __future__ import annotations
 
 import argparse
+import math
 import shlex
 import sys
 import tempfile
@@ -33,6 +34,7 @@ GROUPS = ("kv", "files", "download", "kv-scaling", "files-scaling")
 STORAGE_GROUPS = {"files", "download", "files-scaling"}
 RAW_DIR = Path(__file__).resolve().parent / "results" / "raw"
 SCALING_ROUNDS = 2
+ROUNDS = 2  # alternations of baseline and cubby per comparison
 
 
 class Bench:
@@ -75,56 +77,61 @@ class Pass:
     def target(self, ratio: float) -> float | None:
         return ratio if self.workers == 1 else None  # the targets are for 1 worker
 
-    def cubby_run(self, name: str, req: w.Request, duration: int | None = None) -> LoadResult:
-        return self.bench.measure(f"cubby {name}, {self.tag}", self.cubby.base_url, req,
-                                  duration)
+    def paired(self, workload: str, req: w.Request, baseline_name: str, baseline_url: str,
+               baseline_req: w.Request, target: float | None = None, throughput: bool = False,
+               duration: int | None = None) -> LoadResult:
+        """Baseline and cubby alternately, ROUNDS times each, each run a share of the
+        duration; each side's runs are merged, so a load swing on the shared machine hits
+        both sides alike."""
+        share = max(1, math.ceil((duration or self.bench.duration) / ROUNDS))
+        base_runs: list[LoadResult] = []
+        cubby_runs: list[LoadResult] = []
+        for i in range(1, ROUNDS + 1):
+            base_runs.append(self.bench.measure(
+                f"{baseline_name} ({workload}), {self.tag} #{i}", baseline_url, baseline_req,
+                share))
+            cubby_runs.append(self.bench.measure(
+                f"cubby {workload}, {self.tag} #{i}", self.cubby.base_url, req, share))
+        result, base = LoadResult.merge(cubby_runs), LoadResult.merge(base_runs)
+        self.bench.pairs.append(Pair(f"{workload}, {self.tag}", result, baseline_name, base,
+                                     throughput, self.target(target) if target else None))
+        return result
 
     def vs_ceiling(self, workload: str, req: w.Request, target: float | None = None
                    ) -> LoadResult:
-        """The ceiling on the very same body, then cubby, back to back."""
-        ceiling = self.bench.measure(f"ceiling ({workload} body), {self.tag}", self.ceiling_url,
-                                     w.ceiling(str(req.body)))
-        result = self.cubby_run(workload, req)
-        self.bench.pairs.append(Pair(f"{workload}, {self.tag}", result, f"ceiling {self.tag}",
-                                     ceiling, target=self.target(target) if target else None))
-        return result
-
-    def vs(self, workload: str, result: LoadResult, baseline_name: str, baseline: LoadResult,
-           target: float | None = None, throughput: bool = False) -> None:
-        self.bench.pairs.append(Pair(f"{workload}, {self.tag}", result, baseline_name, baseline,
-                                     throughput, self.target(target) if target else None))
+        """cubby against the ceiling app answering the very same body."""
+        return self.paired(workload, req, f"ceiling {self.tag}", self.ceiling_url,
+                           w.ceiling(str(req.body)), target)
 
 
 def kv_pass(p: Pass, stack: ExitStack) -> None:
     webdis_url = stack.enter_context(webdis_server(stack.enter_context(redis_server()),
                                                    p.workers))
     w.prepare_webdis(webdis_url)
-    m, c, ws, thr = p.bench.measure, p.cubby, p.ws, f"{p.workers} thr"
-    get = p.vs_ceiling("kv get (hit)", w.kv_get(c, ws), 0.5)
-    p.vs("kv get (hit)", get, f"webdis GET ({thr})",
-         m(f"webdis GET, {p.tag}", webdis_url, w.webdis_get()))
-    put = p.vs_ceiling("kv put (durable)", w.kv_put(c, ws), 0.3)
-    p.vs("kv put (durable)", put, f"webdis SET ({thr}, not durable)",
-         m(f"webdis SET, {p.tag}", webdis_url, w.webdis_set()))
+    c, ws, thr = p.cubby, p.ws, f"{p.workers} thr"
+    p.vs_ceiling("kv get (hit)", w.kv_get(c, ws), 0.5)
+    p.paired("kv get (hit)", w.kv_get(c, ws), f"webdis GET ({thr})", webdis_url,
+             w.webdis_get())
+    p.vs_ceiling("kv put (durable)", w.kv_put(c, ws), 0.3)
+    p.paired("kv put (durable)", w.kv_put(c, ws), f"webdis SET ({thr}, not durable)",
+             webdis_url, w.webdis_set())
     p.vs_ceiling("kv add_to_list (durable)", w.kv_add_to_list(c, ws))
 
 
 def files_pass(p: Pass, nginx: Nginx) -> None:
-    m, c, ws, procs = p.bench.measure, p.cubby, p.ws, f"{p.workers} wrk"
-    put = m(f"nginx PUT 4 KiB, {p.tag}", nginx.url, w.nginx_put())
-    p.vs("storage write_file 4 KiB", p.cubby_run("write_file 4 KiB", w.write_file(c, ws)),
-         f"nginx WebDAV PUT ({procs})", put, target=1.0)
-    read = p.vs_ceiling("storage read_file 4 KiB", w.read_file(c, ws), 0.4)
-    p.vs("storage read_file 4 KiB", read, f"nginx GET ({procs})",
-         m(f"nginx GET 4 KiB, {p.tag}", nginx.url, w.nginx_get()))
+    c, ws, procs = p.cubby, p.ws, f"{p.workers} wrk"
+    p.paired("storage write_file 4 KiB", w.write_file(c, ws), f"nginx WebDAV PUT ({procs})",
+             nginx.url, w.nginx_put(), target=1.0)
+    p.vs_ceiling("storage read_file 4 KiB", w.read_file(c, ws), 0.4)
+    p.paired("storage read_file 4 KiB", w.read_file(c, ws), f"nginx GET ({procs})",
+             nginx.url, w.nginx_get())
 
 
 def download_pass(p: Pass, nginx: Nginx, big: bytes) -> None:
     path = w.prepare_download(p.cubby, p.ws, big)
-    long = 2 * p.bench.duration  # 32 parallel 100 MiB bodies take seconds each
-    base = p.bench.measure(f"nginx GET 100 MiB, {p.tag}", nginx.url, w.nginx_download(), long)
-    p.vs("download 100 MiB", p.cubby_run("download 100 MiB", w.download(path), long),
-         f"nginx GET ({p.workers} wrk)", base, target=0.5, throughput=True)
+    # 32 parallel 100 MiB bodies take seconds each: these runs get twice the duration
+    p.paired("download 100 MiB", w.download(path), f"nginx GET ({p.workers} wrk)", nginx.url,
+             w.nginx_download(), target=0.5, throughput=True, duration=4 * p.bench.duration)
 
 
 def run_pass(bench: Bench, workers: int, groups: set[str], big: bytes | None) -> None:
