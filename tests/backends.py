@@ -114,6 +114,7 @@ class PostgresRun:
         self._asyncpg = asyncpg
         self.admin_url = admin_url
         self.database = f"cubby_test_{secrets.token_hex(4)}"
+        self._clean: list[str] = []
         _run(lambda: self._admin(f'CREATE DATABASE "{self.database}"'))
         _session_stack.callback(self._drop_database)
 
@@ -127,13 +128,48 @@ class PostgresRun:
     def _drop_database(self) -> None:
         _run(lambda: self._admin(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))
 
-    def new_schema(self) -> str:
-        """A cubby database URL on a fresh schema, dropped when the current test ends."""
-        schema = f"t_{secrets.token_hex(6)}"
+    def new_schema(self, fresh: bool = False) -> str:
+        """A cubby database URL on an empty schema, for the current test.
+
+        Migrating a schema costs more than the average test, so a schema a test used is emptied
+        afterwards (every table but schema_migrations emptied) and handed to the next test;
+        ``fresh`` asks for a brand-new, unmigrated one (dropped after the test instead).
+        """
         db_url = _with_db(self.admin_url, self.database)
-        _run(lambda: self._admin(f'CREATE SCHEMA "{schema}"', db_url))
-        on_cleanup(lambda: _run(lambda: self._admin(f'DROP SCHEMA "{schema}" CASCADE', db_url)))
+        if self._clean and not fresh:
+            schema = self._clean.pop()
+        else:
+            schema = f"t_{secrets.token_hex(6)}"
+            _run(lambda: self._admin(f'CREATE SCHEMA "{schema}"', db_url))
+        on_cleanup(lambda: self._recycle(schema, db_url, reuse=not fresh))
         return _with_db(self.admin_url, self.database, f"search_path={schema}")
+
+    def _recycle(self, schema: str, db_url: str, reuse: bool) -> None:
+        async def empty() -> bool:
+            conn = await self._asyncpg.connect(db_url, timeout=10)
+            try:
+                await conn.execute("SET lock_timeout = '10s'")
+                tables = [
+                    f'"{schema}"."{r[0]}"'
+                    for r in await conn.fetch(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = $1 "
+                        "AND tablename <> 'schema_migrations'",
+                        schema,
+                    )
+                ]
+                migrated = await conn.fetchval(
+                    "SELECT to_regclass($1) IS NOT NULL", f'"{schema}".schema_migrations'
+                )
+                if reuse and migrated:
+                    await conn.execute("".join(f"DELETE FROM {t};" for t in tables))
+                    return True
+                await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+                return False
+            finally:
+                await conn.close()
+
+        if _run(empty):
+            self._clean.append(schema)
 
 
 _postgres: PostgresRun | None = None
@@ -160,9 +196,9 @@ def postgres() -> PostgresRun:
     return _postgres
 
 
-def postgres_url() -> str:
-    """A fresh PostgreSQL database URL (a new schema) for the current test."""
-    return postgres().new_schema()
+def postgres_url(fresh: bool = False) -> str:
+    """An empty PostgreSQL database (a schema) for the current test; see new_schema."""
+    return postgres().new_schema(fresh)
 
 
 # -- S3 (moto) ----------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def test_url_parsing_keeps_server_settings_and_hides_the_password() -> None:
 
 
 def test_migrations_run_once_when_processes_start_together() -> None:
-    url = postgres_url()
+    url = postgres_url(fresh=True)
     stores: list[MetaStore] = []
     errors: list[BaseException] = []
 
