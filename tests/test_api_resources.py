@@ -494,3 +494,29 @@ def test_one_declaration_drives_catalog_openapi_and_validation(api: Api) -> None
                 resp = api.execute(integration["name"], name, ws, {}, endUserId="u")
                 assert resp.status_code == 400, resp.text
                 assert resp.json()["details"]["field"] in {f"input.{f}" for f in required}
+
+
+TEXT_FIELDS = [
+    "displayName", "connectionStrategy", "connectionId", "authMethodKey", "oauthAppMode",
+    "oauthAppId",
+]  # fmt: skip
+
+
+@META
+def test_integration_text_fields_are_checked(api: Api) -> None:
+    """Control characters (NUL: PostgreSQL text cannot hold it) and overlong text are 400s."""
+    ws = api.create_workspace("text")
+    base = f"/api/v1/workspaces/{ws}/integrations"
+    wi = api.add_integration(ws, "kv-store", "state")
+    for field in TEXT_FIELDS:
+        for bad in ("x\x00y", "a\nb", "x" * 501):
+            for method, path, body in [
+                ("POST", base, {"integrationName": "kv-store", "alias": "new", field: bad}),
+                ("PATCH", f"{base}/{wi['id']}", {field: bad}),
+            ]:
+                resp = api.request(method, path, body)
+                assert resp.status_code == 400, (field, bad, resp.text)
+                assert resp.json()["details"]["field"] == field
+        ok = api.ok("PATCH", f"{base}/{wi['id']}", {field: "Zoë's ✓ " + "x" * 480})
+        assert ok["integration"][field].startswith("Zoë")
+    assert api.ok("GET", base)["total"] == 1

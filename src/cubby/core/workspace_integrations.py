@@ -64,9 +64,16 @@ def _apply(wi: WorkspaceIntegration, fields: IntegrationFields, integration: Int
         value: Any = getattr(fields, name)
         if value is UNSET:
             continue
-        if value is not None and len(value) > MAX_TEXT:
+        if value is not None:
             camel = name.split("_")[0] + "".join(p.title() for p in name.split("_")[1:])
-            raise ValidationError.for_field(camel, f"{camel} is longer than {MAX_TEXT} characters")
+            if len(value) > MAX_TEXT:
+                raise ValidationError.for_field(
+                    camel, f"{camel} is longer than {MAX_TEXT} characters", limit=MAX_TEXT
+                )
+            if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+                raise ValidationError.for_field(
+                    camel, f"{camel} must not contain control characters"
+                )
         setattr(wi, name, value)
 
 
