@@ -134,6 +134,11 @@ def test_the_document_covers_every_endpoint(api_schema: Any) -> None:
     assert documented == set(OPERATIONS)
 
 
+def test_the_document_is_valid_openapi(api_schema: Any) -> None:
+    validator = pytest.importorskip("openapi_spec_validator")
+    validator.validate(api_schema.raw_schema)
+
+
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
 def test_openapi_conformance(method: str, path: str, world: World, api_schema: Any) -> None:
     operation = api_schema[path][method]
