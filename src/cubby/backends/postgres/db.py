@@ -4,8 +4,8 @@ An asyncpg connection belongs to the event loop that opened it, and a cubby proc
 than one loop: the server's (uvicorn, or a test client's loop thread) and short-lived ones
 (``asyncio.run`` in the CLI and in test fixtures). So:
 
-- the server binds one pool to its own loop in the app's lifespan (:meth:`PgDatabase.start`)
-  and closes it on shutdown (:meth:`PgDatabase.stop`);
+- the server binds one pool (pool.py) to its own loop in the app's lifespan
+  (:meth:`PgDatabase.start`) and closes it on shutdown (:meth:`PgDatabase.stop`);
 - code running on any other loop gets a short-lived connection per call, closed before the
   call returns, so nothing crosses loops and nothing is left behind when such a loop closes.
 
@@ -22,6 +22,8 @@ from typing import Any
 
 import asyncpg
 
+from cubby.backends.postgres.pool import ConnectionPool
+
 CONNECT_TIMEOUT_SECONDS = 10.0
 DEFAULT_POOL_SIZE = 10
 
@@ -30,18 +32,13 @@ async def connect(dsn: str) -> Any:
     return await asyncpg.connect(dsn, timeout=CONNECT_TIMEOUT_SECONDS)
 
 
-async def _keep_session(conn: Any) -> None:
-    """Pool reset hook: cubby never changes session state, so skip asyncpg's reset query (one
-    round trip per request). asyncpg still rolls back a transaction left open."""
-
-
 class PgDatabase:
     """One PostgreSQL database: a pool per bound event loop, else a connection per call."""
 
     def __init__(self, dsn: str, pool_size: int = DEFAULT_POOL_SIZE) -> None:
         self.dsn = dsn
         self.pool_size = pool_size
-        self._pools: dict[asyncio.AbstractEventLoop, Any] = {}
+        self._pools: dict[asyncio.AbstractEventLoop, ConnectionPool] = {}
         self._trace: Callable[[str], object] | None = None
 
     def set_trace_callback(self, fn: Callable[[str], object] | None) -> None:
@@ -53,17 +50,13 @@ class PgDatabase:
         loop = asyncio.get_running_loop()
         if loop in self._pools:
             return
-        pool = await asyncpg.create_pool(
-            self.dsn,
-            min_size=1,
-            max_size=self.pool_size,
-            timeout=CONNECT_TIMEOUT_SECONDS,
-            reset=_keep_session,
-        )
-        if loop in self._pools:  # another task bound one meanwhile
-            await pool.close()
-            return
+        pool = ConnectionPool(lambda: connect(self.dsn), self.pool_size)
         self._pools[loop] = pool
+        try:
+            await pool.open(1)
+        except BaseException:
+            self._pools.pop(loop, None)
+            raise
 
     async def stop(self) -> None:
         """Close the running loop's pool, if it has one."""
@@ -73,9 +66,10 @@ class PgDatabase:
 
     @contextlib.asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:
+        """A connection for several statements: pooled on a bound loop, else a fresh one."""
         pool = self._pools.get(asyncio.get_running_loop())
         if pool is not None:
-            async with pool.acquire() as conn:
+            async with pool.connection() as conn:
                 yield conn
             return
         conn = await connect(self.dsn)
@@ -84,38 +78,36 @@ class PgDatabase:
         finally:
             await conn.close()
 
-    async def fetch(self, sql: str, *args: Any) -> list[Any]:
+    async def _run(self, method: str, sql: str, args: tuple[Any, ...]) -> Any:
         if self._trace is not None:
             self._trace(sql)
-        async with self.connection() as conn:
-            return list(await conn.fetch(sql, *args))
+        pool = self._pools.get(asyncio.get_running_loop())
+        if pool is not None:
+            return await pool.run(method, sql, *args)
+        conn = await connect(self.dsn)
+        try:
+            return await getattr(conn, method)(sql, *args)
+        finally:
+            await conn.close()
+
+    async def fetch(self, sql: str, *args: Any) -> list[Any]:
+        return list(await self._run("fetch", sql, args))
 
     async def fetchrow(self, sql: str, *args: Any) -> Any:
-        if self._trace is not None:
-            self._trace(sql)
-        async with self.connection() as conn:
-            return await conn.fetchrow(sql, *args)
+        return await self._run("fetchrow", sql, args)
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
-        if self._trace is not None:
-            self._trace(sql)
-        async with self.connection() as conn:
-            return await conn.fetchval(sql, *args)
+        return await self._run("fetchval", sql, args)
 
     async def execute(self, sql: str, *args: Any) -> int:
         """Run one statement; returns the number of rows it touched."""
-        if self._trace is not None:
-            self._trace(sql)
-        async with self.connection() as conn:
-            status = await conn.execute(sql, *args)
-        return rowcount(status)
+        return rowcount(await self._run("execute", sql, args))
 
     def close(self) -> None:
         """Drop pools still bound (normally :meth:`stop` closed them in the lifespan)."""
         pools, self._pools = self._pools, {}
         for pool in pools.values():
-            with contextlib.suppress(Exception):
-                pool.terminate()
+            pool.terminate()
 
 
 def rowcount(status: str) -> int:
