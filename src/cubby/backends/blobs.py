@@ -4,6 +4,12 @@ path trick can address a body outside its namespace.
 
 Bodies are immutable: every write goes to a fresh key and a key is only ever deleted, never
 rewritten. That is what lets the file index swap a file atomically (see :mod:`cubby.core.files`).
+
+Every store call is obstore's *synchronous* API run on this store's own thread pool. Its
+``*_async`` twins leave callbacks on obstore's runtime threads that intermittently abort the
+interpreter at exit (SIGABRT, seen with obstore 0.12 on every store kind); a thread hop costs
+microseconds next to a body transfer. The pool is sized for object stores, where each call
+waits on the network.
 """
 
 from __future__ import annotations
@@ -11,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import obstore
@@ -24,7 +31,10 @@ from obstore.store import LocalStore
 from cubby.backends.url import BackendConfigError
 from cubby.core.models import new_id
 
+T = TypeVar("T")
+
 STREAM_CHUNK_BYTES = 1024 * 1024
+IO_THREADS = 32
 _NOT_FOUND = (FileNotFoundError, NotFoundError)
 
 
@@ -44,16 +54,18 @@ class BlobReader:
 @dataclass
 class _ObjectReader(BlobReader):
     size: int
-    _result: Any
+    _chunks: Iterator[Any]
+    _run: Callable[[Callable[[], Any]], Any]
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        async for chunk in self._result.stream(min_chunk_size=STREAM_CHUNK_BYTES):
+        chunks = self._chunks
+        while (chunk := await self._run(lambda: next(chunks, None))) is not None:
             yield bytes(chunk)
 
 
 @dataclass
 class _FileReader(BlobReader):
-    """A body in the local folder, read straight from an open file in a worker thread.
+    """A body in the local folder, read straight from an open file.
 
     obstore streams local files at a few hundred MB/s; plain 1 MiB reads run at disk or page
     cache speed, so downloads are limited by the socket, not by the read. The file is opened
@@ -62,18 +74,23 @@ class _FileReader(BlobReader):
 
     size: int
     _file: BinaryIO
+    _run: Callable[[Callable[[], Any]], Any]
 
     async def chunks(self) -> AsyncIterator[bytes]:
+        read = self._file.read
         try:
-            while chunk := await asyncio.to_thread(self._file.read, STREAM_CHUNK_BYTES):
+            while chunk := await self._run(lambda: read(STREAM_CHUNK_BYTES)):
                 yield chunk
         finally:
             self._file.close()
 
 
-def _open_local(path: Path) -> _FileReader:
-    file = open(path, "rb", buffering=0)  # noqa: SIM115 - closed when the stream ends
-    return _FileReader(size=os.fstat(file.fileno()).st_size, _file=file)
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _remove_staging(root: Path, cutoff: float) -> int:
@@ -86,74 +103,72 @@ def _remove_staging(root: Path, cutoff: float) -> int:
     return removed
 
 
-def _read_local(path: Path) -> bytes:
-    with open(path, "rb", buffering=0) as file:
-        return file.read()
-
-
-def _fsync_file(path: Path) -> None:
-    """Flush a freshly written body and its directory entry to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class BlobStore:
     def __init__(self, store: Any, description: str, local_root: Path | None = None) -> None:
         self._store = store
         self.description = description
         self._local_root = local_root
+        self._pool = ThreadPoolExecutor(IO_THREADS, thread_name_prefix="cubby-blobs")
 
     @staticmethod
     def new_key(workspace_id: str) -> str:
         return f"{workspace_id}/{new_id()}"
 
-    async def put(self, key: str, body: bytes) -> None:
-        """Store ``body`` durably: once this returns, a committed index row may point at it.
+    async def _run(self, fn: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
 
-        obstore's local store writes a staging file and renames it (atomic, never torn) but does
-        not fsync; without that a power cut right after the index commit could leave a row
-        pointing at a body that never reached the disk. Object stores are durable on success.
-        """
-        await obstore.put_async(self._store, key, body)
+    def _put(self, key: str, body: bytes) -> None:
+        obstore.put(self._store, key, body)
         if self._local_root is not None:
-            await asyncio.to_thread(_fsync_file, self._local_root / key)
+            # obstore's local store writes a staging file and renames it (never torn) but does
+            # not fsync: without this a power cut right after the index commit could leave a
+            # row pointing at a body that never reached the disk.
+            path = self._local_root / key
+            _fsync(path)
+            _fsync(path.parent)
 
-    async def get(self, key: str) -> bytes:
+    async def put(self, key: str, body: bytes) -> None:
+        """Store ``body`` durably: once this returns, a committed index row may point at it."""
+        await self._run(lambda: self._put(key, body))
+
+    def _get(self, key: str) -> bytes:
         try:
             if self._local_root is not None:
-                return await asyncio.to_thread(_read_local, self._local_root / key)
-            result = await obstore.get_async(self._store, key)
-            return bytes(await result.bytes_async())
+                return (self._local_root / key).read_bytes()
+            return bytes(obstore.get(self._store, key).bytes())
         except _NOT_FOUND:
             raise BlobNotFound(key) from None
+
+    async def get(self, key: str) -> bytes:
+        return await self._run(lambda: self._get(key))
+
+    def _open(self, key: str) -> BlobReader:
+        try:
+            if self._local_root is not None:
+                file = open(self._local_root / key, "rb", buffering=0)  # noqa: SIM115
+                return _FileReader(os.fstat(file.fileno()).st_size, file, self._run)
+            result = obstore.get(self._store, key)
+        except _NOT_FOUND:
+            raise BlobNotFound(key) from None
+        stream = iter(result.stream(min_chunk_size=STREAM_CHUNK_BYTES))
+        return _ObjectReader(int(result.meta["size"]), stream, self._run)
 
     async def open(self, key: str) -> BlobReader:
         """Open ``key`` for streaming. Once open, a concurrent delete does not cut the stream on
         the local store (the open file outlives its name); object stores finish a started GET."""
-        try:
-            if self._local_root is not None:
-                return await asyncio.to_thread(_open_local, self._local_root / key)
-            result = await obstore.get_async(self._store, key)
-        except _NOT_FOUND:
-            raise BlobNotFound(key) from None
-        return _ObjectReader(size=int(result.meta["size"]), _result=result)
+        return await self._run(lambda: self._open(key))
 
     async def stream(self, key: str) -> AsyncIterator[bytes]:
         reader = await self.open(key)
         async for chunk in reader.chunks():
             yield chunk
 
-    async def delete(self, key: str) -> None:
+    def _delete(self, key: str) -> None:
         with contextlib.suppress(*_NOT_FOUND):
-            await obstore.delete_async(self._store, key)
+            obstore.delete(self._store, key)
+
+    async def delete(self, key: str) -> None:
+        await self._run(lambda: self._delete(key))
 
     async def sweep_staging(self, cutoff: float) -> int:
         """Delete staging files of local writes that never finished (modified before ``cutoff``).
@@ -162,16 +177,20 @@ class BlobStore:
         leaves the staging file, which listings do not show. Object stores need nothing here
         (an unfinished single PUT stores nothing).
         """
-        if self._local_root is None:
+        root = self._local_root
+        if root is None:
             return 0
-        return await asyncio.to_thread(_remove_staging, self._local_root, cutoff)
+        return await self._run(lambda: _remove_staging(root, cutoff))
 
     async def list_keys(self, prefix: str = "") -> AsyncIterator[tuple[str, float]]:
         """Every key under ``prefix`` with its last-modified time (epoch seconds)."""
-        stream = obstore.list(self._store, prefix=prefix or None)
-        async for batch in stream:
+        batches = iter(obstore.list(self._store, prefix=prefix or None))
+        while (batch := await self._run(lambda: next(batches, None))) is not None:
             for meta in batch:
                 yield meta["path"], meta["last_modified"].timestamp()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False)
 
 
 def open_blob_store(url: str) -> BlobStore:
