@@ -48,7 +48,7 @@ class KeyValue(msgspec.Struct):
     value: msgspec.Raw | None
 
 
-class Deleted(msgspec.Struct):
+class KeyDeleted(msgspec.Struct):
     key: str
     deleted: bool
 
@@ -108,9 +108,9 @@ async def get(ctx: ActionContext, params: KeyInput) -> KeyValue:
 
 
 @kv_store.action("delete", "Delete", "Delete a key and its value")
-async def delete(ctx: ActionContext, params: KeyInput) -> Deleted:
+async def delete(ctx: ActionContext, params: KeyInput) -> KeyDeleted:
     key = check_key(params.key)
-    return Deleted(key=key, deleted=await ctx.services.meta.kv.delete(ctx.namespace, key))
+    return KeyDeleted(key=key, deleted=await ctx.services.meta.kv.delete(ctx.namespace, key))
 
 
 @kv_store.action(

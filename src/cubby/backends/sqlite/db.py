@@ -120,6 +120,7 @@ class SqliteDatabase:
     # -- writes -------------------------------------------------------------------------
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` in the writer thread; resolves after its transaction has committed."""
+        self._check_open()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._jobs.put(_Job(fn, loop, future))
@@ -127,6 +128,7 @@ class SqliteDatabase:
 
     def write_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Blocking twin of :meth:`write` for the CLI and start-up code."""
+        self._check_open()
         job = _Job(fn, None, None, done=threading.Event())
         self._jobs.put(job)
         assert job.done is not None
@@ -134,6 +136,11 @@ class SqliteDatabase:
         if job.error is not None:
             raise job.error
         return job.result  # type: ignore[no-any-return]
+
+    def _check_open(self) -> None:
+        # After close() the writer thread is gone: a queued job would wait forever.
+        if self._closed:
+            raise RuntimeError(f"the SQLite database {self.path} is closed")
 
     def _writer_loop(self) -> None:
         conn = self._writer_conn
