@@ -143,16 +143,23 @@ def serve(
         os.environ["CUBBY_FILES_URL"] = files_url
     settings = _settings()
     from cubby.backends.url import check_files_url
-    from cubby.core import keys
+    from cubby.core import keys, signing
 
     meta = _open_meta(settings)
     try:
         check_files_url(settings.resolved_files_url)
+        signing.signing_key(settings)
+        if not settings.secret_key and not settings.resolved_database_url.startswith("sqlite"):
+            click.echo(
+                "cubby: warning: CUBBY_SECRET_KEY is not set; download URLs signed by this "
+                "server will not work on other replicas (see docs/deploy.md)",
+                err=True,
+            )
         if asyncio.run(meta.api_keys.count_active()) == 0:
             _, plain = asyncio.run(keys.create_key(meta, "default", None, None))
             click.echo("cubby: created an organisation-wide API key (shown only this once):")
             click.echo(f"  CUBBY_API_KEY={plain}")
-    except BackendConfigError as exc:
+    except (BackendConfigError, signing.SecretError) as exc:
         _fail(str(exc))
     finally:
         meta.close()

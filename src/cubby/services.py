@@ -21,3 +21,4 @@ class Services:
 
     def close(self) -> None:
         self.meta.close()
+        self.blobs.close()
