@@ -1,7 +1,7 @@
 """Two `cubby serve` processes on one PostgreSQL database and one S3 bucket (moto), as two
 replicas behind a load balancer would be: what one writes the other reads at once, concurrent
 list appends spread over both lose nothing, and a key revoked on one is refused by the other
-within CUBBY_KEY_CACHE_SECONDS (and always within 5 s)."""
+within CUBBY_KEY_CACHE_SECONDS (and always within 5 s). Replica B runs two worker processes."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
         dir_a, dir_b = tmp_path_factory.mktemp("replica-a"), tmp_path_factory.mktemp("replica-b")
         with (
             live_server(dir_a, env=env) as a,
-            live_server(dir_b, env=env) as b,
+            live_server(dir_b, workers=2, env=env) as b,  # per-worker pools and key caches
             httpx.Client(timeout=30) as http,
         ):
             ws = Api(_Based(http, a.base_url), a.key).create_workspace("scale-out")
@@ -153,12 +153,17 @@ def test_key_revoked_on_one_is_refused_by_the_other_within_5s(pair: Pair) -> Non
     admin_a.ok("DELETE", f"/api/v1/api-keys/{key_id}")
     revoked_at = time.monotonic()
     assert pair.api(pair.a, key).request("GET", "/api/v1/workspaces").status_code == 401
-    while True:
+    # B runs two workers, each with its own cache: wait until B refuses the key on 20
+    # requests in a row (both workers), and require the last acceptance to be within 5 s.
+    last_accepted, refused_in_a_row = 0.0, 0
+    while refused_in_a_row < 20:
         status = on_b.request("GET", "/api/v1/workspaces").status_code
         elapsed = time.monotonic() - revoked_at
-        if status == 401:
-            break
-        assert status == 200
-        assert elapsed < 5, "the other replica still accepts a revoked key after 5 s"
-        time.sleep(0.05)
-    assert elapsed < 5
+        assert status in (200, 401), status
+        if status == 200:
+            last_accepted, refused_in_a_row = elapsed, 0
+        else:
+            refused_in_a_row += 1
+        assert elapsed < 10, "the other replica still accepts a revoked key"
+        time.sleep(0.02)
+    assert last_accepted < 5, f"the other replica accepted a revoked key {last_accepted:.1f} s on"
