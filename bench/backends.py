@@ -7,7 +7,8 @@ PostgreSQL + S3, in one run, side by side.
 Method: every server is started first (``cubby serve`` on a free loopback port, fresh data dir,
 real API key, a workspace with ``state`` (kv-store) and ``files`` (storage) integrations, shared
 workspace scope), then each workload runs for a fixed duration with wrk (2 threads, 32
-keep-alive connections) against one server after the other, so all see the same machine load.
+keep-alive connections) against one server after the other, so all see the same machine load;
+a discarded 2 s warm-up of the same requests precedes each measured run.
 Every run must end with zero failed requests. Workloads: KV ``get`` of one hot key, KV ``put``
 of fresh keys, ``write_file`` of fresh 4 KiB files and ``read_file`` of one 4 KiB file.
 
@@ -172,6 +173,18 @@ def run(args: argparse.Namespace) -> list[tuple[str, str, LoadResult]]:
                 if kv_only and not target.kv:
                     continue
                 req = make(target.cubby, target.ws)
+                # Warm-up, discarded: the pool grows to its size and every connection
+                # prepares this workload's statements, as on a server that has been running.
+                wrk(
+                    f"warm-up {label}",
+                    target.cubby.base_url,
+                    req.path,
+                    req.method,
+                    req.body,
+                    req.headers,
+                    duration=args.warmup,
+                    spread=req.spread,
+                )
                 result = wrk(
                     f"{label} [{target.combo}]",
                     target.cubby.base_url,
@@ -208,6 +221,7 @@ def table(rows: list[tuple[str, str, LoadResult]], args: argparse.Namespace) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=5, help="seconds per load run")
+    parser.add_argument("--warmup", type=int, default=2, help="discarded seconds before each run")
     parser.add_argument("--workers", type=int, default=1, help="worker processes per server")
     parser.add_argument("--all", action="store_true", help="all four combinations")
     parser.add_argument(
