@@ -131,8 +131,8 @@ class PostgresRun:
     def new_schema(self, fresh: bool = False) -> str:
         """A cubby database URL on an empty schema, for the current test.
 
-        Migrating a schema costs more than the average test, so a schema a test used is emptied
-        afterwards (every table but schema_migrations emptied) and handed to the next test;
+        Migrating a schema costs more than the average test, so after a test its schema's tables
+        (all but schema_migrations) are emptied and the schema goes to the next test;
         ``fresh`` asks for a brand-new, unmigrated one (dropped after the test instead).
         """
         db_url = _with_db(self.admin_url, self.database)

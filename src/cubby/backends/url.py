@@ -92,10 +92,10 @@ def _check_endpoint(url: str, timeout: float = 5.0) -> None:
     parts = urlsplit(endpoint)
     if not parts.hostname:
         return
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
         socket.create_connection((parts.hostname, port), timeout=timeout).close()
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         raise BackendConfigError(
             f"cannot reach the S3 endpoint {parts.scheme}://{parts.netloc} "
             f"from CUBBY_FILES_URL: {exc}"
