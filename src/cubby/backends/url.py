@@ -68,19 +68,23 @@ def check_files_url(url: str) -> None:
     from cubby.backends.blobs import open_blob_store
 
     blobs = open_blob_store(url)
-    _check_endpoint(url)
 
     async def probe() -> None:
         async for _ in blobs.list_keys(PROBE_PREFIX):
             pass
 
     try:
+        _check_endpoint(url)
         asyncio.run(probe())
+    except BackendConfigError:
+        raise
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise BackendConfigError(
             f"cannot use the file store ({blobs.description}) from CUBBY_FILES_URL: {first[:300]}"
         ) from None
+    finally:
+        blobs.close()
 
 
 def _check_endpoint(url: str, timeout: float = 5.0) -> None:
