@@ -104,11 +104,15 @@ class Pass:
                            w.ceiling(str(req.body)), target)
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("s" if n != 1 else "")
+
+
 def kv_pass(p: Pass, stack: ExitStack) -> None:
     webdis_url = stack.enter_context(webdis_server(stack.enter_context(redis_server()),
                                                    p.workers))
     w.prepare_webdis(webdis_url)
-    c, ws, thr = p.cubby, p.ws, f"{p.workers} thr"
+    c, ws, thr = p.cubby, p.ws, plural(p.workers, "thread")
     p.vs_ceiling("kv get (hit)", w.kv_get(c, ws), 0.5)
     p.paired("kv get (hit)", w.kv_get(c, ws), f"webdis GET ({thr})", webdis_url,
              w.webdis_get())
@@ -119,7 +123,7 @@ def kv_pass(p: Pass, stack: ExitStack) -> None:
 
 
 def files_pass(p: Pass, nginx: Nginx) -> None:
-    c, ws, procs = p.cubby, p.ws, f"{p.workers} wrk"
+    c, ws, procs = p.cubby, p.ws, plural(p.workers, "worker")
     p.paired("storage write_file 4 KiB", w.write_file(c, ws), f"nginx WebDAV PUT ({procs})",
              nginx.url, w.nginx_put(), target=1.0)
     p.vs_ceiling("storage read_file 4 KiB", w.read_file(c, ws), 0.4)
@@ -130,8 +134,9 @@ def files_pass(p: Pass, nginx: Nginx) -> None:
 def download_pass(p: Pass, nginx: Nginx, big: bytes) -> None:
     path = w.prepare_download(p.cubby, p.ws, big)
     # 32 parallel 100 MiB bodies take seconds each: these runs get twice the duration
-    p.paired("download 100 MiB", w.download(path), f"nginx GET ({p.workers} wrk)", nginx.url,
-             w.nginx_download(), target=0.5, throughput=True, duration=4 * p.bench.duration)
+    p.paired("download 100 MiB", w.download(path), f"nginx GET ({plural(p.workers, 'worker')})",
+             nginx.url, w.nginx_download(), target=0.5, throughput=True,
+             duration=4 * p.bench.duration)
 
 
 def run_pass(bench: Bench, workers: int, groups: set[str], big: bytes | None) -> None:
