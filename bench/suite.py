@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import math
 import shlex
+import signal
 import sys
 import tempfile
 import time
@@ -228,8 +229,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def _stop_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(f"bench: stopped by signal {signum}; stopping the servers it started")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    # TERM/HUP unwind like Ctrl-C does, so every `with` block stops its server.
+    signal.signal(signal.SIGTERM, _stop_on_signal)
+    signal.signal(signal.SIGHUP, _stop_on_signal)
     started = time.monotonic()
     machine = machine_description()
     print(f"# cubby bench on {machine}", flush=True)
