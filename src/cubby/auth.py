@@ -14,9 +14,10 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from cubby.backends.base import ApiKeyStore, StoredKey
-from cubby.core.models import ApiKey, utc_now
+from cubby.core.models import ApiKey
 from cubby.errors import Forbidden, ScopeDenied, Unauthenticated
 
 KEY_PREFIX = "cby_"
@@ -57,12 +58,31 @@ class Principal:
             raise Forbidden("managing API keys needs an organisation-wide key")
 
 
+@dataclass(frozen=True)
+class _CacheEntry:
+    fetched: float  # time.monotonic() of the database lookup
+    stored: StoredKey | None
+    expires: float | None  # expiry as epoch seconds, parsed once per lookup
+
+
+def _epoch(iso: str | None) -> float | None:
+    if iso is None:
+        return None
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z"
+    )
+
+
 class Authenticator:
     def __init__(self, store: ApiKeyStore, cache_seconds: float) -> None:
         self.store = store
         self.cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, StoredKey | None]] = {}
-        self._last_used: dict[str, str] = {}
+        self._cache: dict[str, _CacheEntry] = {}
+        self._last_used: dict[str, float] = {}
         self._last_flush = time.monotonic()
 
     async def authenticate(self, authorization: str | None) -> Principal:
@@ -73,33 +93,35 @@ class Authenticator:
         if scheme.lower() != "bearer" or not token:
             raise Unauthenticated("the Authorization header must be 'Bearer <api key>'")
         digest = hash_key(token)
-        now = time.monotonic()
-        cached = self._cache.get(digest)
-        if cached is not None and now - cached[0] < self.cache_seconds:
-            stored = cached[1]
-        else:
+        entry = self._cache.get(digest)
+        if entry is None or time.monotonic() - entry.fetched >= self.cache_seconds:
             stored = await self.store.find_by_hash(digest)
+            expires = _epoch(stored.key.expires_at) if stored is not None else None
             if len(self._cache) > 10_000:
                 self._cache.clear()
-            self._cache[digest] = (now, stored)
+            entry = _CacheEntry(time.monotonic(), stored, expires)
+            self._cache[digest] = entry
+        stored = entry.stored
         if stored is None or not hmac.compare_digest(stored.key_hash, digest):
             raise Unauthenticated("unknown API key")
         if stored.revoked:
             raise Unauthenticated("this API key has been revoked")
-        stamp = utc_now()
-        if stored.key.expires_at is not None and stored.key.expires_at <= stamp:
+        now = time.time()
+        if entry.expires is not None and entry.expires <= now:
             raise Unauthenticated("this API key has expired")
-        self._last_used[stored.key.id] = stamp
+        self._last_used[stored.key.id] = now
         return Principal(stored.key)
 
     def forget(self, key_id: str) -> None:
         """Drop a key from this process's cache (after revoking it here)."""
-        for digest, (_, stored) in list(self._cache.items()):
-            if stored is not None and stored.key.id == key_id:
+        for digest, entry in list(self._cache.items()):
+            if entry.stored is not None and entry.stored.key.id == key_id:
                 del self._cache[digest]
 
     def last_used(self, key_id: str) -> str | None:
-        return self._last_used.get(key_id)
+        """This process's not yet recorded lastUsedAt of a key."""
+        used = self._last_used.get(key_id)
+        return _iso(used) if used is not None else None
 
     async def flush_last_used(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -107,4 +129,4 @@ class Authenticator:
             return
         pending, self._last_used = self._last_used, {}
         self._last_flush = now
-        await self.store.touch(pending)
+        await self.store.touch({key_id: _iso(at) for key_id, at in pending.items()})
