@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cubby.auth import Authenticator
 from cubby.backends.base import MetaStore
 from cubby.backends.blobs import BlobStore
+from cubby.core.integration_cache import IntegrationCache
 from cubby.core.registry import Registry
 from cubby.settings import Settings
 
@@ -18,6 +19,12 @@ class Services:
     blobs: BlobStore
     registry: Registry
     auth: Authenticator
+    integrations: IntegrationCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.integrations = IntegrationCache(
+            self.meta.integrations, self.settings.key_cache_seconds
+        )
 
     def close(self) -> None:
         self.meta.close()

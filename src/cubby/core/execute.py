@@ -88,7 +88,7 @@ async def resolve_integration(
     services: Services, request: ExecuteRequest
 ) -> WorkspaceIntegration | None:
     """The workspace integration that runs, or None for the built-in default."""
-    exists, candidates = await services.meta.integrations.for_execute(
+    exists, candidates = await services.integrations.for_execute(
         request.workspace_id, request.integration_name
     )
     if not exists:

@@ -102,6 +102,7 @@ async def create(
     )
     _apply(wi, body, integration)
     await services.meta.integrations.create(wi)
+    services.integrations.invalidate(wi.workspace_id)
     return wi
 
 
@@ -129,6 +130,7 @@ async def update(
     _apply(wi, body, integration)
     wi.updated_at = utc_now()
     await services.meta.integrations.update(wi)
+    services.integrations.invalidate(wi.workspace_id)
     return wi
 
 
@@ -137,3 +139,4 @@ async def remove(
 ) -> None:
     await get(services, principal, workspace_id, integration_id)
     await services.meta.integrations.delete(workspace_id, integration_id)
+    services.integrations.invalidate(workspace_id)

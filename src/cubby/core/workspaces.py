@@ -66,6 +66,7 @@ async def update(
 async def delete(services: Services, principal: Principal, workspace_id: str) -> None:
     principal.check_workspace(workspace_id)
     blobs = await services.meta.workspaces.delete(workspace_id) if is_uuid(workspace_id) else None
+    services.integrations.invalidate(workspace_id)
     if blobs is None:
         raise not_found(workspace_id)
     # The rows are gone (committed); bodies left behind by a failure here are orphans that
