@@ -10,6 +10,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Match, Route
@@ -25,6 +26,7 @@ from cubby.api import (
 )
 from cubby.api.docs import render_docs
 from cubby.api.endpoint import Endpoint, json_response
+from cubby.api.fast_execute import ExecuteFastPath
 from cubby.api.openapi import build_openapi
 from cubby.auth import Authenticator
 from cubby.backends.blobs import open_blob_store
@@ -139,7 +141,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             await services.meta.stop()
 
     handlers: dict[Any, Any] = {Exception: _error, HTTPException: _error, CubbyError: _error}
-    app = Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        exception_handlers=handlers,
+        lifespan=lifespan,
+        middleware=[Middleware(ExecuteFastPath, services=services)],
+    )
     app.state.services = services
     app.state.endpoints = endpoints
     return app

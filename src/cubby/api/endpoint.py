@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cubby.auth import Principal
-from cubby.core.validation import check_utf8, decode_or_raise
+from cubby.core.validation import decode_body
 from cubby.errors import PayloadTooLarge, Unauthenticated
 from cubby.services import Services
 
@@ -79,8 +79,7 @@ class Endpoint:
             body = None
             if decoder is not None:
                 raw = await read_body(request, services.settings.max_body_bytes)
-                check_utf8(raw)
-                body = decode_or_raise(decoder, raw)
+                body = decode_body(decoder, raw)
             result = await self.handler(Call(request, services, principal, body))
             return json_response(result, self.status)
 
@@ -95,18 +94,18 @@ async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, refusing (413) anything over ``limit`` before reading it all."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
+        raise too_large(limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise _too_large(limit)
+            raise too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _too_large(limit: int) -> PayloadTooLarge:
+def too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(
         f"the request body is larger than {limit} bytes", details={"limit": limit}
     )

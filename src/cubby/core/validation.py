@@ -68,3 +68,9 @@ def decode_or_raise(
             f"the request body is not valid UTF-8 (byte {exc.start}): JSON must be UTF-8",
             details={"position": exc.start},
         ) from None
+
+
+def decode_body(decoder: msgspec.json.Decoder[Any], raw: bytes) -> Any:
+    """A whole request body: UTF-8 first, then JSON decoded and validated in one pass."""
+    check_utf8(raw)
+    return decode_or_raise(decoder, raw)
