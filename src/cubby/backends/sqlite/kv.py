@@ -32,24 +32,22 @@ class SqliteKv:
         self.db = db
 
     async def get(self, ns: Namespace, key: str) -> bytes | None:
-        args = (ns.workspace_id, ns.ns, key)
-
-        def query(conn: sqlite3.Connection) -> bytes | None:
-            row = conn.execute(
-                f"SELECT is_list, value FROM kv_entries WHERE {_WHERE}", args
-            ).fetchone()
-            if row is None:
-                return None
-            if not row[0]:
-                return str(row[1]).encode()
-            items = conn.execute(
-                f"SELECT value FROM kv_list_items WHERE {_WHERE} ORDER BY id", args
+        # One statement, hence one snapshot: a list and its items are read together, so a
+        # concurrent put or append is either wholly in the answer or not at all.
+        rows = self.db.read(
+            lambda c: c.execute(
+                "SELECT e.is_list, e.value, i.value FROM kv_entries e "
+                "LEFT JOIN kv_list_items i ON e.is_list = 1 AND i.workspace_id = e.workspace_id "
+                "AND i.ns = e.ns AND i.key = e.key "
+                "WHERE e.workspace_id = ? AND e.ns = ? AND e.key = ? ORDER BY i.id",
+                (ns.workspace_id, ns.ns, key),
             ).fetchall()
-            return ("[" + ",".join(item[0] for item in items) + "]").encode()
-
-        # A list spans two tables: read both in one snapshot so a concurrent append is
-        # either wholly in the answer or not at all.
-        return self.db.read_snapshot(query)
+        )
+        if not rows:
+            return None
+        if not rows[0][0]:
+            return str(rows[0][1]).encode()
+        return ("[" + ",".join(row[2] for row in rows if row[2] is not None) + "]").encode()
 
     async def put(self, ns: Namespace, key: str, value: bytes, items: list[bytes] | None) -> None:
         args = (ns.workspace_id, ns.ns, key)
