@@ -6,15 +6,15 @@ from typing import Any
 
 from cubby.backends.base import FileRecord
 from cubby.backends.postgres.db import PgDatabase
-from cubby.backends.sqlite.files import prefix_upper_bound
-from cubby.core.scopes import Namespace
-
-_COLS = "path, size, content_type, etag, created_at, updated_at, blob_key"
+from cubby.backends.rows import FILE_COLS, file_record
 
 # Lock the current row (if any) before the upsert: after waiting for a concurrent writer,
 # FOR UPDATE sees its committed row, so the blob key handed back for dropping is the one
 # actually replaced. The INSERT reads from `old` (the gate) so that `old` runs first: evaluated
 # lazily in RETURNING it would meet a row this statement already changed, and see nothing.
+from cubby.backends.sqlite.files import prefix_upper_bound
+from cubby.core.scopes import Namespace
+
 _PUT = (
     "WITH old AS MATERIALIZED ("
     " SELECT blob_key FROM files WHERE workspace_id = $1 AND ns = $2 AND path = $3 FOR UPDATE"
@@ -30,32 +30,19 @@ _PUT = (
 )
 
 
-def _record(row: Any, body: bytes | None = None) -> FileRecord:
-    return FileRecord(
-        path=row[0],
-        size=row[1],
-        content_type=row[2],
-        etag=row[3],
-        created_at=row[4],
-        updated_at=row[5],
-        blob_key=row[6],
-        inline_body=body,
-    )
-
-
 class PgFiles:
     def __init__(self, db: PgDatabase) -> None:
         self.db = db
 
     async def get(self, ns: Namespace, path: str) -> FileRecord | None:
         row = await self.db.fetchrow(
-            f"SELECT {_COLS}, inline_body FROM files "
+            f"SELECT {FILE_COLS}, inline_body FROM files "
             "WHERE workspace_id = $1 AND ns = $2 AND path = $3",
             ns.workspace_id,
             ns.ns,
             path,
         )
-        return _record(row, row[7]) if row else None
+        return file_record(row, row[7]) if row else None
 
     async def put(self, ns: Namespace, record: FileRecord) -> str | None:
         # A first write racing another first write to the same path replaces a row this
@@ -90,7 +77,7 @@ class PgFiles:
     async def page(
         self, ns: Namespace, prefix: str, after: str | None, limit: int
     ) -> list[FileRecord]:
-        sql = f"SELECT {_COLS} FROM files WHERE workspace_id = $1 AND ns = $2"
+        sql = f"SELECT {FILE_COLS} FROM files WHERE workspace_id = $1 AND ns = $2"
         args: list[Any] = [ns.workspace_id, ns.ns]
         if prefix:
             # A range scan on the primary key ("C" collation: code point order).
@@ -106,7 +93,7 @@ class PgFiles:
         args.append(limit)
         sql += f" ORDER BY path LIMIT ${len(args)}"
         rows = await self.db.fetch(sql, *args)
-        return [_record(r) for r in rows]
+        return [file_record(r) for r in rows]
 
     async def referenced_blobs(self, blob_keys: list[str]) -> set[str]:
         if not blob_keys:

@@ -9,18 +9,18 @@ import msgspec
 
 from cubby.backends.base import StoredKey
 from cubby.backends.postgres.db import PgDatabase
-from cubby.core.models import ApiKey, KeyPermissions, Workspace, WorkspaceIntegration
-from cubby.errors import Conflict, NotFound
-
-_WS_COLS = "id, name, slug, created_at, updated_at"
-
-
-def _slug_exists(slug: str) -> Conflict:
-    return Conflict(
-        f"a workspace with slug {slug!r} already exists",
-        code="SLUG_EXISTS",
-        details={"field": "slug", "slug": slug},
-    )
+from cubby.backends.rows import (
+    KEY_COLS,
+    WI_COLS,
+    WS_COLS,
+    alias_conflict,
+    permissions_decoder,
+    slug_exists,
+    wi_row,
+    wi_values,
+)
+from cubby.core.models import ApiKey, Workspace, WorkspaceIntegration
+from cubby.errors import NotFound
 
 
 class PgWorkspaces:
@@ -41,7 +41,7 @@ class PgWorkspaces:
     async def create(self, workspace: Workspace) -> None:
         try:
             await self.db.execute(
-                f"INSERT INTO workspaces ({_WS_COLS}) VALUES ($1, $2, $3, $4, $5)",
+                f"INSERT INTO workspaces ({WS_COLS}) VALUES ($1, $2, $3, $4, $5)",
                 workspace.id,
                 workspace.name,
                 workspace.slug,
@@ -49,7 +49,7 @@ class PgWorkspaces:
                 workspace.updated_at,
             )
         except asyncpg.UniqueViolationError:
-            raise _slug_exists(workspace.slug) from None
+            raise slug_exists(workspace.slug) from None
 
     async def page(
         self, limit: int, offset: int, only_ids: list[str] | None
@@ -59,7 +59,7 @@ class PgWorkspaces:
         where = "WHERE id = ANY($3::text[])" if only_ids is not None else "WHERE $3::text[] IS NULL"
         rows = await self.db.fetch(
             f"WITH t AS (SELECT count(*) AS total FROM workspaces {where}) "
-            f"SELECT t.total, p.* FROM t LEFT JOIN LATERAL (SELECT {_WS_COLS} FROM workspaces "
+            f"SELECT t.total, p.* FROM t LEFT JOIN LATERAL (SELECT {WS_COLS} FROM workspaces "
             f"{where} ORDER BY created_at, id LIMIT $1 OFFSET $2) p ON TRUE "
             "ORDER BY p.created_at, p.id",
             limit,
@@ -71,7 +71,7 @@ class PgWorkspaces:
 
     async def get(self, workspace_id: str) -> Workspace | None:
         row = await self.db.fetchrow(
-            f"SELECT {_WS_COLS} FROM workspaces WHERE id = $1", workspace_id
+            f"SELECT {WS_COLS} FROM workspaces WHERE id = $1", workspace_id
         )
         return self._row(row) if row else None
 
@@ -85,7 +85,7 @@ class PgWorkspaces:
                 workspace.id,
             )
         except asyncpg.UniqueViolationError:
-            raise _slug_exists(workspace.slug) from None
+            raise slug_exists(workspace.slug) from None
 
     async def delete(self, workspace_id: str) -> list[str] | None:
         # Integrations go by ON DELETE CASCADE; data rows by workspace, in the same statement.
@@ -105,10 +105,6 @@ class PgWorkspaces:
         return list(row[1])
 
 
-_KEY_COLS = "id, name, key_prefix, permissions, last_used_at, expires_at, created_at"
-_permissions_decoder = msgspec.json.Decoder(KeyPermissions | None)
-
-
 class PgApiKeys:
     def __init__(self, db: PgDatabase, org_id: str) -> None:
         self.db = db
@@ -120,7 +116,7 @@ class PgApiKeys:
             org_id=self.org_id,
             name=row[1],
             key_prefix=row[2],
-            permissions=_permissions_decoder.decode(row[3]) if row[3] else None,
+            permissions=permissions_decoder.decode(row[3]) if row[3] else None,
             last_used_at=row[4],
             expires_at=row[5],
             created_at=row[6],
@@ -129,7 +125,7 @@ class PgApiKeys:
     async def create(self, key: ApiKey, key_hash: str) -> None:
         permissions = msgspec.json.encode(key.permissions).decode() if key.permissions else None
         await self.db.execute(
-            f"INSERT INTO api_keys ({_KEY_COLS}, key_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            f"INSERT INTO api_keys ({KEY_COLS}, key_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             key.id,
             key.name,
             key.key_prefix,
@@ -142,13 +138,13 @@ class PgApiKeys:
 
     async def all(self) -> list[ApiKey]:
         rows = await self.db.fetch(
-            f"SELECT {_KEY_COLS} FROM api_keys WHERE revoked_at IS NULL ORDER BY created_at, id"
+            f"SELECT {KEY_COLS} FROM api_keys WHERE revoked_at IS NULL ORDER BY created_at, id"
         )
         return [self._row(r) for r in rows]
 
     async def find_by_hash(self, key_hash: str) -> StoredKey | None:
         row = await self.db.fetchrow(
-            f"SELECT {_KEY_COLS}, key_hash, revoked_at FROM api_keys WHERE key_hash = $1",
+            f"SELECT {KEY_COLS}, key_hash, revoked_at FROM api_keys WHERE key_hash = $1",
             key_hash,
         )
         if row is None:
@@ -177,66 +173,6 @@ class PgApiKeys:
         return int(await self.db.fetchval("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL"))
 
 
-_WI_COLS = (
-    "id, workspace_id, integration_name, alias, display_name, connection_strategy, "
-    "connection_id, auth_method_key, oauth_app_mode, oauth_app_id, enabled_actions, settings, "
-    "sort_order, created_at, updated_at"
-)
-_enabled_decoder = msgspec.json.Decoder(list[str] | None)
-_settings_decoder = msgspec.json.Decoder(dict[str, Any])
-
-
-def _wi_row(row: Any) -> WorkspaceIntegration:
-    return WorkspaceIntegration(
-        id=row[0],
-        workspace_id=row[1],
-        integration_name=row[2],
-        alias=row[3],
-        display_name=row[4],
-        connection_strategy=row[5],
-        connection_id=row[6],
-        auth_method_key=row[7],
-        oauth_app_mode=row[8],
-        oauth_app_id=row[9],
-        enabled_actions=_enabled_decoder.decode(row[10]) if row[10] else None,
-        settings=_settings_decoder.decode(row[11]),
-        sort_order=row[12],
-        created_at=row[13],
-        updated_at=row[14],
-    )
-
-
-def _wi_values(wi: WorkspaceIntegration) -> tuple[Any, ...]:
-    enabled = (
-        msgspec.json.encode(wi.enabled_actions).decode() if wi.enabled_actions is not None else None
-    )
-    return (
-        wi.id,
-        wi.workspace_id,
-        wi.integration_name,
-        wi.alias,
-        wi.display_name,
-        wi.connection_strategy,
-        wi.connection_id,
-        wi.auth_method_key,
-        wi.oauth_app_mode,
-        wi.oauth_app_id,
-        enabled,
-        msgspec.json.encode(wi.settings).decode(),
-        wi.sort_order,
-        wi.created_at,
-        wi.updated_at,
-    )
-
-
-def _alias_conflict(alias: str) -> Conflict:
-    return Conflict(
-        f"this workspace already has an integration with alias {alias!r}",
-        code="ALIAS_CONFLICT",
-        details={"field": "alias", "alias": alias},
-    )
-
-
 class PgIntegrations:
     def __init__(self, db: PgDatabase) -> None:
         self.db = db
@@ -245,11 +181,11 @@ class PgIntegrations:
         marks = ", ".join(f"${i}" for i in range(1, 16))
         try:
             await self.db.execute(
-                f"INSERT INTO workspace_integrations ({_WI_COLS}) VALUES ({marks})",
-                *_wi_values(integration),
+                f"INSERT INTO workspace_integrations ({WI_COLS}) VALUES ({marks})",
+                *wi_values(integration),
             )
         except asyncpg.UniqueViolationError:
-            raise _alias_conflict(integration.alias) from None
+            raise alias_conflict(integration.alias) from None
         except asyncpg.ForeignKeyViolationError:
             raise NotFound(
                 "workspace not found", details={"workspaceId": integration.workspace_id}
@@ -257,22 +193,22 @@ class PgIntegrations:
 
     async def in_workspace(self, workspace_id: str) -> list[WorkspaceIntegration]:
         rows = await self.db.fetch(
-            f"SELECT {_WI_COLS} FROM workspace_integrations WHERE workspace_id = $1 "
+            f"SELECT {WI_COLS} FROM workspace_integrations WHERE workspace_id = $1 "
             "ORDER BY sort_order, created_at, id",
             workspace_id,
         )
-        return [_wi_row(r) for r in rows]
+        return [wi_row(r) for r in rows]
 
     async def get(self, workspace_id: str, integration_id: str) -> WorkspaceIntegration | None:
         row = await self.db.fetchrow(
-            f"SELECT {_WI_COLS} FROM workspace_integrations WHERE workspace_id = $1 AND id = $2",
+            f"SELECT {WI_COLS} FROM workspace_integrations WHERE workspace_id = $1 AND id = $2",
             workspace_id,
             integration_id,
         )
-        return _wi_row(row) if row else None
+        return wi_row(row) if row else None
 
     async def update(self, integration: WorkspaceIntegration) -> None:
-        values = _wi_values(integration)
+        values = wi_values(integration)
         try:
             await self.db.execute(
                 "UPDATE workspace_integrations SET alias = $1, display_name = $2, "
@@ -285,7 +221,7 @@ class PgIntegrations:
                 values[1],
             )
         except asyncpg.UniqueViolationError:
-            raise _alias_conflict(integration.alias) from None
+            raise alias_conflict(integration.alias) from None
 
     async def delete(self, workspace_id: str, integration_id: str) -> bool:
         count = await self.db.execute(
@@ -299,7 +235,7 @@ class PgIntegrations:
         self, workspace_id: str, integration_name: str
     ) -> tuple[bool, list[WorkspaceIntegration]]:
         rows = await self.db.fetch(
-            f"SELECT w.id, {', '.join('wi.' + col for col in _WI_COLS.split(', '))} "
+            f"SELECT w.id, {', '.join('wi.' + col for col in WI_COLS.split(', '))} "
             "FROM workspaces w LEFT JOIN workspace_integrations wi "
             "ON wi.workspace_id = w.id AND wi.integration_name = $1 WHERE w.id = $2",
             integration_name,
@@ -307,4 +243,4 @@ class PgIntegrations:
         )
         if not rows:
             return False, []
-        return True, [_wi_row(r[1:]) for r in rows if r[1] is not None]
+        return True, [wi_row(r[1:]) for r in rows if r[1] is not None]

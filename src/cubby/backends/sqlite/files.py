@@ -6,23 +6,9 @@ import sqlite3
 from typing import Any
 
 from cubby.backends.base import FileRecord
+from cubby.backends.rows import FILE_COLS, file_record
 from cubby.backends.sqlite.db import SqliteDatabase
 from cubby.core.scopes import Namespace
-
-_COLS = "path, size, content_type, etag, created_at, updated_at, blob_key"
-
-
-def _record(row: tuple[Any, ...], body: bytes | None = None) -> FileRecord:
-    return FileRecord(
-        path=row[0],
-        size=row[1],
-        content_type=row[2],
-        etag=row[3],
-        created_at=row[4],
-        updated_at=row[5],
-        blob_key=row[6],
-        inline_body=body,
-    )
 
 
 def prefix_upper_bound(prefix: str) -> str | None:
@@ -43,12 +29,12 @@ class SqliteFiles:
     async def get(self, ns: Namespace, path: str) -> FileRecord | None:
         row = self.db.read(
             lambda c: c.execute(
-                f"SELECT {_COLS}, inline_body FROM files "
+                f"SELECT {FILE_COLS}, inline_body FROM files "
                 "WHERE workspace_id = ? AND ns = ? AND path = ?",
                 (ns.workspace_id, ns.ns, path),
             ).fetchone()
         )
-        return _record(row, row[7]) if row else None
+        return file_record(row, row[7]) if row else None
 
     async def put(self, ns: Namespace, record: FileRecord) -> str | None:
         def write(conn: sqlite3.Connection) -> str | None:
@@ -97,7 +83,7 @@ class SqliteFiles:
     async def page(
         self, ns: Namespace, prefix: str, after: str | None, limit: int
     ) -> list[FileRecord]:
-        sql = f"SELECT {_COLS} FROM files WHERE workspace_id = ? AND ns = ?"
+        sql = f"SELECT {FILE_COLS} FROM files WHERE workspace_id = ? AND ns = ?"
         args: list[Any] = [ns.workspace_id, ns.ns]
         if prefix:
             # A range scan on the (workspace_id, ns, path) index: UTF-8 keeps code point
@@ -114,7 +100,7 @@ class SqliteFiles:
         sql += " ORDER BY path LIMIT ?"
         args.append(limit)
         rows = self.db.read(lambda c: c.execute(sql, args).fetchall())
-        return [_record(r) for r in rows]
+        return [file_record(r) for r in rows]
 
     async def referenced_blobs(self, blob_keys: list[str]) -> set[str]:
         if not blob_keys:

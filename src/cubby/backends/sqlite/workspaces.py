@@ -8,11 +8,18 @@ from typing import Any
 import msgspec
 
 from cubby.backends.base import StoredKey
+from cubby.backends.rows import (
+    KEY_COLS,
+    WI_COLS,
+    WS_COLS,
+    alias_conflict,
+    permissions_decoder,
+    slug_exists,
+    wi_row,
+    wi_values,
+)
 from cubby.backends.sqlite.db import SqliteDatabase
-from cubby.core.models import ApiKey, KeyPermissions, Workspace, WorkspaceIntegration
-from cubby.errors import Conflict
-
-_WS_COLS = "id, name, slug, created_at, updated_at"
+from cubby.core.models import ApiKey, Workspace, WorkspaceIntegration
 
 
 class SqliteWorkspaces:
@@ -34,7 +41,7 @@ class SqliteWorkspaces:
         def insert(conn: sqlite3.Connection) -> None:
             try:
                 conn.execute(
-                    f"INSERT INTO workspaces ({_WS_COLS}) VALUES (?, ?, ?, ?, ?)",
+                    f"INSERT INTO workspaces ({WS_COLS}) VALUES (?, ?, ?, ?, ?)",
                     (
                         workspace.id,
                         workspace.name,
@@ -44,7 +51,7 @@ class SqliteWorkspaces:
                     ),
                 )
             except sqlite3.IntegrityError:
-                raise _slug_exists(workspace.slug) from None
+                raise slug_exists(workspace.slug) from None
 
         await self.db.write(insert)
 
@@ -59,7 +66,7 @@ class SqliteWorkspaces:
         def query(conn: sqlite3.Connection) -> tuple[list[Workspace], int]:
             total = conn.execute(f"SELECT count(*) FROM workspaces {where}", args).fetchone()[0]
             rows = conn.execute(
-                f"SELECT {_WS_COLS} FROM workspaces {where} ORDER BY created_at, id "
+                f"SELECT {WS_COLS} FROM workspaces {where} ORDER BY created_at, id "
                 "LIMIT ? OFFSET ?",
                 [*args, limit, offset],
             ).fetchall()
@@ -70,7 +77,7 @@ class SqliteWorkspaces:
     async def get(self, workspace_id: str) -> Workspace | None:
         row = self.db.read(
             lambda c: c.execute(
-                f"SELECT {_WS_COLS} FROM workspaces WHERE id = ?", (workspace_id,)
+                f"SELECT {WS_COLS} FROM workspaces WHERE id = ?", (workspace_id,)
             ).fetchone()
         )
         return self._row(row) if row else None
@@ -83,7 +90,7 @@ class SqliteWorkspaces:
                     (workspace.name, workspace.slug, workspace.updated_at, workspace.id),
                 )
             except sqlite3.IntegrityError:
-                raise _slug_exists(workspace.slug) from None
+                raise slug_exists(workspace.slug) from None
 
         await self.db.write(update)
 
@@ -106,18 +113,6 @@ class SqliteWorkspaces:
         return await self.db.write(delete)
 
 
-def _slug_exists(slug: str) -> Conflict:
-    return Conflict(
-        f"a workspace with slug {slug!r} already exists",
-        code="SLUG_EXISTS",
-        details={"field": "slug", "slug": slug},
-    )
-
-
-_KEY_COLS = "id, name, key_prefix, permissions, last_used_at, expires_at, created_at"
-_permissions_decoder = msgspec.json.Decoder(KeyPermissions | None)
-
-
 class SqliteApiKeys:
     def __init__(self, db: SqliteDatabase, org_id: str) -> None:
         self.db = db
@@ -129,7 +124,7 @@ class SqliteApiKeys:
             org_id=self.org_id,
             name=row[1],
             key_prefix=row[2],
-            permissions=_permissions_decoder.decode(row[3]) if row[3] else None,
+            permissions=permissions_decoder.decode(row[3]) if row[3] else None,
             last_used_at=row[4],
             expires_at=row[5],
             created_at=row[6],
@@ -139,7 +134,7 @@ class SqliteApiKeys:
         permissions = msgspec.json.encode(key.permissions).decode() if key.permissions else None
         await self.db.write(
             lambda c: c.execute(
-                f"INSERT INTO api_keys ({_KEY_COLS}, key_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO api_keys ({KEY_COLS}, key_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     key.id,
                     key.name,
@@ -156,7 +151,7 @@ class SqliteApiKeys:
     async def all(self) -> list[ApiKey]:
         rows = self.db.read(
             lambda c: c.execute(
-                f"SELECT {_KEY_COLS} FROM api_keys WHERE revoked_at IS NULL ORDER BY created_at, id"
+                f"SELECT {KEY_COLS} FROM api_keys WHERE revoked_at IS NULL ORDER BY created_at, id"
             ).fetchall()
         )
         return [self._row(r) for r in rows]
@@ -164,7 +159,7 @@ class SqliteApiKeys:
     async def find_by_hash(self, key_hash: str) -> StoredKey | None:
         row = self.db.read(
             lambda c: c.execute(
-                f"SELECT {_KEY_COLS}, key_hash, revoked_at FROM api_keys WHERE key_hash = ?",
+                f"SELECT {KEY_COLS}, key_hash, revoked_at FROM api_keys WHERE key_hash = ?",
                 (key_hash,),
             ).fetchone()
         )
@@ -199,66 +194,6 @@ class SqliteApiKeys:
         )
 
 
-_WI_COLS = (
-    "id, workspace_id, integration_name, alias, display_name, connection_strategy, "
-    "connection_id, auth_method_key, oauth_app_mode, oauth_app_id, enabled_actions, settings, "
-    "sort_order, created_at, updated_at"
-)
-_enabled_decoder = msgspec.json.Decoder(list[str] | None)
-_settings_decoder = msgspec.json.Decoder(dict[str, Any])
-
-
-def _wi_row(row: tuple[Any, ...]) -> WorkspaceIntegration:
-    return WorkspaceIntegration(
-        id=row[0],
-        workspace_id=row[1],
-        integration_name=row[2],
-        alias=row[3],
-        display_name=row[4],
-        connection_strategy=row[5],
-        connection_id=row[6],
-        auth_method_key=row[7],
-        oauth_app_mode=row[8],
-        oauth_app_id=row[9],
-        enabled_actions=_enabled_decoder.decode(row[10]) if row[10] else None,
-        settings=_settings_decoder.decode(row[11]),
-        sort_order=row[12],
-        created_at=row[13],
-        updated_at=row[14],
-    )
-
-
-def _wi_values(wi: WorkspaceIntegration) -> tuple[Any, ...]:
-    enabled = (
-        msgspec.json.encode(wi.enabled_actions).decode() if wi.enabled_actions is not None else None
-    )
-    return (
-        wi.id,
-        wi.workspace_id,
-        wi.integration_name,
-        wi.alias,
-        wi.display_name,
-        wi.connection_strategy,
-        wi.connection_id,
-        wi.auth_method_key,
-        wi.oauth_app_mode,
-        wi.oauth_app_id,
-        enabled,
-        msgspec.json.encode(wi.settings).decode(),
-        wi.sort_order,
-        wi.created_at,
-        wi.updated_at,
-    )
-
-
-def _alias_conflict(alias: str) -> Conflict:
-    return Conflict(
-        f"this workspace already has an integration with alias {alias!r}",
-        code="ALIAS_CONFLICT",
-        details={"field": "alias", "alias": alias},
-    )
-
-
 class SqliteIntegrations:
     def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
@@ -267,36 +202,36 @@ class SqliteIntegrations:
         def insert(conn: sqlite3.Connection) -> None:
             try:
                 conn.execute(
-                    f"INSERT INTO workspace_integrations ({_WI_COLS}) "
+                    f"INSERT INTO workspace_integrations ({WI_COLS}) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    _wi_values(integration),
+                    wi_values(integration),
                 )
             except sqlite3.IntegrityError:
-                raise _alias_conflict(integration.alias) from None
+                raise alias_conflict(integration.alias) from None
 
         await self.db.write(insert)
 
     async def in_workspace(self, workspace_id: str) -> list[WorkspaceIntegration]:
         rows = self.db.read(
             lambda c: c.execute(
-                f"SELECT {_WI_COLS} FROM workspace_integrations WHERE workspace_id = ? "
+                f"SELECT {WI_COLS} FROM workspace_integrations WHERE workspace_id = ? "
                 "ORDER BY sort_order, created_at, id",
                 (workspace_id,),
             ).fetchall()
         )
-        return [_wi_row(r) for r in rows]
+        return [wi_row(r) for r in rows]
 
     async def get(self, workspace_id: str, integration_id: str) -> WorkspaceIntegration | None:
         row = self.db.read(
             lambda c: c.execute(
-                f"SELECT {_WI_COLS} FROM workspace_integrations WHERE workspace_id = ? AND id = ?",
+                f"SELECT {WI_COLS} FROM workspace_integrations WHERE workspace_id = ? AND id = ?",
                 (workspace_id, integration_id),
             ).fetchone()
         )
-        return _wi_row(row) if row else None
+        return wi_row(row) if row else None
 
     async def update(self, integration: WorkspaceIntegration) -> None:
-        values = _wi_values(integration)
+        values = wi_values(integration)
 
         def update(conn: sqlite3.Connection) -> None:
             try:
@@ -308,7 +243,7 @@ class SqliteIntegrations:
                     (*values[3:13], values[14], values[0], values[1]),
                 )
             except sqlite3.IntegrityError:
-                raise _alias_conflict(integration.alias) from None
+                raise alias_conflict(integration.alias) from None
 
         await self.db.write(update)
 
@@ -326,7 +261,7 @@ class SqliteIntegrations:
     ) -> tuple[bool, list[WorkspaceIntegration]]:
         rows = self.db.read(
             lambda c: c.execute(
-                f"SELECT w.id, {', '.join('wi.' + col for col in _WI_COLS.split(', '))} "
+                f"SELECT w.id, {', '.join('wi.' + col for col in WI_COLS.split(', '))} "
                 "FROM workspaces w LEFT JOIN workspace_integrations wi "
                 "ON wi.workspace_id = w.id AND wi.integration_name = ? WHERE w.id = ?",
                 (integration_name, workspace_id),
@@ -334,4 +269,4 @@ class SqliteIntegrations:
         )
         if not rows:
             return False, []
-        return True, [_wi_row(r[1:]) for r in rows if r[1] is not None]
+        return True, [wi_row(r[1:]) for r in rows if r[1] is not None]
