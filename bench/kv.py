@@ -13,7 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lib import Cubby, LoadResult, cubby_server, machine_description, wrk
+from lib import Cubby, cubby_server, machine_description
+from loadgen import LoadResult, wrk
 
 
 def execute_body(ws: str, action: str, input_json: str) -> str:
