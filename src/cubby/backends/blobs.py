@@ -20,6 +20,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -222,7 +223,7 @@ def _open_s3(url: str) -> BlobStore:
     parts = urlsplit(url)
     bucket = parts.netloc
     if not bucket:
-        raise BackendConfigError(f"S3 URL has no bucket: {url!r}")
+        raise BackendConfigError(f"CUBBY_FILES_URL names no S3 bucket: {url!r}")
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     prefix = parts.path.strip("/") or None
     config: dict[str, Any] = {}
@@ -232,12 +233,19 @@ def _open_s3(url: str) -> BlobStore:
             config["allow_http"] = True
     if "region" in query:
         config["region"] = query["region"]
+    # Bounded waits: obstore's defaults retry for up to 3 minutes, which would hold a request
+    # (and its client) hostage to an unreachable S3. Fail in seconds with a clear error instead.
+    client_options: dict[str, Any] = {"connect_timeout": timedelta(seconds=5),
+                                      "timeout": timedelta(seconds=60)}
+    if config.get("allow_http"):
+        client_options["allow_http"] = True
     try:
         store = S3Store(
             bucket,
             prefix=prefix,
             config=config or None,  # type: ignore[arg-type]
-            client_options=({"allow_http": True} if config.get("allow_http") else None),
+            client_options=client_options,  # type: ignore[arg-type]
+            retry_config={"max_retries": 3, "retry_timeout": timedelta(seconds=15)},
         )
     except Exception as exc:  # obstore raises its own config errors
         raise BackendConfigError(f"cannot configure S3 store from {url!r}: {exc}") from None
