@@ -167,3 +167,41 @@ def live_server(
             proc.kill()
             proc.wait()
         log.close()
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of an isolation matrix: a workspace, an integration alias, maybe an end user."""
+
+    name: str
+    ws: str
+    alias: str
+    end_user: str | None = None
+
+    def extra(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {"integrationAlias": self.alias}
+        if self.end_user is not None:
+            extra["endUserId"] = self.end_user
+        return extra
+
+
+def isolation_cells(api: Api, integration: str) -> list[Cell]:
+    """Twelve cells that must never see each other's data: two workspaces x (three end users,
+    the shared workspace scope, two namespace keys). One end user's id equals a namespace key."""
+    out: list[Cell] = []
+    for tag in ("A", "B"):
+        ws = api.create_workspace(f"iso-{tag.lower()}")
+        api.add_integration(ws, integration, "users")  # default scope: end_user
+        api.add_integration(ws, integration, "shared", {"persistence": {"scope": "workspace"}})
+        for tenant in ("tenant_123", "tenant_456"):
+            api.add_integration(ws, integration, tenant.replace("_", "-"),
+                                {"persistence": {"scope": "external", "externalId": tenant}})
+        out += [
+            Cell(f"{tag}/user_12345", ws, "users", "user_12345"),
+            Cell(f"{tag}/user_67890", ws, "users", "user_67890"),
+            Cell(f"{tag}/user=tenant_123", ws, "users", "tenant_123"),
+            Cell(f"{tag}/workspace", ws, "shared"),
+            Cell(f"{tag}/tenant_123", ws, "tenant-123"),
+            Cell(f"{tag}/tenant_456", ws, "tenant-456"),
+        ]
+    return out

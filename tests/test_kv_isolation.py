@@ -3,52 +3,17 @@ get, add_to_list and remove_from_list. Cells vary workspace, scope and owner."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import pytest
 
 from cubby.core.scopes import Namespace
-from tests.helpers import Api
+from tests.helpers import Api, Cell, isolation_cells
 
 pytestmark = pytest.mark.conformance
 
 
-@dataclass(frozen=True)
-class Cell:
-    name: str
-    ws: str
-    alias: str
-    end_user: str | None = None
-
-    def extra(self) -> dict[str, Any]:
-        extra: dict[str, Any] = {"integrationAlias": self.alias}
-        if self.end_user is not None:
-            extra["endUserId"] = self.end_user
-        return extra
-
-
 @pytest.fixture
 def cells(api: Api) -> list[Cell]:
-    a = api.create_workspace("iso-a")
-    b = api.create_workspace("iso-b")
-    out: list[Cell] = []
-    for ws, tag in ((a, "A"), (b, "B")):
-        api.add_integration(ws, "kv-store", "users")  # default scope: end_user
-        api.add_integration(ws, "kv-store", "shared", {"persistence": {"scope": "workspace"}})
-        for tenant in ("tenant_123", "tenant_456"):
-            api.add_integration(ws, "kv-store", tenant.replace("_", "-"),
-                                {"persistence": {"scope": "external", "externalId": tenant}})
-        out += [
-            Cell(f"{tag}/user_12345", ws, "users", "user_12345"),
-            Cell(f"{tag}/user_67890", ws, "users", "user_67890"),
-            # An end user whose id equals a namespace key must still be a different cell.
-            Cell(f"{tag}/user=tenant_123", ws, "users", "tenant_123"),
-            Cell(f"{tag}/workspace", ws, "shared"),
-            Cell(f"{tag}/tenant_123", ws, "tenant-123"),
-            Cell(f"{tag}/tenant_456", ws, "tenant-456"),
-        ]
-    return out
+    return isolation_cells(api, "kv-store")
 
 
 def test_get_sees_only_own_cell(api: Api, cells: list[Cell]) -> None:

@@ -4,14 +4,12 @@ read_file, list_files, delete_file and download URLs. Cells vary workspace, scop
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
 import pytest
 
-from tests.helpers import Api
+from tests.helpers import Api, Cell, isolation_cells
 
 pytestmark = pytest.mark.conformance
 
@@ -19,50 +17,19 @@ PATH = "shared/name.txt"
 BIG = "x" * 70_000  # above the inline limit: the body lives in the blob store
 
 
-@dataclass(frozen=True)
-class Cell:
-    name: str
-    ws: str
-    alias: str
-    end_user: str | None = None
-
-    def extra(self) -> dict[str, Any]:
-        extra: dict[str, Any] = {"integrationAlias": self.alias}
-        if self.end_user is not None:
-            extra["endUserId"] = self.end_user
-        return extra
-
-    def content(self, big: bool = False) -> str:
-        return f"owned by {self.name}" + (BIG if big else "")
+def content(cell: Cell, big: bool = False) -> str:
+    return f"owned by {cell.name}" + (BIG if big else "")
 
 
 @pytest.fixture
 def cells(api: Api) -> list[Cell]:
-    a = api.create_workspace("iso-a")
-    b = api.create_workspace("iso-b")
-    out: list[Cell] = []
-    for ws, tag in ((a, "A"), (b, "B")):
-        api.add_integration(ws, "storage", "users")  # default scope: end_user
-        api.add_integration(ws, "storage", "shared", {"persistence": {"scope": "workspace"}})
-        for tenant in ("tenant_123", "tenant_456"):
-            api.add_integration(ws, "storage", tenant.replace("_", "-"),
-                                {"persistence": {"scope": "external", "externalId": tenant}})
-        out += [
-            Cell(f"{tag}/user_12345", ws, "users", "user_12345"),
-            Cell(f"{tag}/user_67890", ws, "users", "user_67890"),
-            # An end user whose id equals a namespace key must still be a different cell.
-            Cell(f"{tag}/user=tenant_123", ws, "users", "tenant_123"),
-            Cell(f"{tag}/workspace", ws, "shared"),
-            Cell(f"{tag}/tenant_123", ws, "tenant-123"),
-            Cell(f"{tag}/tenant_456", ws, "tenant-456"),
-        ]
-    return out
+    return isolation_cells(api, "storage")
 
 
 def write_all(api: Api, cells: list[Cell], big: bool = False) -> None:
     for cell in cells:
         api.output("storage", "write_file", cell.ws,
-                   {"path": PATH, "content": cell.content(big)}, **cell.extra())
+                   {"path": PATH, "content": content(cell, big)}, **cell.extra())
 
 
 @pytest.mark.parametrize("big", [False, True], ids=["inline", "blob"])
@@ -70,7 +37,7 @@ def test_read_sees_only_own_cell(api: Api, cells: list[Cell], big: bool) -> None
     write_all(api, cells, big)
     for cell in cells:
         got = api.output("storage", "read_file", cell.ws, {"path": PATH}, **cell.extra())
-        assert got["content"] == cell.content(big), cell
+        assert got["content"] == content(cell, big), cell
 
 
 def test_missing_in_other_cells(api: Api, cells: list[Cell]) -> None:
@@ -109,7 +76,7 @@ def test_delete_touches_only_own_cell(api: Api, cells: list[Cell]) -> None:
         assert again == {"path": PATH, "deleted": False}
         for other in cells[i + 1:]:
             got = api.output("storage", "read_file", other.ws, {"path": PATH}, **other.extra())
-            assert got["content"] == other.content(True), (cell, other)
+            assert got["content"] == content(other, True), (cell, other)
 
 
 def download_path(url: str) -> str:
@@ -126,7 +93,7 @@ def test_download_url_serves_only_its_cell(api: Api, cells: list[Cell]) -> None:
     for cell, url in urls.items():
         resp = api.client.get(download_path(url))  # no API key
         assert resp.status_code == 200, cell
-        assert resp.text == cell.content(True), cell
+        assert resp.text == content(cell, True), cell
     # Once the file is gone from its cell, its URL serves nothing, although every other cell
     # still holds a file at the same path.
     victim = cells[3]
@@ -136,7 +103,7 @@ def test_download_url_serves_only_its_cell(api: Api, cells: list[Cell]) -> None:
     assert resp.json()["code"] == "NOT_FOUND"
     for cell, url in urls.items():
         if cell != victim:
-            assert api.client.get(download_path(url)).text == cell.content(True)
+            assert api.client.get(download_path(url)).text == content(cell, True)
 
 
 def test_download_url_cannot_be_moved_to_another_cell(api: Api, cells: list[Cell]) -> None:
@@ -153,7 +120,7 @@ def test_download_url_cannot_be_moved_to_another_cell(api: Api, cells: list[Cell
     resp = api.client.get(f"/downloads/{forged}.{signature}")
     assert resp.status_code == 403
     assert resp.json()["code"] == "FORBIDDEN"
-    assert target.content() not in resp.text
+    assert content(target) not in resp.text
 
 
 def test_equal_settings_share_data(api: Api, cells: list[Cell]) -> None:
@@ -182,4 +149,4 @@ def test_deleting_a_workspace_removes_its_files_only(api: Api, cells: list[Cell]
     for cell in cells:
         if cell.ws != a_ws:
             got = api.output("storage", "read_file", cell.ws, {"path": PATH}, **cell.extra())
-            assert got["content"] == cell.content(True)
+            assert got["content"] == content(cell, True)
