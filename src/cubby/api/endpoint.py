@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive
 
 from cubby.auth import Principal
 from cubby.core.validation import decode_body
@@ -78,7 +79,11 @@ class Endpoint:
                 principal = await services.auth.authenticate(request.headers.get("authorization"))
             body = None
             if decoder is not None:
-                raw = await read_body(request, services.settings.max_body_bytes)
+                raw = await read_body(
+                    request.receive,
+                    request.headers.get("content-length"),
+                    services.settings.max_body_bytes,
+                )
                 body = decode_body(decoder, raw)
             result = await self.handler(Call(request, services, principal, body))
             return json_response(result, self.status)
@@ -90,19 +95,25 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(_encoder.encode(data), status, headers, media_type="application/json")
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The whole body, refusing (413) anything over ``limit`` before reading it all."""
-    declared = request.headers.get("content-length")
+async def read_body(receive: Receive, declared: str | bytes | None, limit: int) -> bytes:
+    """The whole body from ASGI ``receive``, refusing (413) anything over ``limit`` before
+    reading it all (``declared`` is the Content-Length header, if any)."""
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise too_large(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunk = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > limit:
+                raise too_large(limit)
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def too_large(limit: int) -> PayloadTooLarge:

@@ -9,9 +9,10 @@ request, including other methods on this path, goes on to the app unchanged.
 from __future__ import annotations
 
 import msgspec
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cubby.api.endpoint import too_large
+from cubby.api.endpoint import read_body
 from cubby.core.execute import ExecuteRequest, execute
 from cubby.core.validation import decode_body
 from cubby.errors import CubbyError
@@ -21,10 +22,6 @@ PATH = "/api/v1/actions/execute"
 _decoder = msgspec.json.Decoder(ExecuteRequest)
 _encoder = msgspec.json.Encoder()
 _JSON = (b"content-type", b"application/json")
-
-
-class _Disconnected(Exception):
-    """The client went away before sending its whole body: nobody to answer."""
 
 
 class ExecuteFastPath:
@@ -46,14 +43,14 @@ class ExecuteFastPath:
         services = self.services
         try:
             principal = await services.auth.authenticate(authorization)
-            raw = await _read_body(receive, declared, services.settings.max_body_bytes)
+            raw = await read_body(receive, declared, services.settings.max_body_bytes)
             request = decode_body(_decoder, raw)
             payload = _encoder.encode(await execute(services, principal, request))
             status = 200
         except CubbyError as exc:
             payload = _encoder.encode(exc.to_body())
             status = exc.status
-        except _Disconnected:
+        except ClientDisconnect:  # gone before sending its whole body: nobody to answer
             return
         await send({
             "type": "http.response.start",
@@ -61,24 +58,3 @@ class ExecuteFastPath:
             "headers": [_JSON, (b"content-length", str(len(payload)).encode())],
         })
         await send({"type": "http.response.body", "body": payload})
-
-
-async def _read_body(receive: Receive, declared: bytes | None, limit: int) -> bytes:
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise too_large(limit)
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _Disconnected
-        chunk = message.get("body", b"")
-        if chunk:
-            size += len(chunk)
-            if size > limit:
-                raise too_large(limit)
-            chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
