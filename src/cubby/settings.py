@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 MIB = 1024 * 1024
@@ -58,7 +58,6 @@ class Settings:
     storage_max_file_bytes: int = 25 * MIB
     storage_inline_max_bytes: int = 64 * 1024
     key_cache_seconds: float = 2.0
-    extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 
 from cubby.errors import InvalidJSON, ValidationError
-
-T = TypeVar("T")
 
 _AT_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _FIELD = re.compile(r"(?:unknown|required) field `(?P<name>[^`]+)`")
