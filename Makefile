@@ -23,7 +23,7 @@ run: $(VENV)/.installed-run
 
 ## test: lint, type-check and run the whole test suite
 test: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests sdk
+	$(BIN)/ruff check src tests sdk bench
 	$(BIN)/mypy
 	cd sdk/python && $(CURDIR)/$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -22,10 +22,13 @@ HERE = Path(__file__).resolve().parent
 
 
 @contextmanager
-def ceiling_server(workers: int) -> Iterator[str]:
-    """The bare Starlette + msgspec app, served exactly as ``cubby serve`` serves cubby."""
+def ceiling_server(workers: int, factory: str = "create_app") -> Iterator[str]:
+    """The bare Starlette + msgspec app, served exactly as ``cubby serve`` serves cubby.
+
+    ``factory="create_floor_app"`` serves the raw ASGI floor instead (no Starlette at all).
+    """
     port = free_port()
-    argv = [PYTHON, "-m", "uvicorn", "--factory", "ceiling_app:create_app",
+    argv = [PYTHON, "-m", "uvicorn", "--factory", f"ceiling_app:{factory}",
             "--app-dir", str(HERE), "--host", "127.0.0.1", "--port", str(port),
             "--workers", str(workers), "--log-level", "warning", "--no-access-log",
             "--no-server-header"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +43,7 @@ def file_path(i: int) -> str:
     return f"docs/{i:07d}.txt"
 
 
-def _integration(ws_id: str, name: str, alias: str, settings: dict[str, object]
+def _integration(ws_id: str, name: str, alias: str, settings: Mapping[str, object]
                  ) -> WorkspaceIntegration:
     now = utc_now()
     return WorkspaceIntegration(

@@ -127,6 +127,9 @@ def files_pass(p: Pass, nginx: Nginx) -> None:
     c, ws, procs = p.cubby, p.ws, plural(p.workers, "worker")
     p.paired("storage write_file 4 KiB", w.write_file(c, ws), f"nginx WebDAV PUT ({procs})",
              nginx.url, w.nginx_put(), target=1.0)
+    # The same write body against the ceiling: shows where nginx's PUT rate sits relative to
+    # what any Python handler on this HTTP stack can answer at all.
+    p.vs_ceiling("storage write_file 4 KiB", w.write_file(c, ws))
     p.vs_ceiling("storage read_file 4 KiB", w.read_file(c, ws), 0.4)
     p.paired("storage read_file 4 KiB", w.read_file(c, ws), f"nginx GET ({procs})",
              nginx.url, w.nginx_get())

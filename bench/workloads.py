@@ -12,6 +12,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -85,7 +86,8 @@ def create_workspace(cubby: Cubby, with_storage: bool) -> str:
     return ws
 
 
-def _run(cubby: Cubby, ws: str, integration: str, action: str, data: dict[str, object]) -> dict:
+def _run(cubby: Cubby, ws: str, integration: str, action: str, data: dict[str, object]
+         ) -> dict[str, Any]:
     alias = KV_ALIAS if integration == "kv-store" else FILES_ALIAS
     return dict(cubby.execute({"integrationName": integration, "actionName": action,
                                "workspaceId": ws, "integrationAlias": alias, "input": data}))
@@ -110,7 +112,7 @@ def prepare_download(cubby: Cubby, ws: str, body: bytes) -> str:
         "contentEncoding": "base64", "contentType": "application/octet-stream"})
     grant = _run(cubby, ws, "storage", "get_download_url",
                  {"path": BIG_PATH, "expiresInSeconds": 3600})
-    url = urlsplit(grant["url"])
+    url = urlsplit(str(grant["url"]))
     path = url.path + (f"?{url.query}" if url.query else "")
     with httpx.Client(base_url=cubby.base_url, timeout=120) as client:  # no API key
         size = 0
@@ -147,9 +149,15 @@ def kv_add_to_list(cubby: Cubby, ws: str) -> Request:
     return execute(cubby, ws, "kv-store", "add_to_list", '{"key": "events", "value": "e-__N__"}')
 
 
-def write_file(cubby: Cubby, ws: str) -> Request:
+# New files go into one flat folder (FLAT) or spread over 1,000 folders (FOLDERS, ``__R__``
+# picks one): the layout matters to a filesystem-backed server (write_floor.py), not to cubby.
+FLAT = "w/__N__.txt"
+FOLDERS = "w/__R__/__N__.txt"
+
+
+def write_file(cubby: Cubby, ws: str, path: str = FLAT) -> Request:
     return execute(cubby, ws, "storage", "write_file",
-                   json.dumps({"path": "w/__N__.txt", "content": BODY_4K}))
+                   json.dumps({"path": path, "content": BODY_4K}))
 
 
 def read_file(cubby: Cubby, ws: str) -> Request:
@@ -184,8 +192,8 @@ def prepare_webdis(url: str) -> None:
     assert got == {"GET": value}, got
 
 
-def nginx_put() -> Request:
-    return Request("/w/__N__.txt", "PUT", BODY_4K)
+def nginx_put(path: str = FLAT) -> Request:
+    return Request("/" + path, "PUT", BODY_4K)
 
 
 def nginx_get() -> Request:
