@@ -1,4 +1,5 @@
-"""Property-based run of /openapi.json against the in-process app (issue 2, acceptance 4).
+"""Property-based run of /openapi.json against the in-process app (issue 2, acceptance 4), on
+SQLite and on PostgreSQL.
 
 Schemathesis generates requests for every operation from the document the app serves, valid and
 invalid, and checks that none gets a 5xx, an undocumented status, a non-JSON content type or a
@@ -12,7 +13,7 @@ import asyncio
 import hashlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from starlette.testclient import TestClient
 
 from cubby.app import api_endpoints, build_services, create_app
 from cubby.core import keys
-from cubby.settings import Settings
+from tests import backends
 from tests.helpers import Api
 
 CHECKS = [
@@ -72,10 +73,21 @@ def _no_lifespan(app: Any) -> Any:
     return wrapped
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    data: Path = tmp_path_factory.mktemp("fuzz")
-    settings_ = Settings(data_dir=data, kv_max_value_bytes=4096, max_body_bytes=64 * 1024)
+# The same fuzz on both metadata databases: a 500 is as likely to come from SQL as from Python.
+@pytest.fixture(scope="module", params=["sqlite+file", "postgres+file"])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[World]:
+    # Module fixtures are set up before any test's own cleanup scope opens, so this scope
+    # keeps the PostgreSQL schema until the module's last test is done.
+    with backends.test_scope():
+        yield from _world(str(request.param), tmp_path_factory.mktemp("fuzz"))
+
+
+def _world(combo: str, data: Path) -> Iterator[World]:
+    settings_ = replace(
+        backends.settings_for(combo, data), kv_max_value_bytes=4096, max_body_bytes=64 * 1024
+    )
+    assert settings_.resolved_database_url.startswith("postgresql") == combo.startswith("postgres")
     services = build_services(settings_)
     app = create_app(settings_, services)
     _, key = asyncio.run(keys.create_key(services.meta, "fuzz", None, None))
