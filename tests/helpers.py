@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,13 @@ class LiveServer:
     def api(self, client: httpx.Client) -> Api:
         return Api(client, self.key)
 
+    def crash(self) -> None:
+        """SIGKILL the server and its worker processes at once, as a power cut of the
+        process would: no shutdown handler, no flush, no lifespan exit."""
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=15)
+
 
 def cubby_cli(
     *args: str, env: dict[str, str] | None = None, timeout: float = 60
@@ -142,6 +150,7 @@ def live_server(
         env=full_env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, so crash() reaches the workers too
     )
     base = f"http://127.0.0.1:{port}"
     try:
