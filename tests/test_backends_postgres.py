@@ -288,9 +288,9 @@ def test_the_pool_lives_on_the_serving_loop_only() -> None:
     try:
         meta_named = open_meta_store(url + f"&application_name={schema}")
         loop.run_until_complete(meta_named.start())
-        loop.run_until_complete(meta_named.api_keys.count_active())
+        loop.run_until_complete(meta_named.api_keys.count_all())
         assert connections() == 1  # the pool's one idle connection
-        assert run(meta_named.api_keys.count_active) == 0  # another loop: its own connection
+        assert run(meta_named.api_keys.count_all) == 0  # another loop: its own connection
         assert connections() == 1  # ... closed again
         loop.run_until_complete(meta_named.stop())
         assert connections() == 0

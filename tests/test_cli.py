@@ -10,12 +10,16 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from msgspec.structs import replace
 
 from cubby import __version__
+from cubby.core.keys import usable
+from cubby.core.models import ApiKey
 from tests.helpers import LiveServer, cubby_cli, free_port, live_server
 
 KEY_RE = re.compile(r"cby_[A-Za-z0-9_-]{43}")
@@ -102,6 +106,26 @@ def test_first_start_prints_one_key_once(tmp_path: Path) -> None:
         assert base in second
         resp = httpx.get(base + "/api/v1/api-keys", headers={"Authorization": f"Bearer {keys[0]}"})
         assert resp.status_code == 200 and resp.json()["total"] == 1
+        key_id = resp.json()["apiKeys"][0]["id"]
+    # every key revoked: a restart must not mint a new one (revoking all keys locks the API)
+    env = {"CUBBY_DATA_DIR": str(data)}
+    assert cubby_cli("api-keys", "revoke", key_id, env=env).returncode == 0
+    with serve(tmp_path, [], env) as (base, out):
+        third = out.read_text()
+        assert not KEY_RE.search(third) and "cby_" not in third, third
+        assert "every API key is revoked or expired" in third
+        assert "cubby api-keys create" in third
+        resp = httpx.get(base + "/api/v1/api-keys", headers={"Authorization": f"Bearer {keys[0]}"})
+        assert resp.status_code == 401
+
+
+def test_a_key_is_usable_until_it_expires() -> None:
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    key = ApiKey(id="k", org_id="o", name="n", key_prefix="cby_x", permissions=None,
+                 last_used_at=None, expires_at=None, created_at="2026-01-01T00:00:00Z")
+    assert usable(key, now)
+    assert usable(replace(key, expires_at="2026-11-23T12:00:01Z"), now)
+    assert not usable(replace(key, expires_at="2026-11-23T12:00:00Z"), now)
 
 
 def cli(server: LiveServer, *args: str) -> subprocess.CompletedProcess[str]:

@@ -127,8 +127,9 @@ def serve(
 ) -> None:
     """Run the HTTP API.
 
-    Creates the data dir, applies schema migrations and, the first time it starts with no API
-    keys, creates an organisation-wide key and prints it once with the base URL.
+    Creates the data dir, applies schema migrations and, the first time it starts (no API key
+    was ever created), creates an organisation-wide key and prints it once with the base URL.
+    Later starts never create keys, even when all are revoked: use `cubby api-keys create`.
     """
     import uvicorn
 
@@ -155,10 +156,17 @@ def serve(
                 "server will not work on other replicas (see docs/deploy.md)",
                 err=True,
             )
-        if asyncio.run(meta.api_keys.count_active()) == 0:
+        if asyncio.run(meta.api_keys.count_all()) == 0:
             _, plain = asyncio.run(keys.create_key(meta, "default", None, None))
             click.echo("cubby: created an organisation-wide API key (shown only this once):")
             click.echo(f"  CUBBY_API_KEY={plain}")
+        elif not any(keys.usable(key) for key in asyncio.run(meta.api_keys.all())):
+            # Never mint a key here: revoking every key must stay a way to lock the API.
+            click.echo(
+                "cubby: warning: every API key is revoked or expired; create one with "
+                "`cubby api-keys create --name admin` (same data dir / database)",
+                err=True,
+            )
     except (BackendConfigError, signing.SecretError) as exc:
         _fail(str(exc))
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from cubby.auth import generate_key, hash_key
 from cubby.backends.base import MetaStore
 from cubby.core.models import ApiKey, KeyPermissions, is_uuid, new_id, utc_now
@@ -52,3 +54,11 @@ async def revoke_key(meta: MetaStore, key_id: str) -> bool:
     if not is_uuid(key_id):
         return False
     return await meta.api_keys.revoke(key_id, utc_now())
+
+
+def usable(key: ApiKey, now: datetime | None = None) -> bool:
+    """Whether a key that is not revoked still opens the API (it has not expired)."""
+    if key.expires_at is None:
+        return True
+    expires = datetime.fromisoformat(key.expires_at.replace("Z", "+00:00"))
+    return expires > (now or datetime.now(UTC))

@@ -169,8 +169,8 @@ class PgApiKeys:
             list(last_used.values()),
         )
 
-    async def count_active(self) -> int:
-        return int(await self.db.fetchval("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL"))
+    async def count_all(self) -> int:
+        return int(await self.db.fetchval("SELECT count(*) FROM api_keys"))
 
 
 class PgIntegrations:

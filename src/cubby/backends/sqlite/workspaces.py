@@ -184,14 +184,8 @@ class SqliteApiKeys:
             )
         )
 
-    async def count_active(self) -> int:
-        return int(
-            self.db.read(
-                lambda c: c.execute(
-                    "SELECT count(*) FROM api_keys WHERE revoked_at IS NULL"
-                ).fetchone()[0]
-            )
-        )
+    async def count_all(self) -> int:
+        return int(self.db.read(lambda c: c.execute("SELECT count(*) FROM api_keys").fetchone()[0]))
 
 
 class SqliteIntegrations:
