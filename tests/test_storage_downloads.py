@@ -215,6 +215,59 @@ def test_head_and_conditional_get(api: Api, client: TestClient, ws: str) -> None
     assert stale.content == b"z" * 200_000
 
 
+@pytest.mark.parametrize("size", [1000, 200_000], ids=["inline", "blob"])
+def test_byte_ranges(api: Api, client: TestClient, ws: str, size: int) -> None:
+    data = os.urandom(size)
+    written = put(api, ws, "media.bin", data)
+    url = url_for(api, ws, "media.bin")
+    assert fetch(client, url).headers["accept-ranges"] == "bytes"
+    for header, first, last in [
+        ("bytes=0-99", 0, 99),
+        ("bytes=100-", 100, size - 1),  # resume from byte 100
+        ("bytes=-10", size - 10, size - 1),  # the last 10 bytes
+        (f"bytes=5-{size * 2}", 5, size - 1),  # a last byte past the end is clamped
+        (f"bytes=-{size * 2}", 0, size - 1),  # so is a suffix longer than the file
+        ("bytes=7-7", 7, 7),
+    ]:
+        resp = fetch(client, url, headers={"Range": header})
+        assert resp.status_code == 206, (header, resp.text)
+        assert resp.content == data[first : last + 1], header
+        assert resp.headers["content-range"] == f"bytes {first}-{last}/{size}", header
+        assert resp.headers["content-length"] == str(last - first + 1), header
+        assert resp.headers["etag"] == f'"{written["etag"]}"'
+    # a resume guarded by If-Range: the same ETag gets the range, another one the whole file
+    etag = f'"{written["etag"]}"'
+    resp = fetch(client, url, headers={"Range": "bytes=10-", "If-Range": etag})
+    assert resp.status_code == 206 and resp.content == data[10:]
+    resp = fetch(client, url, headers={"Range": "bytes=10-", "If-Range": '"old"'})
+    assert resp.status_code == 200 and resp.content == data
+
+
+@pytest.mark.parametrize(
+    "header", ["items=0-5", "bytes=0-5,10-15", "bytes=9-3", "bytes=abc", "bytes=-", "bytes"]
+)
+def test_ranges_we_do_not_serve_get_the_whole_file(
+    api: Api, client: TestClient, ws: str, header: str
+) -> None:
+    put(api, ws, "a.bin", b"0123456789abcdef")
+    resp = fetch(client, url_for(api, ws, "a.bin"), headers={"Range": header})
+    assert resp.status_code == 200, resp.text
+    assert resp.content == b"0123456789abcdef"
+    assert "content-range" not in resp.headers
+
+
+@pytest.mark.parametrize("size", [16, 0, 200_000], ids=["inline", "empty", "blob"])
+def test_range_outside_the_file_is_416(api: Api, client: TestClient, ws: str, size: int) -> None:
+    put(api, ws, "a.bin", b"x" * size)
+    url = url_for(api, ws, "a.bin")
+    for header in [f"bytes={size}-", f"bytes={size + 5}-{size + 9}", "bytes=-0"]:
+        resp = fetch(client, url, headers={"Range": header})
+        assert resp.status_code == 416, (header, resp.text)
+        assert resp.headers["content-range"] == f"bytes */{size}"
+        assert resp.json()["code"] == "RANGE_NOT_SATISFIABLE"
+        assert resp.json()["details"] == {"size": size}
+
+
 def test_only_get_and_head(api: Api, client: TestClient, ws: str) -> None:
     put(api, ws, "a.txt", b"a")
     path = urlsplit(url_for(api, ws, "a.txt")).path

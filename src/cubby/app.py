@@ -90,8 +90,10 @@ async def _error(request: Request, exc: Exception) -> Response:
     else:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         error = InternalError("internal error; the server log has the details")
-    headers = {"Retry-After": "1"} if error.status == 429 else None
-    return json_response(error.to_body(), error.status, headers)
+    headers = dict(error.headers or {})
+    if error.status == 429:
+        headers["Retry-After"] = "1"
+    return json_response(error.to_body(), error.status, headers or None)
 
 
 def _allowed_methods(request: Request) -> list[str]:

@@ -15,6 +15,7 @@ CubbyError
 ├── MethodNotAllowed         405 METHOD_NOT_ALLOWED
 ├── Conflict                 409 DUPLICATE / SLUG_EXISTS / ALIAS_CONFLICT
 ├── PayloadTooLarge          413 PAYLOAD_TOO_LARGE
+├── RangeNotSatisfiable      416 RANGE_NOT_SATISFIABLE
 └── InternalError            500 INTERNAL_ERROR
 """
 
@@ -28,11 +29,17 @@ class CubbyError(Exception):
     code: str = "INTERNAL_ERROR"
 
     def __init__(
-        self, message: str, *, details: dict[str, Any] | None = None, code: str | None = None
+        self,
+        message: str,
+        *,
+        details: dict[str, Any] | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        self.headers = headers  # extra response headers, e.g. Content-Range on a 416
         if code is not None:
             self.code = code
 
@@ -119,6 +126,19 @@ class Conflict(CubbyError):
 class PayloadTooLarge(CubbyError):
     status = 413
     code = "PAYLOAD_TOO_LARGE"
+
+
+class RangeNotSatisfiable(CubbyError):
+    status = 416
+    code = "RANGE_NOT_SATISFIABLE"
+
+    @classmethod
+    def for_size(cls, size: int) -> RangeNotSatisfiable:
+        return cls(
+            f"the requested range is outside the file ({size} bytes)",
+            details={"size": size},
+            headers={"content-range": f"bytes */{size}"},
+        )
 
 
 class InternalError(CubbyError):

@@ -6,9 +6,14 @@ Errors are raised as :class:`cubby.errors.CubbyError`, so the app's handler answ
 for a tampered, malformed or expired URL, 404 when the path holds no file any more.
 
 Bodies stream from the blob store in chunks with ``Content-Length`` set up front, so memory stays
-flat whatever the file size. User content is served from cubby's own origin, so the response is
-sandboxed (CSP ``sandbox``, ``nosniff``): an uploaded HTML or SVG file cannot run script with the
-origin's privileges.
+flat whatever the file size. A single byte range (``Range: bytes=first-last``, ``first-`` or
+``-suffix``) is answered with 206 and only those bytes, so downloads can resume and media can
+seek; ``If-Range`` with the current ETag guards a resume against a changed file. Several ranges
+in one header, another unit or a malformed header get the whole file (RFC 9110 lets a server
+ignore them); a range that starts past the end gets 416.
+
+User content is served from cubby's own origin, so the response is sandboxed (CSP ``sandbox``,
+``nosniff``): an uploaded HTML or SVG file cannot run script with the origin's privileges.
 """
 
 from __future__ import annotations
@@ -23,9 +28,10 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from cubby.backends.base import FileRecord
+from cubby.backends.blobs import Span
 from cubby.core import files, signing
 from cubby.core.scopes import Namespace
-from cubby.errors import NotFound
+from cubby.errors import NotFound, RangeNotSatisfiable
 from cubby.services import Services
 
 
@@ -37,6 +43,7 @@ def _headers(record: FileRecord) -> dict[str, str]:
         "content-length": str(record.size),
         "etag": f'"{record.etag}"',
         "last-modified": format_datetime(modified, usegmt=True),
+        "accept-ranges": "bytes",
         "content-disposition": f"inline; filename*=UTF-8''{quote(name, safe='')}",
         "cache-control": "private, no-cache",
         "content-security-policy": "sandbox",
@@ -51,6 +58,40 @@ def _not_modified(request: Request, record: FileRecord) -> bool:
         return False
     tags = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
     return "*" in tags or f'"{record.etag}"' in tags
+
+
+def requested_span(header: str | None, size: int) -> Span | None:
+    """The bytes a ``Range`` header asks for, or None for the whole file.
+
+    Raises :class:`RangeNotSatisfiable` when the one range asked for lies outside the file.
+    """
+    if header is None:
+        return None
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first_text, dash, last_text = spec.strip().partition("-")
+    if not dash or not (first_text or last_text):
+        return None
+    if not all(part.isdigit() for part in (first_text, last_text) if part):
+        return None
+    if not first_text:  # "-N": the last N bytes
+        suffix = int(last_text)
+        if suffix == 0 or size == 0:
+            raise RangeNotSatisfiable.for_size(size)
+        return max(0, size - suffix), size - 1
+    first = int(first_text)
+    if last_text and int(last_text) < first:
+        return None  # malformed: ignore it
+    if first >= size:
+        raise RangeNotSatisfiable.for_size(size)
+    return first, min(int(last_text), size - 1) if last_text else size - 1
+
+
+def _range_applies(request: Request, record: FileRecord) -> bool:
+    """No ``If-Range``, or one naming the current ETag (a date or another tag: send it all)."""
+    condition = request.headers.get("if-range")
+    return condition is None or condition.strip() == f'"{record.etag}"'
 
 
 async def download(request: Request) -> Response:
@@ -68,13 +109,26 @@ async def download(request: Request) -> Response:
             return Response(status_code=304, headers=headers)
         if request.method == "HEAD":
             return Response(status_code=200, headers=headers)
-    opened = await files.open_file(services, ns, grant.path)
+    range_header = request.headers.get("range")
+
+    def choose_span(record: FileRecord) -> Span | None:
+        if range_header is None or not _range_applies(request, record):
+            return None
+        return requested_span(range_header, record.size)
+
+    opened = await files.open_file(services, ns, grant.path, choose_span)
     if opened is None:
         raise _gone(grant.path)
     headers = _headers(opened.record)
+    status = 200
+    if opened.span is not None:
+        first, last = opened.span
+        status = 206
+        headers["content-range"] = f"bytes {first}-{last}/{opened.record.size}"
+        headers["content-length"] = str(last - first + 1)
     if opened.inline is not None:
-        return Response(opened.inline, headers=headers)
-    return StreamingResponse(opened.chunks(), headers=headers)
+        return Response(opened.inline, status, headers=headers)
+    return StreamingResponse(opened.chunks(), status, headers=headers)
 
 
 def _gone(path: str) -> NotFound:

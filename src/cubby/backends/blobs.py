@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -43,8 +44,12 @@ class BlobNotFound(LookupError):
     """The key holds no body (never written, or deleted since its index row was read)."""
 
 
+# An inclusive byte span (first, last), as in an HTTP Range header.
+Span = tuple[int, int]
+
+
 class BlobReader:
-    """An opened body: its size is known and its bytes are streamed in chunks on demand."""
+    """An opened body (or a span of it): ``size`` bytes, streamed in chunks on demand."""
 
     size: int
 
@@ -79,8 +84,13 @@ class _FileReader(BlobReader):
 
     async def chunks(self) -> AsyncIterator[bytes]:
         read = self._file.read
+        left = self.size  # stop at the end of the span, not of the file
         try:
-            while chunk := await self._run(lambda: read(STREAM_CHUNK_BYTES)):
+            while left > 0:
+                chunk = await self._run(partial(read, min(STREAM_CHUNK_BYTES, left)))
+                if not chunk:
+                    break
+                left -= len(chunk)
                 yield chunk
         finally:
             self._file.close()
@@ -143,21 +153,32 @@ class BlobStore:
     async def get(self, key: str) -> bytes:
         return await self._run(lambda: self._get(key))
 
-    def _open(self, key: str) -> BlobReader:
+    def _open(self, key: str, span: Span | None) -> BlobReader:
         try:
             if self._local_root is not None:
                 file = open(self._local_root / key, "rb", buffering=0)  # noqa: SIM115
-                return _FileReader(os.fstat(file.fileno()).st_size, file, self._run)
-            result = obstore.get(self._store, key)
+                size = os.fstat(file.fileno()).st_size
+                if span is None:
+                    return _FileReader(size, file, self._run)
+                file.seek(span[0])
+                return _FileReader(span[1] - span[0] + 1, file, self._run)
+            if span is None:
+                result = obstore.get(self._store, key)
+            else:  # obstore's range end is exclusive
+                result = obstore.get(self._store, key, options={"range": (span[0], span[1] + 1)})
         except _NOT_FOUND:
             raise BlobNotFound(key) from None
         stream = iter(result.stream(min_chunk_size=STREAM_CHUNK_BYTES))
-        return _ObjectReader(int(result.meta["size"]), stream, self._run)
+        if span is None:
+            return _ObjectReader(int(result.meta["size"]), stream, self._run)
+        first, end = result.range
+        return _ObjectReader(end - first, stream, self._run)
 
-    async def open(self, key: str) -> BlobReader:
-        """Open ``key`` for streaming. Once open, a concurrent delete does not cut the stream on
-        the local store (the open file outlives its name); object stores finish a started GET."""
-        return await self._run(lambda: self._open(key))
+    async def open(self, key: str, span: Span | None = None) -> BlobReader:
+        """Open ``key`` (or only the bytes of ``span``, which must lie inside the body) for
+        streaming. Once open, a concurrent delete does not cut the stream on the local store
+        (the open file outlives its name); object stores finish a started GET."""
+        return await self._run(lambda: self._open(key, span))
 
     async def stream(self, key: str) -> AsyncIterator[bytes]:
         reader = await self.open(key)

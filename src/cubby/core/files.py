@@ -21,11 +21,11 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from cubby.backends.base import FileIndex, FileRecord
-from cubby.backends.blobs import BlobNotFound, BlobReader, BlobStore
+from cubby.backends.blobs import BlobNotFound, BlobReader, BlobStore, Span
 from cubby.core.models import utc_now
 from cubby.core.scopes import Namespace
 from cubby.errors import InternalError
@@ -96,11 +96,13 @@ async def _drop(blobs: BlobStore, key: str) -> None:
 
 @dataclass
 class OpenFile:
-    """A file ready to serve: its record and either its inline body or an opened blob."""
+    """A file ready to serve: its record and either its inline body or an opened blob, whole
+    or only the bytes of ``span``."""
 
     record: FileRecord
     inline: bytes | None = None
     reader: BlobReader | None = None
+    span: Span | None = None
 
     async def chunks(self) -> AsyncIterator[bytes]:
         if self.reader is not None:
@@ -110,24 +112,36 @@ class OpenFile:
             yield self.inline
 
 
-async def open_file(services: Services, ns: Namespace, path: str) -> OpenFile | None:
-    """The current file at ``path`` with its body opened, or None if there is none."""
+async def open_file(
+    services: Services,
+    ns: Namespace,
+    path: str,
+    choose_span: Callable[[FileRecord], Span | None] | None = None,
+) -> OpenFile | None:
+    """The current file at ``path`` with its body opened, or None if there is none.
+
+    ``choose_span`` picks the bytes to open once the file's record (its size) is known; it may
+    raise (e.g. for a range outside the file). None, or no callback: the whole body.
+    """
     index = services.meta.files
     missing: str | None = None
     for _ in range(MAX_ATTEMPTS):
         record = await index.get(ns, path)
         if record is None:
             return None
+        span = choose_span(record) if choose_span is not None else None
         if record.blob_key is None:
-            return OpenFile(record, inline=record.inline_body or b"")
+            body = record.inline_body or b""
+            inline = body if span is None else body[span[0] : span[1] + 1]
+            return OpenFile(record, inline, span=span)
         if record.blob_key == missing:
             break  # the row still points at a body that is gone: not a race, a lost body
         try:
-            reader = await services.blobs.open(record.blob_key)
+            reader = await services.blobs.open(record.blob_key, span)
         except BlobNotFound:
             missing = record.blob_key  # replaced or deleted after we read the row: look again
             continue
-        return OpenFile(record, reader=reader)
+        return OpenFile(record, reader=reader, span=span)
     raise _lost_body(index, ns, path, missing)
 
 
