@@ -168,11 +168,9 @@ class BlobStore:
                 result = obstore.get(self._store, key, options={"range": (span[0], span[1] + 1)})
         except _NOT_FOUND:
             raise BlobNotFound(key) from None
+        size = int(result.meta["size"]) if span is None else span[1] - span[0] + 1
         stream = iter(result.stream(min_chunk_size=STREAM_CHUNK_BYTES))
-        if span is None:
-            return _ObjectReader(int(result.meta["size"]), stream, self._run)
-        first, end = result.range
-        return _ObjectReader(end - first, stream, self._run)
+        return _ObjectReader(size, stream, self._run)
 
     async def open(self, key: str, span: Span | None = None) -> BlobReader:
         """Open ``key`` (or only the bytes of ``span``, which must lie inside the body) for
