@@ -33,7 +33,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lib import ensure_tool, free_port, machine_description, wait_http
+from lib import free_port, machine_description, wait_http
+from peers import nginx_dav
 
 from cubby.backends.base import FileRecord
 from cubby.backends.blobs import BlobStore, open_blob_store
@@ -132,47 +133,6 @@ def cubby_server(data_dir: Path) -> Iterator[CubbyProcess]:
         proc.wait(timeout=30)
 
 
-NGINX_CONF = """
-{user}
-worker_processes 1;
-daemon off;
-pid {root}/nginx.pid;
-error_log {root}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    default_type application/octet-stream;
-    client_body_temp_path {root}/tmp-body;
-    proxy_temp_path {root}/tmp-proxy;
-    fastcgi_temp_path {root}/tmp-fastcgi;
-    uwsgi_temp_path {root}/tmp-uwsgi;
-    scgi_temp_path {root}/tmp-scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        root {root}/www;
-    }}
-}}
-"""
-
-
-@contextmanager
-def nginx_server(root: Path, port: int) -> Iterator[str]:
-    binary = ensure_tool("nginx", "nginx")
-    user = "user root;" if os.geteuid() == 0 else ""  # workers must be able to read the temp dir
-    conf = root / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(user=user, root=root, port=port))
-    proc = subprocess.Popen([binary, "-c", str(conf), "-p", str(root)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/", proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
 def place_file(settings: Settings, ws: str, data: bytes) -> None:
     """Store ``data`` at PATH the way write_file does: blob under a fresh key, then the row."""
     meta = open_meta_store(settings.resolved_database_url)
@@ -197,9 +157,8 @@ def run(size_mib: int, runs: int) -> bool:
     work = Path(tempfile.mkdtemp(prefix="cubby-bench-download-"))
     data = os.urandom(size_mib * MIB)
     try:
-        (work / "www").mkdir()
-        (work / "www" / "big.bin").write_bytes(data)
-        with cubby_server(work / "cubby") as cubby:
+        with cubby_server(work / "cubby") as cubby, nginx_dav(1) as nginx:
+            (nginx.root / "big.bin").write_bytes(data)
             headers = {"Authorization": f"Bearer {cubby.key}"}
             with httpx.Client(base_url=cubby.base_url, headers=headers, timeout=60) as client:
                 ws = client.post("/api/v1/workspaces",
@@ -216,13 +175,12 @@ def run(size_mib: int, runs: int) -> bool:
             del data
             cubby_runs: list[Download] = []
             nginx_runs: list[Download] = []
-            with nginx_server(work, free_port()) as nginx_url:
-                baseline = rss_kib(cubby.pid)
-                with RssSampler(cubby.pid) as sampler:
-                    # Interleaved, so a noisy neighbour slows both servers alike.
-                    for _ in range(runs):
-                        cubby_runs.append(curl(url, size_mib * MIB))
-                        nginx_runs.append(curl(nginx_url + "/big.bin", size_mib * MIB))
+            baseline = rss_kib(cubby.pid)
+            with RssSampler(cubby.pid) as sampler:
+                # Interleaved, so a noisy neighbour slows both servers alike.
+                for _ in range(runs):
+                    cubby_runs.append(curl(url, size_mib * MIB))
+                    nginx_runs.append(curl(nginx.url + "/big.bin", size_mib * MIB))
             growth_mib = (sampler.peak - baseline) / 1024
     finally:
         shutil.rmtree(work, ignore_errors=True)

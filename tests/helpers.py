@@ -124,6 +124,21 @@ def cubby_cli(
     )
 
 
+def wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
+    """Wait until ``base`` answers /health; fail with the server's output (``log``) if the
+    process exits first or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(base + "/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("server did not start: " + log.read_text())
+        time.sleep(0.1)
+
+
 @contextmanager
 def live_server(
     data_dir: Path, workers: int = 1, env: dict[str, str] | None = None, port: int | None = None
@@ -154,19 +169,7 @@ def live_server(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                raise RuntimeError(
-                    "server did not start: " + (data_dir / f"server-{port}.log").read_text()
-                )
-            time.sleep(0.1)
+        wait_healthy(base, proc, data_dir / f"server-{port}.log")
         yield LiveServer(base, key, data_dir, proc, full_env)
     finally:
         proc.terminate()

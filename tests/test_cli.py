@@ -20,7 +20,7 @@ from msgspec.structs import replace
 from cubby import __version__
 from cubby.core.keys import usable
 from cubby.core.models import ApiKey
-from tests.helpers import LiveServer, cubby_cli, free_port, live_server
+from tests.helpers import LiveServer, cubby_cli, free_port, live_server, wait_healthy
 
 KEY_RE = re.compile(r"cby_[A-Za-z0-9_-]{43}")
 
@@ -69,16 +69,7 @@ def serve(logs: Path, args: list[str], env: dict[str, str]) -> Iterator[tuple[st
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(base + "/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert proc.poll() is None, out.read_text()
-                assert time.monotonic() < deadline, out.read_text()
-                time.sleep(0.1)
+            wait_healthy(base, proc, out)
             yield base, out
         finally:
             proc.terminate()
@@ -120,7 +111,7 @@ def test_first_start_prints_one_key_once(tmp_path: Path) -> None:
 
 
 def test_a_key_is_usable_until_it_expires() -> None:
-    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC).timestamp()
     key = ApiKey(id="k", org_id="o", name="n", key_prefix="cby_x", permissions=None,
                  last_used_at=None, expires_at=None, created_at="2026-01-01T00:00:00Z")
     assert usable(key, now)

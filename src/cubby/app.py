@@ -82,8 +82,8 @@ async def _error(request: Request, exc: Exception) -> Response:
             error = MethodNotAllowed(
                 f"{request.method} is not allowed on {request.url.path}",
                 details={"allowed": allowed},
+                headers={"Allow": ", ".join(allowed)},
             )
-            return json_response(error.to_body(), 405, {"Allow": ", ".join(allowed)})
         else:
             error = CubbyError(str(exc.detail), code="HTTP_ERROR")
             error.status = exc.status_code

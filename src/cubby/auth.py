@@ -65,7 +65,8 @@ class _CacheEntry:
     expires: float | None  # expiry as epoch seconds, parsed once per lookup
 
 
-def _epoch(iso: str | None) -> float | None:
+def expiry_epoch(iso: str | None) -> float | None:
+    """An ISO-8601 expiry as epoch seconds (None: the key never expires)."""
     if iso is None:
         return None
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
@@ -96,7 +97,7 @@ class Authenticator:
         entry = self._cache.get(digest)
         if entry is None or time.monotonic() - entry.fetched >= self.cache_seconds:
             stored = await self.store.find_by_hash(digest)
-            expires = _epoch(stored.key.expires_at) if stored is not None else None
+            expires = expiry_epoch(stored.key.expires_at) if stored is not None else None
             if len(self._cache) > 10_000:
                 self._cache.clear()
             entry = _CacheEntry(time.monotonic(), stored, expires)

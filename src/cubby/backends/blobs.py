@@ -142,17 +142,6 @@ class BlobStore:
         """Store ``body`` durably: once this returns, a committed index row may point at it."""
         await self._run(lambda: self._put(key, body))
 
-    def _get(self, key: str) -> bytes:
-        try:
-            if self._local_root is not None:
-                return (self._local_root / key).read_bytes()
-            return bytes(obstore.get(self._store, key).bytes())
-        except _NOT_FOUND:
-            raise BlobNotFound(key) from None
-
-    async def get(self, key: str) -> bytes:
-        return await self._run(lambda: self._get(key))
-
     def _open(self, key: str, span: Span | None) -> BlobReader:
         try:
             if self._local_root is not None:

@@ -147,21 +147,12 @@ async def open_file(
 
 async def read(services: Services, ns: Namespace, path: str) -> tuple[FileRecord, bytes] | None:
     """The current file at ``path`` with its whole body, or None."""
-    index = services.meta.files
-    missing: str | None = None
-    for _ in range(MAX_ATTEMPTS):
-        record = await index.get(ns, path)
-        if record is None:
-            return None
-        if record.blob_key is None:
-            return record, record.inline_body or b""
-        if record.blob_key == missing:
-            break
-        try:
-            return record, await services.blobs.get(record.blob_key)
-        except BlobNotFound:
-            missing = record.blob_key
-    raise _lost_body(index, ns, path, missing)
+    opened = await open_file(services, ns, path)
+    if opened is None:
+        return None
+    if opened.inline is not None:
+        return opened.record, opened.inline
+    return opened.record, b"".join([chunk async for chunk in opened.chunks()])
 
 
 def _lost_body(index: FileIndex, ns: Namespace, path: str, key: str | None) -> InternalError:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
 
-from cubby.auth import generate_key, hash_key
+from cubby.auth import expiry_epoch, generate_key, hash_key
 from cubby.backends.base import MetaStore
 from cubby.core.models import ApiKey, KeyPermissions, is_uuid, new_id, utc_now
 from cubby.core.validators import check_name, parse_expiry
@@ -56,9 +56,8 @@ async def revoke_key(meta: MetaStore, key_id: str) -> bool:
     return await meta.api_keys.revoke(key_id, utc_now())
 
 
-def usable(key: ApiKey, now: datetime | None = None) -> bool:
-    """Whether a key that is not revoked still opens the API (it has not expired)."""
-    if key.expires_at is None:
-        return True
-    expires = datetime.fromisoformat(key.expires_at.replace("Z", "+00:00"))
-    return expires > (now or datetime.now(UTC))
+def usable(key: ApiKey, now: float | None = None) -> bool:
+    """Whether a key that is not revoked still opens the API (it has not expired), judged as
+    the authenticator judges it."""
+    expires = expiry_epoch(key.expires_at)
+    return expires is None or expires > (time.time() if now is None else now)
