@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
+from cubby.core import clock
+
 
 def utc_now() -> str:
     """An ISO-8601 UTC timestamp with millisecond precision, e.g. ``2026-01-01T00:00:00.000Z``."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return clock.iso(clock.now())
 
 
 def new_id() -> str:
