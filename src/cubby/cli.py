@@ -133,6 +133,8 @@ def serve(
     """
     import uvicorn
 
+    from cubby import zerocopy
+
     os.environ["CUBBY_HOST"] = host
     os.environ["CUBBY_PORT"] = str(port)
     os.environ["CUBBY_WORKERS"] = str(workers)
@@ -182,6 +184,7 @@ def serve(
         log_level=log_level,
         access_log=False,
         server_header=False,
+        http=zerocopy.PROTOCOL,
     )
 
 

@@ -6,7 +6,9 @@ Errors are raised as :class:`cubby.errors.CubbyError`, so the app's handler answ
 for a tampered, malformed or expired URL, 404 when the path holds no file any more.
 
 Bodies stream from the blob store in chunks with ``Content-Length`` set up front, so memory stays
-flat whatever the file size. A single byte range (``Range: bytes=first-last``, ``first-`` or
+flat whatever the file size. A body in the local folder goes to the socket with ``sendfile``
+instead, when the server offers the ASGI zero-copy extension (``cubby serve`` does, see
+:mod:`cubby.zerocopy`). A single byte range (``Range: bytes=first-last``, ``first-`` or
 ``-suffix``) is answered with 206 and only those bytes, so downloads can resume and media can
 seek; ``If-Range`` with the current ETag guards a resume against a changed file. Several ranges
 in one header, another unit or a malformed header get the whole file (RFC 9110 lets a server
@@ -21,11 +23,13 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from email.utils import format_datetime
+from typing import BinaryIO
 from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from cubby.backends.base import FileRecord
 from cubby.backends.blobs import Span
@@ -128,7 +132,45 @@ async def download(request: Request) -> Response:
         headers["content-length"] = str(last - first + 1)
     if opened.inline is not None:
         return Response(opened.inline, status, headers=headers)
+    local = opened.reader.local_file() if opened.reader is not None else None
+    if local is not None and ZERO_COPY in request.scope.get("extensions", {}):
+        file, offset = local
+        return _ZeroCopyResponse(file, offset, int(headers["content-length"]), status, headers)
     return StreamingResponse(opened.chunks(), status, headers=headers)
+
+
+ZERO_COPY = "http.response.zerocopysend"
+
+
+class _ZeroCopyResponse(Response):
+    """``count`` bytes of an open local file from ``offset``, sent by the server with sendfile."""
+
+    def __init__(
+        self, file: BinaryIO, offset: int, count: int, status: int, headers: dict[str, str]
+    ) -> None:
+        super().__init__(status_code=status, headers=headers)
+        self._file, self._offset, self._count = file, offset, count
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": self.status_code,
+                    "headers": self.raw_headers,
+                }
+            )
+            await send(
+                {
+                    "type": ZERO_COPY,
+                    "file": self._file,
+                    "offset": self._offset,
+                    "count": self._count,
+                    "more_body": False,
+                }
+            )
+        finally:
+            self._file.close()
 
 
 def _gone(path: str) -> NotFound:

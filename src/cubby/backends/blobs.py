@@ -56,6 +56,11 @@ class BlobReader:
     def chunks(self) -> AsyncIterator[bytes]:
         raise NotImplementedError
 
+    def local_file(self) -> tuple[BinaryIO, int] | None:
+        """The open local file and the offset of the first byte to serve, for a zero-copy
+        send; None when the body is not a local file. The caller then owns (closes) it."""
+        return None
+
 
 @dataclass
 class _ObjectReader(BlobReader):
@@ -94,6 +99,9 @@ class _FileReader(BlobReader):
                 yield chunk
         finally:
             self._file.close()
+
+    def local_file(self) -> tuple[BinaryIO, int] | None:
+        return self._file, self._file.tell()
 
 
 def _fsync(path: Path) -> None:
