@@ -181,35 +181,78 @@ def _probe(url: str, method: str, path: str, body: str | None, headers: dict[str
     return f"{resp.status_code} {resp.text[:300]!r}"
 
 
-def wrk(name: str, url: str, path: str, method: str = "GET", body: str | None = None,
-        headers: dict[str, str] | None = None, duration: int = 5,
-        connections: int = CONNECTIONS, spread: int = 1000, timeout_s: int = 10,
-        allow_errors: bool = False) -> LoadResult:
-    """Run wrk against ``url`` + ``path`` for ``duration`` seconds on keep-alive connections."""
+@dataclass
+class Spec:
+    """One wrk run to start: what :func:`wrk` takes, as a value (for concurrent runs)."""
+
+    name: str
+    url: str
+    path: str
+    method: str = "GET"
+    body: str | None = None
+    headers: dict[str, str] | None = None
+    duration: int = 5
+    connections: int = CONNECTIONS
+    spread: int = 1000
+    timeout_s: int = 10
+    threads: int = THREADS
+
+
+def _binary() -> str:
     binary = shutil.which("wrk")
     if binary is None:
         from lib import ensure_tool
 
         binary = ensure_tool("wrk", "wrk")
-    script = lua_script(method, path, body, headers or {}, spread)
+    return binary
+
+
+def _start(spec: Spec) -> tuple[subprocess.Popen[str], str]:
+    script = lua_script(spec.method, spec.path, spec.body, spec.headers or {}, spec.spread)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(script)
-    target = url.rstrip("/") + (path if "__" not in path else "/")
+    target = spec.url.rstrip("/") + (spec.path if "__" not in spec.path else "/")
+    proc = subprocess.Popen(
+        [_binary(), "-t", str(spec.threads), "-c", str(spec.connections), "-d",
+         f"{spec.duration}s", "--timeout", f"{spec.timeout_s}s", "--latency", "-s", fh.name,
+         target],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    return proc, fh.name
+
+
+def _finish(spec: Spec, proc: subprocess.Popen[str], script: str,
+            allow_errors: bool) -> LoadResult:
     try:
-        proc = subprocess.run(
-            [binary, "-t", str(THREADS), "-c", str(connections), "-d", f"{duration}s",
-             "--timeout", f"{timeout_s}s", "--latency", "-s", fh.name, target],
-            capture_output=True, text=True, timeout=duration + timeout_s + 60,
-        )
+        stdout, stderr = proc.communicate(timeout=spec.duration + spec.timeout_s + 60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        stdout, stderr = proc.communicate()
     finally:
-        os.unlink(fh.name)
+        os.unlink(script)
     if proc.returncode != 0:
-        raise WrkFailure(f"wrk failed on {name}: {proc.stderr or proc.stdout}")
-    result = parse(name, proc.stdout)
+        raise WrkFailure(f"wrk failed on {spec.name}: {stderr or stdout}")
+    result = parse(spec.name, stdout)
     if result.errors and not allow_errors:
-        raise WrkFailure(f"{name}: {result.errors} of {result.requests} requests failed\n"
-                         f"{proc.stdout}\none such request now: "
-                         f"{_probe(url, method, path, body, headers or {})}")
+        probe = _probe(spec.url, spec.method, spec.path, spec.body, spec.headers or {})
+        raise WrkFailure(f"{spec.name}: {result.errors} of {result.requests} requests failed\n"
+                         f"{stdout}\none such request now: {probe}")
     if result.requests == 0 and result.bytes_read == 0:
-        raise WrkFailure(f"{name}: no request completed\n{proc.stdout}")
+        raise WrkFailure(f"{spec.name}: no request completed\n{stdout}")
     return result
+
+
+def wrk(name: str, url: str, path: str, method: str = "GET", body: str | None = None,
+        headers: dict[str, str] | None = None, duration: int = 5,
+        connections: int = CONNECTIONS, spread: int = 1000, timeout_s: int = 10,
+        allow_errors: bool = False) -> LoadResult:
+    """Run wrk against ``url`` + ``path`` for ``duration`` seconds on keep-alive connections."""
+    spec = Spec(name, url, path, method, body, headers, duration, connections, spread, timeout_s)
+    return _finish(spec, *_start(spec), allow_errors=allow_errors)
+
+
+def wrk_together(specs: list[Spec]) -> list[LoadResult]:
+    """Start every run at once (a mixed load: each request kind on its own connections, so
+    each gets its own latency distribution) and wait for all of them."""
+    started = [(spec, *_start(spec)) for spec in specs]
+    return [_finish(spec, proc, script, allow_errors=False) for spec, proc, script in started]

@@ -7,6 +7,7 @@ hand-written and left alone; the section between them is replaced on every full 
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -55,6 +56,59 @@ class Scaling:
     @property
     def ratio(self) -> float:
         return self.large.p50_ms / self.small.p50_ms if self.small.p50_ms else float("nan")
+
+    @property
+    def met(self) -> bool:
+        return self.ratio <= self.limit
+
+
+MIN_CEILING_GAIN = 0.05
+
+
+@dataclass
+class Gain:
+    """cubby's gain from 1 to 2 processes against the ceiling app's gain in the same run."""
+
+    workload: str
+    cubby_1: LoadResult
+    cubby_2: LoadResult
+    ceiling_1: LoadResult
+    ceiling_2: LoadResult
+    target: float
+
+    @property
+    def cubby_gain(self) -> float:
+        return self.cubby_2.rps / self.cubby_1.rps - 1 if self.cubby_1.rps else float("nan")
+
+    @property
+    def ceiling_gain(self) -> float:
+        return self.ceiling_2.rps / self.ceiling_1.rps - 1 if self.ceiling_1.rps else float("nan")
+
+    @property
+    def ratio(self) -> float:
+        """cubby's extra req/s in proportion to the ceiling's (1.0 = it scales as well); NaN
+        when the ceiling itself gained (almost) nothing: then there is no yardstick."""
+        if self.ceiling_gain < MIN_CEILING_GAIN:
+            return float("nan")
+        return self.cubby_gain / self.ceiling_gain
+
+    @property
+    def met(self) -> bool | None:
+        return None if math.isnan(self.ratio) else self.ratio >= self.target
+
+
+@dataclass
+class Mixed:
+    """One request kind of the mixed load: its share of all requests and its latency spread."""
+
+    action: str
+    result: LoadResult
+    share: float
+    limit: float  # p99 may be at most this many times p50
+
+    @property
+    def ratio(self) -> float:
+        return self.result.p99_ms / self.result.p50_ms if self.result.p50_ms else float("nan")
 
     @property
     def met(self) -> bool:
@@ -111,6 +165,36 @@ def scaling_table(checks: list[Scaling]) -> list[str]:
     return lines
 
 
+def gains_table(gains: list[Gain]) -> list[str]:
+    lines = [
+        "| workload | cubby 1 -> 2 processes, req/s | gain | ceiling 1 -> 2 workers, req/s | "
+        "gain | cubby gain / ceiling gain | target | |",
+        "|---|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    for g in gains:
+        lines.append(
+            f"| {g.workload} | {g.cubby_1.rps:,.0f} -> {g.cubby_2.rps:,.0f} | "
+            f"{g.cubby_gain:+.0%} | {g.ceiling_1.rps:,.0f} -> {g.ceiling_2.rps:,.0f} | "
+            f"{g.ceiling_gain:+.0%} | {g.ratio:.2f} | >= {g.target:.2f} | "
+            f"{_verdict(g.met, g.ratio, g.target) if g.met is not None else 'no yardstick'} |"
+        )
+    return lines
+
+
+def mixed_table(rows: list[Mixed]) -> list[str]:
+    lines = [
+        "| action | share of requests | req/s | p50 ms | p99 ms | p99 / p50 | target | |",
+        "|---|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    for m in rows:
+        r = m.result
+        lines.append(
+            f"| {m.action} | {m.share:.0%} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
+            f"{m.ratio:.1f} | <= {m.limit:.0f} | {_verdict(m.met, m.ratio, m.limit, True)} |"
+        )
+    return lines
+
+
 def raw_table(results: list[LoadResult]) -> list[str]:
     lines = [
         "| run | requests | seconds | req/s | p50 ms | p99 ms | MiB/s read | failed |",
@@ -125,7 +209,8 @@ def raw_table(results: list[LoadResult]) -> list[str]:
 
 
 def results_section(pairs: list[Pair], checks: list[Scaling], results: list[LoadResult],
-                    machine: str, command: str, elapsed: float) -> str:
+                    machine: str, command: str, elapsed: float,
+                    gains: list[Gain] | None = None, mixed: list[Mixed] | None = None) -> str:
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     out = [
         "## Latest results",
@@ -140,6 +225,11 @@ def results_section(pairs: list[Pair], checks: list[Scaling], results: list[Load
     ]
     if pairs:
         out += ["### Workloads against their baselines", "", *pairs_table(pairs), ""]
+    if gains:
+        out += ["### From 1 to 2 processes on PostgreSQL", "", *gains_table(gains), ""]
+    if mixed:
+        out += ["### Mixed load (80% reads / 20% writes, 1,000 namespaces, 1 worker)", "",
+                *mixed_table(mixed), ""]
     if checks:
         out += ["### Scaling (1 worker)", "", *scaling_table(checks), ""]
     out += ["### Raw numbers (every wrk run, in order)", "", *raw_table(results), ""]
@@ -156,13 +246,16 @@ def write_readme(section: str, readme: Path = README) -> None:
 
 
 def write_raw(folder: Path, pairs: list[Pair], checks: list[Scaling],
-              results: list[LoadResult], machine: str) -> Path:
+              results: list[LoadResult], machine: str, gains: list[Gain] | None = None,
+              mixed: list[Mixed] | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / time.strftime("%Y%m%dT%H%M%SZ.json", time.gmtime())
     path.write_text(json.dumps({
         "machine": machine,
         "pairs": [{**asdict(p), "ratio": p.ratio} for p in pairs],
         "scaling": [{**asdict(c), "ratio": c.ratio} for c in checks],
+        "gains": [{**asdict(g), "ratio": g.ratio} for g in gains or []],
+        "mixed": [{**asdict(m), "ratio": m.ratio} for m in mixed or []],
         "runs": [asdict(r) for r in results],
     }, indent=1))
     return path

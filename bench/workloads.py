@@ -185,6 +185,10 @@ def webdis_set() -> Request:
     return Request(f"/SET/k-__N__/{value}")
 
 
+def webdis_rpush() -> Request:
+    return Request("/RPUSH/events/e-__N__")
+
+
 def prepare_webdis(url: str) -> None:
     value = json.dumps(HOT_VALUE, separators=(",", ":"))
     httpx.put(f"{url}/SET/hot", content=value, timeout=10).raise_for_status()
