@@ -3,6 +3,7 @@ with exactly the documented field names (issue 2, acceptance 1 and 2)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -43,7 +44,10 @@ WORKSPACE_INTEGRATION = {
     "updatedAt",
 }
 CONNECTION_ECHO = {"authMethodKey", "oauthAppMode", "oauthAppId"}
-INTEGRATION = {"name", "displayName", "description", "categories", "actions"}
+INTEGRATION = {
+    "name", "displayName", "description", "logoUrl", "categories", "auth", "authOptions",
+    "actions", "triggers",
+}  # fmt: skip
 ACTION = {"name", "displayName", "description", "props"}
 PROP_REQUIRED = {"type", "required", "displayName", "description"}
 
@@ -94,9 +98,12 @@ def test_spec_integration_bodies(api: Api, body: dict[str, Any]) -> None:
     assert wi["workspaceId"] == ws
     assert wi["integrationName"] == body["integrationName"]
     assert wi["alias"] == body["alias"]
-    assert wi["displayName"] == body.get("displayName")
+    catalog = api.ok("GET", "/api/v1/integrations", params={"name": body["integrationName"]})
+    integration = catalog["integration"]
+    assert wi["displayName"] == body.get("displayName", integration["displayName"])
     assert wi["settings"] == body["settings"]
-    assert wi["enabledActions"] is None and wi["sortOrder"] == 0
+    assert wi["connectionStrategy"] == "fixed"  # built-ins (API.md, client compatibility)
+    assert wi["enabledActions"] == list(integration["actions"]) and wi["sortOrder"] == 0
 
     again = api.request("POST", path, body)
     assert again.status_code == 409, again.text
@@ -192,7 +199,7 @@ def test_alias_defaults_to_integration_name(api: Api) -> None:
     wi = api.add_integration(ws, "kv-store")
     assert wi["alias"] == "kv-store"
     assert wi["settings"] == {"persistence": {"scope": "end_user"}}
-    assert wi["displayName"] is None and wi["connectionStrategy"] is None
+    assert wi["displayName"] == "State KV" and wi["connectionStrategy"] == "fixed"
 
 
 @META
@@ -206,13 +213,13 @@ def test_integration_crud_envelopes(api: Api) -> None:
         {"persistence": {"scope": "workspace"}},
         enabledActions=["get", "put"],
         sortOrder=3,
-        connectionStrategy="none",
+        connectionStrategy="per_user",
         connectionId="conn-1",
         authMethodKey="k",
         oauthAppMode="platform",
         oauthAppId="app",
     )
-    assert created["connectionStrategy"] == "none" and created["connectionId"] == "conn-1"
+    assert created["connectionStrategy"] == "per_user" and created["connectionId"] == "conn-1"
     assert created["authMethodKey"] == "k" and created["oauthAppMode"] == "platform"
     assert created["oauthAppId"] == "app"
     assert created["enabledActions"] == ["get", "put"] and created["sortOrder"] == 3
@@ -232,7 +239,9 @@ def test_integration_crud_envelopes(api: Api) -> None:
     assert set(patched) == {"integration"}
     wi = patched["integration"]
     assert_integration(wi)
-    assert wi["alias"] == "state2" and wi["displayName"] == "S" and wi["enabledActions"] is None
+    assert wi["alias"] == "state2" and wi["displayName"] == "S"
+    catalog = api.ok("GET", "/api/v1/integrations", params={"name": "kv-store"})["integration"]
+    assert wi["enabledActions"] == list(catalog["actions"])  # unrestricted: every action
     assert wi["settings"] == {"persistence": {"scope": "end_user"}}
     assert wi["createdAt"] == created["createdAt"] and wi["updatedAt"] >= created["updatedAt"]
     assert wi["sortOrder"] == 3  # untouched fields stay
@@ -330,7 +339,9 @@ def test_workspace_paging(api: Api) -> None:
     page = api.ok("GET", "/api/v1/workspaces", params={"limit": 2, "offset": 1})
     assert page["total"] == 5 and [w["id"] for w in page["workspaces"]] == ids[1:3]
     assert len(api.ok("GET", "/api/v1/workspaces", params={"limit": 100})["workspaces"]) == 5
-    for params in ({"limit": 101}, {"limit": 0}, {"limit": "x"}, {"offset": -1}, {"offset": 2**63}):
+    # above the maximum is clamped (API.md, client compatibility), not refused
+    assert len(api.ok("GET", "/api/v1/workspaces", params={"limit": 10**6})["workspaces"]) == 5
+    for params in ({"limit": 0}, {"limit": "x"}, {"offset": -1}, {"offset": 2**63}):
         resp = api.request("GET", "/api/v1/workspaces", params=params)
         assert resp.status_code == 400, params
         assert resp.json()["details"]["field"] == next(iter(params)), params
@@ -403,7 +414,11 @@ def test_api_key_envelopes(api: Api) -> None:
         ({"name": "x", "expiresAt": "yesterday"}, "expiresAt"),
         ({"name": "x", "expiresAt": "2000-01-01T00:00:00Z"}, "expiresAt"),
         ({"name": "x", "expiresAt": "0001-01-01T00:00:00+14:00"}, "expiresAt"),
-        ({"name": "x", "permissions": {"scope": "org"}}, "permissions.scope"),
+        ({"name": "x", "permissions": {"scope": "all"}}, "permissions.scope"),
+        (
+            {"name": "x", "permissions": {"scope": "org", "workspaceIds": [str(uuid.uuid4())]}},
+            "permissions.workspaceIds",
+        ),
         ({"name": "x", "permissions": {"scope": "workspace"}}, "permissions.workspaceIds"),
         (
             {"name": "x", "permissions": {"scope": "workspace", "workspaceIds": ["nope"]}},
@@ -517,6 +532,11 @@ def test_integration_text_fields_are_checked(api: Api) -> None:
                 resp = api.request(method, path, body)
                 assert resp.status_code == 400, (field, bad, resp.text)
                 assert resp.json()["details"]["field"] == field
+        if field == "connectionStrategy":  # one of the values the Weavz clients type
+            for good in ("fixed", "per_user", "per_user_with_fallback"):
+                ok = api.ok("PATCH", f"{base}/{wi['id']}", {field: good})
+                assert ok["integration"][field] == good
+            continue
         ok = api.ok("PATCH", f"{base}/{wi['id']}", {field: "Zoë's ✓ " + "x" * 480})
         assert ok["integration"][field].startswith("Zoë")
     assert api.ok("GET", base)["total"] == 1

@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         Route("/docs", docs, methods=["GET"]),
         *(ep.route() for ep in endpoints),
         *downloads.ROUTES,
+        *catalog.ROUTES,
     ]
     signing.signing_key(settings)  # fail at start, not on the first download, if it is unusable
 

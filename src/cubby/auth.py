@@ -40,11 +40,20 @@ class Principal:
 
     @property
     def org_wide(self) -> bool:
-        return self.key.permissions is None
+        perms = self.key.permissions
+        return perms is None or perms.org_wide
+
+    @property
+    def workspace_ids(self) -> list[str] | None:
+        """The workspaces a restricted key may touch; None for an organisation-wide key."""
+        perms = self.key.permissions
+        if perms is None or perms.org_wide:
+            return None
+        return perms.workspace_ids
 
     def can_access(self, workspace_id: str) -> bool:
-        perms = self.key.permissions
-        return perms is None or workspace_id in perms.workspace_ids
+        only = self.workspace_ids
+        return only is None or workspace_id in only
 
     def check_workspace(self, workspace_id: str) -> None:
         if not self.can_access(workspace_id):

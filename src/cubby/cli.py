@@ -243,7 +243,8 @@ def list_keys(as_json: bool, data_dir: Path | None, database_url: str | None) ->
         click.echo(msgspec.json.encode(items).decode())
         return
     for key in items:
-        scope = "org" if key.permissions is None else ",".join(key.permissions.workspace_ids)
+        perms = key.permissions
+        scope = "org" if perms is None or perms.org_wide else ",".join(perms.workspace_ids)
         click.echo(
             f"{key.id}  {key.key_prefix}...  {key.name}  scope={scope}  "
             f"created={key.created_at}  expires={key.expires_at or '-'}"

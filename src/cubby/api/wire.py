@@ -117,14 +117,34 @@ class CatalogIntegration(msgspec.Struct, rename="camel"):
     name: str
     display_name: str
     description: str
+    logo_url: str
     categories: list[str]
+    auth: dict[str, Any]
+    auth_options: list[dict[str, Any]]
     actions: dict[str, CatalogAction]
+    triggers: dict[str, Any]
 
 
 class CatalogList(msgspec.Struct):
     integrations: list[CatalogIntegration]
     total: int
     registered: list[str]
+
+
+class CatalogSummary(msgspec.Struct, rename="camel"):
+    name: str
+    display_name: str
+    description: str
+    logo_url: str
+    categories: list[str]
+    action_count: int
+    trigger_count: int
+    auth: dict[str, Any]
+
+
+class CatalogSummaryList(msgspec.Struct):
+    integrations: list[CatalogSummary]
+    total: int
 
 
 class CatalogOne(msgspec.Struct):

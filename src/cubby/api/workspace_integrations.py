@@ -17,22 +17,23 @@ from cubby.core import workspaces
 async def list_integrations(call: Call) -> IntegrationList:
     ws = await workspaces.get(call.services.meta, call.user, call.path("wsId"))
     items = await call.services.meta.integrations.in_workspace(ws.id)
-    return IntegrationList(integrations=items, total=len(items))
+    shown = [wis.present(call.services, wi) for wi in items]
+    return IntegrationList(integrations=shown, total=len(shown))
 
 
 async def add_integration(call: Call) -> IntegrationEnvelope:
     wi = await wis.create(call.services, call.user, call.path("wsId"), call.body)
-    return IntegrationEnvelope(integration=wi)
+    return IntegrationEnvelope(integration=wis.present(call.services, wi))
 
 
 async def get_integration(call: Call) -> IntegrationEnvelope:
     wi = await wis.get(call.services, call.user, call.path("wsId"), call.path("id"))
-    return IntegrationEnvelope(integration=wi)
+    return IntegrationEnvelope(integration=wis.present(call.services, wi))
 
 
 async def update_integration(call: Call) -> IntegrationEnvelope:
     wi = await wis.update(call.services, call.user, call.path("wsId"), call.path("id"), call.body)
-    return IntegrationEnvelope(integration=wi)
+    return IntegrationEnvelope(integration=wis.present(call.services, wi))
 
 
 async def remove_integration(call: Call) -> Deleted:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from cubby.api.endpoint import Call, Endpoint, QueryParam
+from cubby.api.endpoint import Call, Endpoint
+from cubby.api.paging import page, page_query
 from cubby.api.wire import (
     CreateWorkspace,
     Deleted,
@@ -11,32 +12,14 @@ from cubby.api.wire import (
     WorkspaceList,
 )
 from cubby.core import workspaces
-from cubby.errors import Forbidden, ValidationError
+from cubby.errors import Forbidden
 
 MAX_LIMIT = 100
-MAX_OFFSET = 2**31 - 1  # far past any real listing; keeps the value inside every SQL integer
-
-
-def _int_param(call: Call, name: str, default: int, low: int, high: int | None) -> int:
-    raw = call.request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError.for_field(name, f"{name} must be an integer") from None
-    if value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f">= {low}"
-        raise ValidationError.for_field(name, f"{name} must be {bound}")
-    return value
 
 
 async def list_workspaces(call: Call) -> WorkspaceList:
-    limit = _int_param(call, "limit", 50, 1, MAX_LIMIT)
-    offset = _int_param(call, "offset", 0, 0, MAX_OFFSET)
-    perms = call.user.key.permissions
-    only = None if perms is None else perms.workspace_ids
-    items, total = await call.services.meta.workspaces.page(limit, offset, only)
+    limit, offset = page(call, 50, MAX_LIMIT)
+    items, total = await call.services.meta.workspaces.page(limit, offset, call.user.workspace_ids)
     return WorkspaceList(workspaces=items, total=total)
 
 
@@ -67,10 +50,7 @@ async def delete_workspace(call: Call) -> Deleted:
     return Deleted(deleted=True, id=ws_id)
 
 
-_PAGE = [
-    QueryParam("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50}),
-    QueryParam("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}),
-]
+_PAGE = page_query(50, MAX_LIMIT)
 
 ENDPOINTS = [
     Endpoint(

@@ -17,7 +17,6 @@ from cubby.auth import Principal
 from cubby.core.models import WorkspaceIntegration, is_uuid
 from cubby.core.registry import Action, ActionContext, Integration
 from cubby.core.scopes import namespace_for
-from cubby.core.validation import decode_or_raise
 from cubby.errors import (
     ActionNotAllowed,
     ActionNotFound,
@@ -43,6 +42,10 @@ class ExecuteRequest(msgspec.Struct, forbid_unknown_fields=True, rename="camel")
     idempotency_key: str | None = None
     partial_ids: list[str] | None = None
     connection_external_id: str | None = None
+    # Sent by the Weavz clients for integrations that need a connection; built-ins ignore them.
+    auth_method_key: str | None = None
+    oauth_app_mode: str | None = None
+    oauth_app_id: str | None = None
 
 
 class ExecuteResponse(msgspec.Struct):
@@ -134,7 +137,7 @@ async def execute(
     raw_input = request.input
     if bytes(raw_input).strip() == b"null":  # clients that send "input": null mean no input
         raw_input = EMPTY_INPUT
-    params = decode_or_raise(action.decoder, raw_input, prefix="input")
+    params = action.decode(raw_input)
     chosen = await resolve_integration(services, request)
     enabled = chosen.enabled_actions if chosen is not None else None
     if enabled is not None and action.name not in enabled:

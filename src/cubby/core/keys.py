@@ -14,9 +14,17 @@ from cubby.errors import ValidationError
 def check_permissions(permissions: KeyPermissions | None) -> KeyPermissions | None:
     if permissions is None:
         return None
+    if permissions.scope == "org":
+        if permissions.workspace_ids:
+            raise ValidationError.for_field(
+                "permissions.workspaceIds",
+                "an organisation-wide key (scope 'org') takes no workspaceIds",
+            )
+        return KeyPermissions(scope="org", approvals=permissions.approvals)
     if permissions.scope != "workspace":
         raise ValidationError.for_field(
-            "permissions.scope", "permissions.scope must be 'workspace' (or omit permissions)"
+            "permissions.scope",
+            "permissions.scope must be 'org' or 'workspace' (or omit permissions)",
         )
     if not permissions.workspace_ids:
         raise ValidationError.for_field(
@@ -27,7 +35,11 @@ def check_permissions(permissions: KeyPermissions | None) -> KeyPermissions | No
             raise ValidationError.for_field(
                 "permissions.workspaceIds", f"{ws!r} is not a workspace id"
             )
-    return KeyPermissions(scope="workspace", workspace_ids=sorted(set(permissions.workspace_ids)))
+    return KeyPermissions(
+        scope="workspace",
+        workspace_ids=sorted(set(permissions.workspace_ids)),
+        approvals=permissions.approvals,
+    )
 
 
 async def create_key(

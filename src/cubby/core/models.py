@@ -42,11 +42,26 @@ class Workspace(Record):
     updated_at: str
 
 
-class KeyPermissions(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
-    """``{"scope": "workspace", "workspaceIds": [...]}``; absent/null means the whole org."""
+class KeyApprovals(msgspec.Struct, forbid_unknown_fields=True):
+    """Human-approval settings the Weavz clients send; cubby stores and echoes them."""
+
+    decide: bool
+
+
+class KeyPermissions(
+    msgspec.Struct, forbid_unknown_fields=True, rename="camel", omit_defaults=True
+):
+    """``{"scope": "workspace", "workspaceIds": [...]}`` restricts a key to workspaces;
+    ``{"scope": "org"}``, like absent/null, means the whole organisation. Either may carry
+    ``approvals``."""
 
     scope: str
     workspace_ids: list[str] = msgspec.field(default_factory=list)
+    approvals: KeyApprovals | None = None
+
+    @property
+    def org_wide(self) -> bool:
+        return self.scope == "org"
 
 
 class ApiKey(Record):

@@ -4,10 +4,15 @@ An action declares its input once, as a msgspec Struct. That one declaration dri
 validation (a compiled decoder), the catalog ``props`` and the OpenAPI document. Built-ins
 register exactly as a third-party integration would::
 
-    kv = Integration("kv-store", "State KV", "Key-value persistence", categories=["storage"])
+    kv = Integration("kv-store", "State KV", "Key-value store", categories=["DEVELOPER_TOOLS"])
 
     @kv.action("get", "Get", "Retrieve the value for a key")
     async def get(ctx: ActionContext, params: GetInput) -> GetOutput: ...
+
+A string prop that takes one of a few values, matched whatever the letter case and with
+synonyms, declares them as ``Meta(extra={"choices": {"utf-8": "utf8", "utf8": "utf8", ...}})``
+(lowercase spelling -> canonical value): the catalog shows a DROPDOWN of the canonical values,
+and :meth:`Action.decode` turns every accepted spelling into its canonical value.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import msgspec
 from msgspec import inspect as mi
 
 from cubby.core.scopes import Namespace
+from cubby.core.validation import decode_or_raise
+from cubby.errors import ValidationError
 
 if TYPE_CHECKING:
     from cubby.services import Services
@@ -37,9 +44,25 @@ class ActionContext:
 Handler = Callable[[ActionContext, Any], Awaitable[Any]]
 
 
+# The Weavz set of catalog categories (API.md, "Client compatibility details").
+CATEGORIES = frozenset({
+    "AI", "ANALYTICS", "COMMERCE", "COMMUNICATION", "CONTENT_AND_FILES", "CUSTOMER_SUPPORT",
+    "DEVELOPER_TOOLS", "FINANCE", "FORMS_AND_SURVEYS", "HR_AND_RECRUITING", "MARKETING",
+    "PROJECT_MANAGEMENT", "PRODUCTIVITY", "SALES_AND_CRM",
+})  # fmt: skip
+LOGO_PATH = "/logos/{name}.svg"
+
+
+def _dropdown(values: list[Any]) -> tuple[str, dict[str, Any]]:
+    # The Weavz clients' tool adapters read the choices from ``options.options``.
+    return "DROPDOWN", {"options": {"options": [{"label": str(v), "value": v} for v in values]}}
+
+
 def _prop_type(info: mi.Type, extra: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     if "prop_type" in extra:
         return str(extra["prop_type"]), {}
+    if "choices" in extra:
+        return _dropdown(list(dict.fromkeys(extra["choices"].values())))
     if isinstance(info, mi.UnionType):
         non_null = [t for t in info.types if not isinstance(t, mi.NoneType)]
         if len(non_null) == 1:
@@ -54,8 +77,7 @@ def _prop_type(info: mi.Type, extra: dict[str, Any]) -> tuple[str, dict[str, Any
     if isinstance(info, mi.BoolType):
         return "CHECKBOX", {}
     if isinstance(info, mi.LiteralType):
-        options = [{"label": str(v), "value": v} for v in info.values]
-        return "DROPDOWN", {"options": options}
+        return _dropdown(list(info.values))
     return "JSON", {}
 
 
@@ -83,9 +105,34 @@ class Action:
     output_type: Any
     handler: Handler
     decoder: msgspec.json.Decoder[Any] = field(init=False, repr=False)
+    # (attribute, wire name, lowercase spelling -> canonical value) of each choice prop
+    _choices: list[tuple[str, str, dict[str, str]]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.decoder = msgspec.json.Decoder(self.input_type)
+        info = mi.type_info(self.input_type)
+        assert isinstance(info, mi.StructType)
+        self._choices = []
+        for f in info.fields:
+            choices = _meta_of(f.type)[2].get("choices")
+            if choices:
+                self._choices.append((f.name, f.encode_name, dict(choices)))
+
+    def decode(self, raw: bytes | msgspec.Raw) -> Any:
+        """The validated input Struct of one call (errors name ``input.<field>``)."""
+        params = decode_or_raise(self.decoder, raw, prefix="input")
+        for name, wire, choices in self._choices:
+            value = getattr(params, name)
+            if value is None:
+                continue
+            canonical = choices.get(value.lower())
+            if canonical is None:
+                allowed = ", ".join(dict.fromkeys(choices.values()))
+                raise ValidationError.for_field(
+                    f"input.{wire}", f"{wire} must be one of {allowed}; got {value!r}"
+                )
+            setattr(params, name, canonical)
+        return params
 
     def props(self) -> dict[str, dict[str, Any]]:
         info = mi.type_info(self.input_type)
@@ -122,6 +169,12 @@ class Integration:
     description: str
     categories: list[str] = field(default_factory=list)
     actions: dict[str, Action] = field(default_factory=dict)
+    logo_svg: str | None = None  # served at LOGO_PATH; None: a generic logo
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.categories) - CATEGORIES)
+        if unknown:
+            raise ValueError(f"unknown categories {unknown} (use the Weavz set: CATEGORIES)")
 
     def action(
         self, name: str, display_name: str, description: str
@@ -143,13 +196,35 @@ class Integration:
 
         return register
 
-    def describe(self) -> dict[str, Any]:
+    def logo_url(self, base_url: str) -> str:
+        return base_url + LOGO_PATH.format(name=self.name)
+
+    def describe(self, base_url: str) -> dict[str, Any]:
+        """The catalog's Integration shape (API.md). Built-ins need no auth and fire no
+        triggers, so ``auth``, ``authOptions`` and ``triggers`` are empty."""
         return {
             "name": self.name,
             "displayName": self.display_name,
             "description": self.description,
+            "logoUrl": self.logo_url(base_url),
             "categories": self.categories,
+            "auth": {},
+            "authOptions": [],
             "actions": {name: action.describe() for name, action in self.actions.items()},
+            "triggers": {},
+        }
+
+    def summary(self, base_url: str) -> dict[str, Any]:
+        """The catalog's IntegrationSummary shape (``?summary=true``)."""
+        return {
+            "name": self.name,
+            "displayName": self.display_name,
+            "description": self.description,
+            "logoUrl": self.logo_url(base_url),
+            "categories": self.categories,
+            "actionCount": len(self.actions),
+            "triggerCount": 0,
+            "auth": {},
         }
 
 

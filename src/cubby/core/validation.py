@@ -1,11 +1,24 @@
-"""Turn msgspec decode errors into API errors that name the offending field."""
+"""Decode request JSON into the declared Structs; errors become API errors naming the field.
+
+Shared by every body and every action input, so a rule here holds for all of them. One such
+rule: where an integer is declared, a JSON number with an integral value written as a float
+(``120.0``, as the Weavz clients' typed layer sends integer props) is accepted as that integer;
+``120.5`` stays a 400 naming the field. msgspec's own lax mode would also take ``"120"`` and
+``"true"`` strings, so the conversion is ours: only when strict decoding fails on a float, the
+body is rebuilt with those floats written as integers (every other value kept byte for byte)
+and decoded once more. The hot path never pays for it.
+"""
 
 from __future__ import annotations
 
+import functools
+import math
 import re
+from collections.abc import Hashable
 from typing import Any
 
 import msgspec
+from msgspec import inspect as mi
 
 from cubby.errors import InvalidJSON, ValidationError
 
@@ -46,12 +59,107 @@ def check_utf8(raw: bytes) -> None:
         ) from None
 
 
+_GOT_FLOAT = "got `float`"
+_MAX_EXACT = 2**63  # integral floats beyond this are not exact integers any more
+_raw_object = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_raw_array = msgspec.json.Decoder(list[msgspec.Raw])
+_number = msgspec.json.Decoder(float | int)
+
+
+@functools.lru_cache(maxsize=512)
+def _type_info(declared: Hashable) -> mi.Type:
+    return mi.type_info(declared)
+
+
+def _members(info: mi.Type) -> list[mi.Type]:
+    """The alternatives a value may take (unions flattened, metadata unwrapped)."""
+    if isinstance(info, mi.Metadata):
+        return _members(info.type)
+    if isinstance(info, mi.UnionType):
+        return [m for member in info.types for m in _members(member)]
+    return [info]
+
+
+def _integral(raw: bytes) -> bytes | None:
+    """``raw`` rewritten as an integer when it is a float with an integral value."""
+    text = raw.strip()
+    if not text or text[:1] not in b"-0123456789":
+        return None
+    try:
+        value = _number.decode(text)
+    except msgspec.DecodeError:
+        return None
+    if not isinstance(value, float) or not math.isfinite(value) or abs(value) >= _MAX_EXACT:
+        return None
+    return str(int(value)).encode() if value.is_integer() else None
+
+
+def _rewrite(info: mi.Type, raw: bytes) -> bytes | None:
+    """``raw`` with integral floats at integer positions of ``info`` written as integers;
+    None when nothing needed rewriting (then the first error stands)."""
+    members = _members(info)
+    if any(isinstance(m, mi.IntType) for m in members):
+        fixed = _integral(raw)
+        if fixed is not None:
+            return fixed
+    head = raw.lstrip()[:1]
+    for member in members:
+        if isinstance(member, mi.StructType) and head == b"{":
+            return _rewrite_object(raw, {f.encode_name: f.type for f in member.fields})
+        if isinstance(member, mi.DictType) and head == b"{":
+            return _rewrite_object(raw, None, member.value_type)
+        sequence = (mi.ListType, mi.SetType, mi.FrozenSetType, mi.VarTupleType)
+        if isinstance(member, sequence) and head == b"[":
+            return _rewrite_array(raw, member.item_type)
+    return None
+
+
+def _rewrite_object(
+    raw: bytes, fields: dict[str, mi.Type] | None, values: mi.Type | None = None
+) -> bytes | None:
+    try:
+        items = _raw_object.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    changed = False
+    parts = []
+    for name, value in items.items():
+        field = values if fields is None else fields.get(name)
+        fixed = _rewrite(field, bytes(value)) if field is not None else None
+        changed |= fixed is not None
+        parts.append(msgspec.json.encode(name) + b":" + (fixed if fixed is not None else value))
+    return b"{" + b",".join(parts) + b"}" if changed else None
+
+
+def _rewrite_array(raw: bytes, item: mi.Type) -> bytes | None:
+    try:
+        items = _raw_array.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    fixed = [_rewrite(item, bytes(value)) for value in items]
+    if all(f is None for f in fixed):
+        return None
+    parts = (f if f is not None else bytes(v) for f, v in zip(fixed, items, strict=True))
+    return b"[" + b",".join(parts) + b"]"
+
+
+def integral_floats_as_ints(decoder: msgspec.json.Decoder[Any], raw: bytes) -> bytes | None:
+    """The body with every integral float at a declared integer written as an integer, or
+    None when there is none (so the decoder's first error stands)."""
+    declared: Any = decoder.type
+    return _rewrite(_type_info(declared), raw)
+
+
 def decode_or_raise(
     decoder: msgspec.json.Decoder[Any], raw: bytes | msgspec.Raw, prefix: str = ""
 ) -> Any:
     try:
         return decoder.decode(raw)
     except msgspec.ValidationError as exc:
+        if _GOT_FLOAT in str(exc):
+            fixed = integral_floats_as_ints(decoder, bytes(raw))
+            if fixed is not None:
+                return decode_or_raise(decoder, fixed, prefix)
         # msgspec validates while it parses, so a body that is also malformed JSON further on
         # would be reported as a type error; check the syntax (only on this failure path).
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from msgspec import UNSET
 
 from cubby.api.wire import CreateIntegration, IntegrationFields
@@ -25,6 +26,26 @@ _OPTIONAL_TEXT = (
     "oauth_app_id",
 )
 MAX_TEXT = 500
+# The values the Weavz clients type connectionStrategy with; built-ins answer "fixed".
+CONNECTION_STRATEGIES = ("fixed", "per_user", "per_user_with_fallback")
+BUILTIN_STRATEGY = "fixed"
+
+
+def present(services: Services, wi: WorkspaceIntegration) -> WorkspaceIntegration:
+    """A workspace integration as the API answers it (API.md, "Client compatibility
+    details"): what was stored, with the defaults the clients' models need filled in —
+    ``displayName`` the catalog's, ``connectionStrategy`` "fixed", ``enabledActions`` every
+    action when unrestricted. The stored record keeps None (unrestricted stays unrestricted
+    when actions are added), so execution and PATCH semantics do not change."""
+    integration = services.registry.get(wi.integration_name)
+    display = integration.display_name if integration is not None else wi.integration_name
+    every = list(integration.actions) if integration is not None else []
+    return msgspec.structs.replace(
+        wi,
+        display_name=wi.display_name if wi.display_name is not None else display,
+        connection_strategy=wi.connection_strategy or BUILTIN_STRATEGY,
+        enabled_actions=wi.enabled_actions if wi.enabled_actions is not None else every,
+    )
 
 
 def _integration(services: Services, name: str) -> Integration:
@@ -73,6 +94,10 @@ def _apply(wi: WorkspaceIntegration, fields: IntegrationFields, integration: Int
             if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
                 raise ValidationError.for_field(
                     camel, f"{camel} must not contain control characters"
+                )
+            if name == "connection_strategy" and value not in CONNECTION_STRATEGIES:
+                raise ValidationError.for_field(
+                    camel, f"{camel} must be one of {', '.join(CONNECTION_STRATEGIES)} or null"
                 )
         setattr(wi, name, value)
 

@@ -9,6 +9,7 @@ import msgspec
 from cubby.core.kv_values import canonical_raw, is_json_array, list_items
 from cubby.core.registry import ActionContext, Integration
 from cubby.errors import PayloadTooLarge, ValidationError
+from cubby.integrations import logo
 
 MAX_KEY_BYTES = 512
 
@@ -17,7 +18,8 @@ kv_store = Integration(
     display_name="State KV",
     description="Key-value persistence for caching, workflow state, counters and lists, "
     "isolated per end user, workspace or namespace key.",
-    categories=["storage", "built-in"],
+    categories=["DEVELOPER_TOOLS"],
+    logo_svg=logo("kv-store"),
 )
 
 Key = Annotated[

@@ -18,6 +18,7 @@ from cubby.core import content_types, files, signing
 from cubby.core.paths import MAX_PATH_BYTES, normalize_path, normalize_prefix
 from cubby.core.registry import ActionContext, Integration
 from cubby.errors import ActionFailed, PayloadTooLarge, ValidationError
+from cubby.integrations import logo
 
 DEFAULT_LIST_LIMIT = 1000
 DEFAULT_EXPIRES_IN = 900
@@ -28,7 +29,8 @@ storage = Integration(
     display_name="Filesystem",
     description="File storage for documents, exports and binary data, isolated per end user, "
     "workspace or namespace key. Writes replace files atomically.",
-    categories=["storage", "built-in"],
+    categories=["CONTENT_AND_FILES"],
+    logo_svg=logo("storage"),
 )
 
 FilePath = Annotated[
@@ -57,16 +59,26 @@ ContentType = Annotated[
     ),
 ]
 Encoding = Literal["utf8", "base64"]
+# Any letter case, and utf-8 for utf8 (core.registry "choices"); answers say utf8 or base64.
+ENCODINGS = {"utf8": "utf8", "utf-8": "utf8", "base64": "base64"}
+_ENCODING_SCHEMA = {"enum": ["utf8", "base64"]}
 ContentEncoding = Annotated[
-    Encoding,
-    msgspec.Meta(title="Content encoding", description="How content is encoded"),
+    str,
+    msgspec.Meta(
+        title="Content encoding",
+        description="How content is encoded: utf8 or base64 (any case; utf-8 means utf8)",
+        extra_json_schema=_ENCODING_SCHEMA,
+        extra={"choices": ENCODINGS},
+    ),
 ]
 OutputEncoding = Annotated[
-    Encoding,
+    str,
     msgspec.Meta(
         title="Output encoding",
         description="utf8 for text; base64 for binary files (a non-UTF-8 file read as utf8 "
-        "fails with reason NOT_UTF8)",
+        "fails with reason NOT_UTF8); any case, utf-8 means utf8",
+        extra_json_schema=_ENCODING_SCHEMA,
+        extra={"choices": ENCODINGS},
     ),
 ]
 Prefix = Annotated[
@@ -226,7 +238,7 @@ async def read_file(ctx: ActionContext, params: ReadFileInput) -> FileContent:
     if found is None:
         raise file_not_found(path)
     record, body = found
-    encoding: Encoding = params.output_encoding or "utf8"
+    encoding: Encoding = "base64" if params.output_encoding == "base64" else "utf8"
     if encoding == "base64":
         content = base64.b64encode(body).decode("ascii")
     else:
