@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test check lint typecheck bench clean
+.PHONY: run test test-ts check lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,16 @@ test: $(VENV)/.installed-dev
 	$(BIN)/mypy
 	cd sdk/python && $(CURDIR)/$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
+	$(MAKE) test-ts
+
+TS := sdk/typescript
+$(TS)/node_modules/.package-lock.json: $(TS)/package-lock.json
+	cd $(TS) && npm ci --no-audit --no-fund
+
+## test-ts: build, type-check and test the TypeScript SDK (against a live `cubby serve`)
+test-ts: $(VENV)/.installed-dev $(TS)/node_modules/.package-lock.json
+	cd $(TS) && npm run build && npm run typecheck
+	cd $(TS) && CUBBY_PYTHON=$(CURDIR)/$(BIN)/python CUBBY_BIN=$(CURDIR)/$(BIN)/cubby npm test
 
 check: test
 

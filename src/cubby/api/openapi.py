@@ -89,13 +89,17 @@ def _describe_actions(
     if generic is None or not actions:
         return
     variants = []
-    for (integration, action), input_ref in zip(actions, inputs, strict=True):
+    pairs = zip(actions, inputs, outputs, strict=True)
+    for (integration, action), input_ref, output_ref in pairs:
         name = f"Execute.{integration.name}.{action.name}"
         variant = copy.deepcopy(generic)
         variant["title"] = f"Execute {integration.name} {action.name}"
         variant["properties"]["integrationName"] = {"const": integration.name}
         variant["properties"]["actionName"] = {"const": action.name}
         variant["properties"]["input"] = input_ref
+        # which output this action answers with (the response's `output` is their union):
+        # the TypeScript SDK's generated types pair each action with it
+        variant["x-output"] = output_ref
         if _has_required_fields(action.input_type):
             variant["required"] = [*variant["required"], "input"]
         components[name] = variant

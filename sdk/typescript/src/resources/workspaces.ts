@@ -1,0 +1,109 @@
+/**
+ * `client.workspaces`: workspaces and the integrations configured in them. Methods return the
+ * API's JSON body unchanged (`{ workspace }`, `{ integrations, total }`, ...).
+ */
+
+import { compact, segment, type APIClient, type RequestOptions } from '../core.js'
+import type {
+  CreateIntegration,
+  Deleted,
+  IntegrationEnvelope,
+  IntegrationList,
+  UpdateIntegration,
+  UpdateWorkspace,
+  WorkspaceEnvelope,
+  WorkspaceList,
+} from '../generated/api.js'
+import type { BuiltinIntegrationName } from './actions.js'
+
+const ROOT = '/api/v1/workspaces'
+
+/** The body of `addIntegration`: any registered integration name (the built-ins autocomplete). */
+export type AddIntegrationParams = Omit<CreateIntegration, 'integrationName'> & {
+  integrationName: BuiltinIntegrationName | (string & {})
+}
+
+export type UpdateIntegrationParams = UpdateIntegration
+
+export interface ListParams {
+  /** Page size (server default 50, at most 100). */
+  limit?: number
+  offset?: number
+}
+
+function ws(workspaceId: string): string {
+  return `${ROOT}/${segment(workspaceId)}`
+}
+
+function wi(workspaceId: string, integrationId?: string): string {
+  const path = `${ws(workspaceId)}/integrations`
+  return integrationId === undefined ? path : `${path}/${segment(integrationId)}`
+}
+
+export class Workspaces {
+  constructor(private readonly client: APIClient) {}
+
+  /** One page of workspaces and the `total`. */
+  list(params: ListParams = {}, options?: RequestOptions): Promise<WorkspaceList> {
+    return this.client.send({ method: 'GET', path: ROOT, query: { ...params } }, options)
+  }
+
+  /** Create a workspace; `slug` is lowercase `[a-z0-9][a-z0-9-]*` and unique (409 `SLUG_EXISTS`). */
+  create(params: { name: string; slug: string }, options?: RequestOptions): Promise<WorkspaceEnvelope> {
+    const body = { name: params.name, slug: params.slug }
+    return this.client.send({ method: 'POST', path: ROOT, body }, options)
+  }
+
+  /** One workspace by id. */
+  get(workspaceId: string, options?: RequestOptions): Promise<WorkspaceEnvelope> {
+    return this.client.send({ method: 'GET', path: ws(workspaceId) }, options)
+  }
+
+  /** Rename a workspace or change its slug. */
+  update(workspaceId: string, params: UpdateWorkspace, options?: RequestOptions): Promise<WorkspaceEnvelope> {
+    return this.client.send({ method: 'PATCH', path: ws(workspaceId), body: compact({ ...params }) }, options)
+  }
+
+  /** Delete a workspace with all its integrations, files and keys. */
+  delete(workspaceId: string, options?: RequestOptions): Promise<Deleted> {
+    return this.client.send({ method: 'DELETE', path: ws(workspaceId) }, options)
+  }
+
+  /** The integrations configured in a workspace. */
+  listIntegrations(workspaceId: string, options?: RequestOptions): Promise<IntegrationList> {
+    return this.client.send({ method: 'GET', path: wi(workspaceId) }, options)
+  }
+
+  /**
+   * Add an integration under `alias` (default: its name). `settings: { persistence: { scope:
+   * 'workspace' } }` decides whose data its actions see (`end_user` by default).
+   */
+  addIntegration(
+    workspaceId: string,
+    params: AddIntegrationParams,
+    options?: RequestOptions,
+  ): Promise<IntegrationEnvelope> {
+    return this.client.send({ method: 'POST', path: wi(workspaceId), body: compact({ ...params }) }, options)
+  }
+
+  /** One workspace integration by id. */
+  getIntegration(workspaceId: string, integrationId: string, options?: RequestOptions): Promise<IntegrationEnvelope> {
+    return this.client.send({ method: 'GET', path: wi(workspaceId, integrationId) }, options)
+  }
+
+  /** Change the given fields of a workspace integration (not its integration name). */
+  updateIntegration(
+    workspaceId: string,
+    integrationId: string,
+    params: UpdateIntegrationParams,
+    options?: RequestOptions,
+  ): Promise<IntegrationEnvelope> {
+    const body = compact({ ...params })
+    return this.client.send({ method: 'PATCH', path: wi(workspaceId, integrationId), body }, options)
+  }
+
+  /** Remove a workspace integration; the data in its scope stays. */
+  removeIntegration(workspaceId: string, integrationId: string, options?: RequestOptions): Promise<Deleted> {
+    return this.client.send({ method: 'DELETE', path: wi(workspaceId, integrationId) }, options)
+  }
+}

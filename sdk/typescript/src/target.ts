@@ -1,0 +1,50 @@
+/** The (workspace, alias, end user) a `storage()` or `kv()` handle sends its actions to. */
+
+import type { APIClient, RequestOptions } from './core.js'
+import type { BuiltinActions } from './generated/api.js'
+import { executeCall, type ExecuteResult } from './resources/actions.js'
+
+export interface TargetOptions {
+  /** The workspace integration's alias; `null`: the only integration of its kind. */
+  alias?: string | null | undefined
+  /** Whose data, when the integration's scope is `end_user` (the default scope). */
+  endUserId?: string | undefined
+}
+
+export class Target<I extends keyof BuiltinActions> {
+  constructor(
+    readonly integrationName: I,
+    readonly workspaceId: string,
+    readonly alias: string | null,
+    readonly endUserId: string | undefined,
+  ) {}
+
+  /** Run `action` with `input`; the action's output. */
+  async run<A extends keyof BuiltinActions[I] & string>(
+    client: APIClient,
+    action: A,
+    input: BuiltinActions[I][A] extends { input: infer In } ? In : never,
+    options: RequestOptions,
+  ): Promise<BuiltinActions[I][A] extends { output: infer Out } ? Out : never> {
+    const call = executeCall(this.integrationName, action, {
+      workspaceId: this.workspaceId,
+      integrationAlias: this.alias ?? undefined,
+      endUserId: this.endUserId,
+      input,
+    })
+    const result = await client.send<ExecuteResult<never>>(call, options)
+    return result.output
+  }
+
+  toString(): string {
+    const parts = [`workspaceId=${this.workspaceId}`, `alias=${this.alias}`]
+    if (this.endUserId !== undefined) parts.push(`endUserId=${this.endUserId}`)
+    return parts.join(', ')
+  }
+}
+
+/** Split per-call request options from a method's own options. */
+export function requestOptions(options: RequestOptions): RequestOptions {
+  const { timeout, signal, maxRetries, headers } = options
+  return { timeout, signal, maxRetries, headers }
+}
