@@ -104,6 +104,11 @@ class LiveServer:
     def api(self, client: httpx.Client) -> Api:
         return Api(client, self.key)
 
+    @property
+    def log(self) -> Path:
+        """The server's stdout and stderr (its request log included)."""
+        return self.data_dir / f"server-{self.base_url.rsplit(':', 1)[1]}.log"
+
     def crash(self) -> None:
         """SIGKILL the server and its worker processes at once, as a power cut of the
         process would: no shutdown handler, no flush, no lifespan exit."""
@@ -141,13 +146,19 @@ def wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Path, timeout: f
 
 @contextmanager
 def live_server(
-    data_dir: Path, workers: int = 1, env: dict[str, str] | None = None, port: int | None = None
+    data_dir: Path,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+    args: tuple[str, ...] = (),
 ) -> Iterator[LiveServer]:
-    """`cubby serve` as a subprocess on a free loopback port; stopped on exit."""
+    """`cubby serve` as a subprocess on a free loopback port; stopped on exit. ``args`` go
+    after the defaults (``--log-level info`` there wins over the default ``warning``)."""
     port = port or free_port()
     full_env = {**os.environ, "CUBBY_DATA_DIR": str(data_dir), **(env or {})}
-    key = cubby_cli("api-keys", "create", "--name", "tests", env=full_env).stdout.strip()
-    assert key.startswith("cby_"), key
+    created = cubby_cli("api-keys", "create", "--name", "tests", "--create-data-dir", env=full_env)
+    key = created.stdout.strip()
+    assert key.startswith("cby_"), created.stderr
     log = open(data_dir / f"server-{port}.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [
@@ -161,6 +172,7 @@ def live_server(
             str(workers),
             "--log-level",
             "warning",
+            *args,
         ],
         env=full_env,
         stdout=log,

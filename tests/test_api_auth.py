@@ -40,6 +40,7 @@ NOT_WORKSPACE_BOUND: dict[tuple[str, str], tuple[int, str | None, dict[str, Any]
     ("GET", "/api/v1/api-keys"): (403, "FORBIDDEN", None),
     ("POST", "/api/v1/api-keys"): (403, "FORBIDDEN", {"name": "escalate"}),
     ("DELETE", "/api/v1/api-keys/{id}"): (403, "FORBIDDEN", None),
+    ("GET", "/metrics"): (404, "NOT_FOUND", None),  # off by default (tests/test_observability)
 }
 # Plain (non-Endpoint) routes without path parameters that serve no workspace data.
 PUBLIC_PLAIN_ROUTES = {"/openapi.json", "/docs"}

@@ -184,7 +184,10 @@ def test_api_keys_commands_while_a_server_runs(tmp_path: Path) -> None:
     ],
 )
 def test_api_keys_errors(tmp_path: Path, args: list[str], message: str) -> None:
-    result = cubby_cli(*args, "--data-dir", str(tmp_path / "d"))
+    data = str(tmp_path / "d")
+    assert cubby_cli("api-keys", "create", "--name", "seed", "--create-data-dir",
+                     "--data-dir", data).returncode == 0
+    result = cubby_cli(*args, "--data-dir", data)
     assert result.returncode != 0
     assert result.stdout == ""  # nothing a script could mistake for a key
     assert message in result.stderr

@@ -21,12 +21,14 @@ from cubby.api import (
     downloads,
     execute,
     health,
+    metrics_route,
     workspace_integrations,
     workspaces,
 )
 from cubby.api.docs import render_docs
 from cubby.api.endpoint import Endpoint, json_response
 from cubby.api.fast_execute import ExecuteFastPath
+from cubby.api.observe import Observe
 from cubby.api.openapi import build_openapi
 from cubby.auth import Authenticator
 from cubby.backends.blobs import open_blob_store
@@ -49,6 +51,7 @@ def api_endpoints() -> list[Endpoint]:
         *workspace_integrations.ENDPOINTS,
         *catalog.ENDPOINTS,
         *execute.ENDPOINTS,
+        *metrics_route.ENDPOINTS,
     ]
 
 
@@ -144,11 +147,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             await services.meta.stop()
 
     handlers: dict[Any, Any] = {Exception: _error, HTTPException: _error, CubbyError: _error}
+    actions = [(i.name, a) for i in services.registry.all() for a in i.actions]
     app = Starlette(
         routes=routes,
         exception_handlers=handlers,
         lifespan=lifespan,
-        middleware=[Middleware(ExecuteFastPath, services=services)],
+        middleware=[  # outermost first: the request log and metrics see the fast path too
+            Middleware(Observe, actions=actions),
+            Middleware(ExecuteFastPath, services=services),
+        ],
     )
     app.state.services = services
     app.state.endpoints = endpoints

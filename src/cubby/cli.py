@@ -8,61 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from pathlib import Path
-from typing import Any
 
 import click
 import msgspec
 
 from cubby import __version__
 from cubby.backends.url import BackendConfigError
-from cubby.settings import Settings, SettingsError
-
-
-def _fail(message: str) -> None:
-    click.echo(f"cubby: error: {message}", err=True)
-    sys.exit(2)
-
-
-def _settings(data_dir: Path | None = None, database_url: str | None = None) -> Settings:
-    env = dict(os.environ)
-    if data_dir is not None:
-        env["CUBBY_DATA_DIR"] = str(data_dir)
-    if database_url:
-        env["CUBBY_DATABASE_URL"] = database_url
-    try:
-        return Settings.from_env(env)
-    except SettingsError as exc:
-        _fail(str(exc))
-        raise  # unreachable
-
-
-def _open_meta(settings: Settings) -> Any:
-    from cubby.backends.url import open_meta_store
-
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        return open_meta_store(settings.resolved_database_url)
-    except BackendConfigError as exc:
-        _fail(str(exc))
-
-
-data_dir_option = click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="CUBBY_DATA_DIR",
-    default=None,
-    help="Folder for the SQLite database, file bodies and the server secret "
-    "[env CUBBY_DATA_DIR; default ./.cubby].",
+from cubby.cli_support import (
+    create_data_dir_option,
+    data_dir_option,
+    database_option,
+    fail,
+    open_meta,
 )
-database_option = click.option(
-    "--database-url",
-    envvar="CUBBY_DATABASE_URL",
-    default=None,
-    help="Metadata database: sqlite:///path or postgresql://user@host:port/db "
-    "[env CUBBY_DATABASE_URL; default: a SQLite file in the data dir].",
-)
+from cubby.cli_support import settings as _settings
+
+_fail = fail
+_open_meta = open_meta
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,8 +33,9 @@ database_option = click.option(
 def main() -> None:
     """cubby: self-hosted files and state for apps and AI agents.
 
-    Start a server with `cubby serve`; manage API keys with `cubby api-keys`.
-    Settings come from options or CUBBY_* environment variables.
+    Start a server with `cubby serve`, then `eval "$(cubby init)"` makes a workspace with
+    `files` and `state` for `cubby files` and `cubby kv`. Settings come from options or
+    CUBBY_* environment variables.
     """
 
 
@@ -114,8 +78,26 @@ def main() -> None:
     default="info",
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
-    help="Server log level [env CUBBY_LOG_LEVEL].",
+    help="Server log level; info logs one line per request [env CUBBY_LOG_LEVEL].",
 )
+@click.option(
+    "--log-format",
+    envvar="CUBBY_LOG_FORMAT",
+    default="plain",
+    show_default=True,
+    type=click.Choice(["plain", "json"]),
+    help="Log lines as plain text or one JSON object each [env CUBBY_LOG_FORMAT].",
+)
+@click.option(
+    "--metrics",
+    envvar="CUBBY_METRICS",
+    default="off",
+    show_default=True,
+    type=click.Choice(["off", "api-key", "anyone"]),
+    help="Who may read /metrics: nobody, organisation-wide API keys, or anyone "
+    "[env CUBBY_METRICS].",
+)
+@create_data_dir_option
 def serve(
     host: str,
     port: int,
@@ -124,6 +106,9 @@ def serve(
     files_url: str | None,
     workers: int,
     log_level: str,
+    log_format: str,
+    metrics: str,
+    adopt: bool,
 ) -> None:
     """Run the HTTP API.
 
@@ -131,13 +116,10 @@ def serve(
     was ever created), creates an organisation-wide key and prints it once with the base URL.
     Later starts never create keys, even when all are revoked: use `cubby api-keys create`.
     """
-    import uvicorn
-
-    from cubby import zerocopy
-
     os.environ["CUBBY_HOST"] = host
     os.environ["CUBBY_PORT"] = str(port)
     os.environ["CUBBY_WORKERS"] = str(workers)
+    os.environ["CUBBY_METRICS"] = metrics
     if data_dir is not None:
         os.environ["CUBBY_DATA_DIR"] = str(data_dir)
     if database_url:
@@ -146,8 +128,10 @@ def serve(
         os.environ["CUBBY_FILES_URL"] = files_url
     settings = _settings()
     from cubby.backends.url import check_files_url
+    from cubby.cli_support import ensure_data_dir
     from cubby.core import keys, signing
 
+    ensure_data_dir(settings.data_dir, create=True, adopt=adopt)  # the secret lives there
     meta = _open_meta(settings)
     try:
         check_files_url(settings.resolved_files_url)
@@ -173,19 +157,9 @@ def serve(
         _fail(str(exc))
     finally:
         meta.close()
-    click.echo(f"cubby: serving {settings.base_url} (data in {settings.data_dir.resolve()})")
-    sys.stdout.flush()
-    uvicorn.run(
-        "cubby.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-        access_log=False,
-        server_header=False,
-        http=zerocopy.PROTOCOL,
-    )
+    from cubby import cli_serve
+
+    cli_serve.run(settings, log_level, log_format)
 
 
 @main.group("api-keys")
@@ -205,19 +179,21 @@ def api_keys() -> None:
 @click.option("--expires-at", default=None, help="ISO-8601 expiry, e.g. 2027-01-01T00:00:00Z.")
 @data_dir_option
 @database_option
+@create_data_dir_option
 def create_key(
     name: str,
     workspaces: tuple[str, ...],
     expires_at: str | None,
     data_dir: Path | None,
     database_url: str | None,
+    adopt: bool,
 ) -> None:
     """Create a key and print only the plain key on stdout (scripts capture it)."""
     from cubby.core import keys
     from cubby.core.models import KeyPermissions
     from cubby.errors import CubbyError
 
-    meta = _open_meta(_settings(data_dir, database_url))
+    meta = _open_meta(_settings(data_dir, database_url), adopt=adopt)
     permissions = KeyPermissions("workspace", list(workspaces)) if workspaces else None
     try:
         _, plain = asyncio.run(keys.create_key(meta, name, expires_at, permissions))

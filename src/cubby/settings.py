@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 MIB = 1024 * 1024
+METRICS_MODES = ("off", "api-key", "anyone")
 
 
 class SettingsError(ValueError):
@@ -41,6 +42,13 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
 
 
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = (env.get(name) or choices[0]).strip().lower()
+    if raw not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a cubby process needs to know; see docs/configuration.md for each field."""
@@ -58,6 +66,7 @@ class Settings:
     storage_max_file_bytes: int = 25 * MIB
     storage_inline_max_bytes: int = 64 * 1024
     key_cache_seconds: float = 2.0
+    metrics: str = "off"  # who may read /metrics: off | api-key | anyone
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -77,6 +86,7 @@ class Settings:
             storage_max_file_bytes=_int(env, "CUBBY_STORAGE_MAX_FILE_BYTES", 25 * MIB, minimum=1),
             storage_inline_max_bytes=_int(env, "CUBBY_STORAGE_INLINE_MAX_BYTES", 64 * 1024),
             key_cache_seconds=_float(env, "CUBBY_KEY_CACHE_SECONDS", 2.0),
+            metrics=_choice(env, "CUBBY_METRICS", METRICS_MODES),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

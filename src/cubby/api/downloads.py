@@ -103,6 +103,7 @@ async def download(request: Request) -> Response:
     key = signing.signing_key(services.settings)
     grant = signing.verify(key, request.path_params["token"], time.time())
     ns = Namespace(grant.workspace_id, grant.ns)
+    request.scope["cubby.workspace"] = grant.workspace_id  # for the request log
     if request.method == "HEAD" or "if-none-match" in request.headers:
         record = await services.meta.files.get(ns, grant.path)
         if record is None:

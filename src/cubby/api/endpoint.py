@@ -66,6 +66,7 @@ class Endpoint:
     query: list[QueryParam] = field(default_factory=list)
     errors: tuple[int, ...] = ()
     description: str = ""
+    media_type: str = "application/json"  # of the success answer; others return a Response
 
     def route(self) -> Route:
         decoder: msgspec.json.Decoder[Any] | None = (
@@ -85,7 +86,12 @@ class Endpoint:
                     services.settings.max_body_bytes,
                 )
                 body = decode_body(decoder, raw)
+            workspace_id = getattr(body, "workspace_id", None)
+            if isinstance(workspace_id, str):  # for the request log (cubby.api.observe)
+                request.scope["cubby.workspace"] = workspace_id
             result = await self.handler(Call(request, services, principal, body))
+            if isinstance(result, Response):
+                return result
             return json_response(result, self.status)
 
         return Route(self.path, endpoint, methods=[self.method], name=self.handler.__name__)

@@ -33,6 +33,7 @@ class ExecuteFastPath:
         if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
+        scope["cubby.route"] = PATH  # the metrics label: no Starlette route matched this
         authorization: str | None = None
         declared: bytes | None = None
         for name, value in scope["headers"]:
@@ -45,6 +46,8 @@ class ExecuteFastPath:
             principal = await services.auth.authenticate(authorization)
             raw = await read_body(receive, declared, services.settings.max_body_bytes)
             request = decode_body(_decoder, raw)
+            scope["cubby.workspace"] = request.workspace_id  # for the request log
+            scope["cubby.action"] = (request.integration_name, request.action_name)
             payload = _encoder.encode(await execute(services, principal, request))
             status = 200
         except CubbyError as exc:

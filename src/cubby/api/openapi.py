@@ -161,7 +161,7 @@ def _operation(ep: Endpoint, by_type: dict[Any, Any]) -> dict[str, Any]:
     responses: dict[str, Any] = {
         str(ep.status): {
             "description": "OK",
-            "content": {"application/json": {"schema": ok_schema}},
+            "content": {ep.media_type: {"schema": ok_schema}},
         }
     }
     codes = set(ep.errors)

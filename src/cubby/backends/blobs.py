@@ -30,6 +30,7 @@ import obstore
 from obstore.exceptions import NotFoundError
 from obstore.store import LocalStore
 
+from cubby import metrics
 from cubby.backends.url import BackendConfigError
 from cubby.core.models import new_id
 
@@ -133,8 +134,14 @@ class BlobStore:
     def new_key(workspace_id: str) -> str:
         return f"{workspace_id}/{new_id()}"
 
-    async def _run(self, fn: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
+    async def _run(self, fn: Callable[[], T], operation: str = "read") -> T:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
+        except BlobNotFound:
+            raise
+        except Exception:
+            metrics.BLOB_ERRORS.labels(operation).inc()
+            raise
 
     def _put(self, key: str, body: bytes) -> None:
         obstore.put(self._store, key, body)
@@ -148,7 +155,7 @@ class BlobStore:
 
     async def put(self, key: str, body: bytes) -> None:
         """Store ``body`` durably: once this returns, a committed index row may point at it."""
-        await self._run(lambda: self._put(key, body))
+        await self._run(lambda: self._put(key, body), "put")
 
     def _open(self, key: str, span: Span | None) -> BlobReader:
         try:
@@ -185,7 +192,7 @@ class BlobStore:
             obstore.delete(self._store, key)
 
     async def delete(self, key: str) -> None:
-        await self._run(lambda: self._delete(key))
+        await self._run(lambda: self._delete(key), "delete")
 
     async def sweep_staging(self, cutoff: float) -> int:
         """Delete staging files of local writes that never finished (modified before ``cutoff``).
@@ -202,7 +209,7 @@ class BlobStore:
     async def list_keys(self, prefix: str = "") -> AsyncIterator[tuple[str, float]]:
         """Every key under ``prefix`` with its last-modified time (epoch seconds)."""
         batches = iter(obstore.list(self._store, prefix=prefix or None))
-        while (batch := await self._run(lambda: next(batches, None))) is not None:
+        while (batch := await self._run(lambda: next(batches, None), "list")) is not None:
             for meta in batch:
                 yield meta["path"], meta["last_modified"].timestamp()
 

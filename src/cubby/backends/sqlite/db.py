@@ -22,6 +22,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
+from cubby import metrics
+
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 30_000
@@ -162,7 +164,10 @@ class SqliteDatabase:
                     stop = True
                     break
                 batch.append(nxt)
+            metrics.WRITER_BATCH.observe(len(batch))
+            metrics.WRITER_QUEUE.set(len(batch) + self._jobs.qsize())
             self._run_batch(conn, batch)
+            metrics.WRITER_QUEUE.set(self._jobs.qsize())
             if stop:
                 break
         conn.close()

@@ -1,0 +1,171 @@
+"""The request log and the request metrics: one ASGI middleware, outermost, so it sees every
+request, including ``POST /api/v1/actions/execute``, which :mod:`cubby.api.fast_execute`
+answers without Starlette's router.
+
+One log line per request (logger ``cubby.request``): method, path, status, cubby error code,
+duration, response bytes, workspace id and request id. What it never holds: query strings,
+headers (so no API key), bodies, and the token of a ``/downloads/<token>`` URL (a signed URL's
+payload is a credential). ``X-Request-Id`` is echoed when the client sent a sane one (at most
+128 of ``[A-Za-z0-9._:-]``), else a fresh one is made; either way it is on the response.
+
+Handlers that know more leave it in the ASGI scope for this middleware to read, without
+importing it: ``scope["cubby.workspace"]`` (a workspace id) and ``scope["cubby.action"]``
+(``(integrationName, actionName)``). The error code is read from the JSON error body, which
+every error answer carries (a few bytes, only for statuses >= 400).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cubby import metrics
+from cubby.core import signing
+
+log = logging.getLogger("cubby.request")
+
+_SAFE_ID = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")
+_DOWNLOADS = signing.URL_PREFIX.encode()
+UNMATCHED = "unmatched"
+
+
+class _Code(msgspec.Struct):
+    code: str = ""
+
+
+_code_decoder = msgspec.json.Decoder(_Code)
+_CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
+
+
+def _error_code(body: bytes) -> str:
+    try:
+        code = _code_decoder.decode(body).code
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return ""
+    return code if _CODE_RE.match(code) else ""
+
+
+def log_path(scope: Scope) -> str:
+    """The path as it came on the wire (still percent-encoded, so no control characters),
+    without the query string, with a download token replaced by ``<token>``."""
+    raw = scope.get("raw_path")
+    if not raw:
+        from urllib.parse import quote
+
+        raw = quote(scope.get("path", ""), safe="/:@!$&'()*+,;=-._~").encode()
+    raw = raw.split(b"?", 1)[0]
+    if raw.startswith(_DOWNLOADS):
+        return signing.URL_PREFIX + "<token>"
+    return str(raw.decode("latin-1"))
+
+
+def route_of(scope: Scope) -> str:
+    """The route template that answered (``/api/v1/workspaces/{id}``), a bounded label."""
+    route = scope.get("cubby.route")
+    if route is not None:
+        return str(route)
+    matched = scope.get("route")
+    path = getattr(matched, "path", None)
+    return path if isinstance(path, str) and path else UNMATCHED
+
+
+def _workspace_of(scope: Scope, route: str) -> str:
+    ws = scope.get("cubby.workspace")
+    if ws:
+        return str(ws)
+    params = scope.get("path_params") or {}
+    if "wsId" in params:
+        return str(params["wsId"])
+    if route.startswith("/api/v1/workspaces/{id}") and "id" in params:
+        return str(params["id"])
+    return ""
+
+
+class Observe:
+    """Log one line and count one request per HTTP request."""
+
+    def __init__(self, app: ASGIApp, actions: Iterable[tuple[str, str]] = ()) -> None:
+        self.app = app
+        self.actions = frozenset(actions)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        request_id = b""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                request_id = value
+                break
+        if not _SAFE_ID.match(request_id):
+            request_id = secrets.token_hex(8).encode()
+        state: list[Any] = [0, 0, ""]  # status, bytes sent, error code
+
+        async def send_observed(message: Message) -> None:
+            kind = message["type"]
+            if kind == "http.response.start":
+                state[0] = message["status"]
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id)]
+            elif kind == "http.response.body":
+                body = message.get("body", b"")
+                if body:
+                    if state[0] >= 400 and not state[1]:
+                        state[2] = _error_code(body)
+                    state[1] += len(body)
+            elif kind == "http.response.zerocopysend":  # cubby.zerocopy: a file by sendfile
+                state[1] += int(message.get("count") or 0)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_observed)
+        except BaseException:
+            if not state[0]:
+                state[0], state[2] = 500, "INTERNAL_ERROR"
+            raise
+        finally:
+            self._record(scope, start, state, request_id)
+
+    def _record(self, scope: Scope, start: float, state: list[Any], request_id: bytes) -> None:
+        seconds = time.perf_counter() - start
+        status, sent, code = state
+        route = route_of(scope)
+        method = scope["method"]
+        metrics.REQUESTS.labels(route, method, str(status or 499), code).inc()
+        metrics.REQUEST_SECONDS.labels(route).observe(seconds)
+        action = scope.get("cubby.action")
+        if action is not None and action in self.actions:
+            metrics.ACTION_SECONDS.labels(*action).observe(seconds)
+        level = logging.ERROR if status >= 500 else logging.INFO
+        if not log.isEnabledFor(level):
+            return
+        fields = {
+            "method": method,
+            "path": log_path(scope),
+            "status": status or 499,  # 499: the client went away before an answer
+            "code": code or None,
+            "durationMs": round(seconds * 1000, 2),
+            "bytes": sent,
+            "workspaceId": _workspace_of(scope, route) or None,
+            "requestId": request_id.decode("latin-1"),
+        }
+        log.log(
+            level,
+            "%s %s %s %s %.2fms %dB ws=%s id=%s",
+            method,
+            fields["path"],
+            fields["status"],
+            code or "-",
+            fields["durationMs"],
+            sent,
+            fields["workspaceId"] or "-",
+            fields["requestId"],
+            extra={"fields": fields},
+        )

@@ -1,0 +1,151 @@
+"""Prometheus metrics: the one place any module defines and counts its things.
+
+Usage, from any module (defining at import time is fine: the same name returns the same
+metric, so re-imports and several apps in one process never clash)::
+
+    from cubby import metrics
+
+    MCP_CALLS = metrics.counter("cubby_mcp_calls", "MCP tool calls.", ["tool", "outcome"])
+    MCP_CALLS.labels(tool="files__read_file", outcome="ok").inc()
+
+    SESSIONS = metrics.gauge("cubby_dashboard_sessions_open", "Signed-in dashboard sessions.")
+    SESSIONS.inc(); SESSIONS.dec()
+
+    SECONDS = metrics.histogram("cubby_thing_seconds", "How long a thing took.", ["kind"])
+    SECONDS.labels(kind="x").observe(0.012)
+
+Names start with ``cubby_``; a counter's samples get ``_total`` appended by prometheus_client.
+Label values must come from a small fixed set (route templates, action names, outcomes),
+never from user input such as paths, keys or ids.
+
+Several worker processes (``cubby serve --workers N``): ``serve`` points
+``PROMETHEUS_MULTIPROC_DIR`` at a fresh folder before the workers start, so each process keeps
+its values in files there and :func:`exposition` adds them up. Gauges sum over live processes
+(``livesum``) unless another ``mode`` is asked for.
+
+``/metrics`` serves :func:`exposition` when ``CUBBY_METRICS`` allows it (docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+__all__ = [
+    "ACTION_SECONDS",
+    "BLOB_ERRORS",
+    "CONTENT_TYPE",
+    "REQUESTS",
+    "REQUEST_SECONDS",
+    "WRITER_BATCH",
+    "WRITER_QUEUE",
+    "counter",
+    "exposition",
+    "gauge",
+    "histogram",
+]
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+GaugeMode = Literal["livesum", "liveall", "livemax", "livemin", "max", "min", "sum", "all"]
+
+_lock = threading.Lock()
+_defined: dict[str, Any] = {}
+
+
+def _get(kind: type, name: str, make: Any) -> Any:
+    with _lock:
+        existing = _defined.get(name)
+        if existing is None:
+            existing = _defined[name] = make()
+        elif not isinstance(existing, kind):
+            raise TypeError(f"metric {name} is already defined as {type(existing).__name__}")
+        return existing
+
+
+def counter(name: str, documentation: str, labels: Sequence[str] = ()) -> Counter:
+    """A counter (only goes up); samples are exposed as ``<name>_total``."""
+    return _get(Counter, name, lambda: Counter(name, documentation, list(labels)))  # type: ignore[no-any-return]
+
+
+def gauge(
+    name: str, documentation: str, labels: Sequence[str] = (), mode: GaugeMode = "livesum"
+) -> Gauge:
+    """A value that goes up and down; ``mode`` says how several worker processes combine."""
+    return _get(  # type: ignore[no-any-return]
+        Gauge,
+        name,
+        lambda: Gauge(name, documentation, list(labels), multiprocess_mode=mode),
+    )
+
+
+def histogram(
+    name: str,
+    documentation: str,
+    labels: Sequence[str] = (),
+    buckets: Sequence[float] = Histogram.DEFAULT_BUCKETS,
+) -> Histogram:
+    """A distribution (durations, sizes) in cumulative buckets."""
+    return _get(  # type: ignore[no-any-return]
+        Histogram, name, lambda: Histogram(name, documentation, list(labels), buckets=buckets)
+    )
+
+
+def exposition() -> bytes:
+    """Every metric in the Prometheus text format, summed over worker processes."""
+    path = os.environ.get(MULTIPROC_ENV)
+    if path and os.path.isdir(path):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=path)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
+
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+# -- the core's own metrics ------------------------------------------------------------------
+REQUESTS = counter(
+    "cubby_http_requests",
+    "HTTP requests answered, by route template, method, status and cubby error code.",
+    ["route", "method", "status", "code"],
+)
+REQUEST_SECONDS = histogram(
+    "cubby_http_request_duration_seconds",
+    "Time from the request's arrival to the end of its response, by route template.",
+    ["route"],
+    _LATENCY_BUCKETS,
+)
+ACTION_SECONDS = histogram(
+    "cubby_action_duration_seconds",
+    "Time to answer POST /api/v1/actions/execute, by registered integration and action.",
+    ["integration", "action"],
+    _LATENCY_BUCKETS,
+)
+WRITER_QUEUE = gauge(
+    "cubby_sqlite_writer_queue_depth",
+    "Write jobs waiting for or in the SQLite writer's current transaction (sampled per batch).",
+)
+WRITER_BATCH = histogram(
+    "cubby_sqlite_commit_batch_size",
+    "Write jobs committed together in one SQLite transaction (group commit).",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+)
+BLOB_ERRORS = counter(
+    "cubby_blob_store_errors",
+    "Blob store calls that failed (a missing body on read is not counted), by operation.",
+    ["operation"],
+)

@@ -1,0 +1,199 @@
+"""The request log and /metrics, on a real `cubby serve` (1 and 2 workers) and in-process."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from starlette.testclient import TestClient
+
+from cubby.app import create_app
+from cubby.services import Services
+from cubby.settings import Settings
+from tests.helpers import Api, LiveServer, live_server
+
+SECRET_BODY = "body-marker-7f3a9c do not log me"
+REQUEST_LINE = re.compile(
+    r"^(?P<time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) INFO cubby\.request "
+    r"(?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) (?P<code>[A-Z_]+|-) "
+    r"(?P<ms>\d+\.\d\d)ms (?P<bytes>\d+)B ws=(?P<ws>\S+) id=(?P<id>\S+)$"
+)
+
+
+def request_lines(server: LiveServer) -> list[str]:
+    return [line for line in server.log.read_text().splitlines() if "cubby.request" in line]
+
+
+def scenario(server: LiveServer) -> tuple[int, str, str]:
+    """A workspace, a file, a signed download, a KV write and some errors: returns the number
+    of requests sent, the workspace id and the download token."""
+    sent = 0
+    with httpx.Client(base_url=server.base_url) as http:
+        api = server.api(http)
+        ws = api.create_workspace("logged")
+        api.add_integration(ws, "storage", "files", {"persistence": {"scope": "workspace"}})
+        sent += 2
+        written = api.execute("storage", "write_file", ws,
+                              {"path": "a/secret.txt", "content": SECRET_BODY},
+                              integrationAlias="files")
+        assert written.status_code == 200, written.text
+        url = api.output("storage", "get_download_url", ws, {"path": "a/secret.txt"},
+                         integrationAlias="files")["url"]
+        sent += 2
+        token = url.rsplit("/", 1)[1]
+        got = httpx.get(url, headers={"X-Request-Id": "trace-42"})
+        assert got.text == SECRET_BODY and got.headers["x-request-id"] == "trace-42"
+        sent += 1
+        denied = http.get("/api/v1/workspaces", params={"limit": "5", "token": "q-secret-9"},
+                          headers={"Authorization": "Bearer cby_wrong"})
+        assert denied.status_code == 401
+        fresh_id = denied.headers["x-request-id"]
+        assert re.fullmatch(r"[0-9a-f]{16}", fresh_id)
+        sent += 1
+        evil = http.get("/health", headers={"X-Request-Id": "bad id\tinjected"})
+        assert evil.headers["x-request-id"] != "bad id\tinjected"
+        sent += 1
+        missing = api.execute("kv-store", "get", ws, {"key": "k"}, integrationAlias="nope")
+        assert missing.status_code >= 400
+        sent += 1
+    return sent, ws, token
+
+
+@pytest.mark.slow
+def test_request_log_has_one_line_per_request_and_no_secrets(tmp_path: Path) -> None:
+    with live_server(tmp_path / "data", args=("--log-level", "info")) as server:
+        skip = len(request_lines(server))  # the start-up health checks
+        sent, ws, token = scenario(server)
+        key = server.key
+    lines = request_lines(server)[skip:]
+    assert len(lines) == sent, lines
+    parsed = [REQUEST_LINE.match(line) for line in lines]
+    assert all(parsed), [line for line, m in zip(lines, parsed, strict=True) if not m]
+    fields = [m.groupdict() for m in parsed if m]
+    assert [f["method"] for f in fields[:2]] == ["POST", "POST"]
+    assert fields[1]["ws"] == ws and fields[1]["status"] == "201"
+    write = fields[2]
+    assert write["path"] == "/api/v1/actions/execute" and write["ws"] == ws
+    assert int(write["bytes"]) > 0 and float(write["ms"]) > 0
+    download = fields[4]
+    assert download["path"] == "/downloads/<token>" and download["id"] == "trace-42"
+    assert download["ws"] == ws and int(download["bytes"]) == len(SECRET_BODY)
+    assert fields[5]["code"] == "UNAUTHENTICATED" and fields[5]["path"] == "/api/v1/workspaces"
+    assert fields[7]["code"] != "-" and fields[7]["status"].startswith("4")
+    assert len({f["id"] for f in fields}) == sent  # every request has its own id
+    whole_log = server.log.read_text()
+    for secret in (key, key[4:], token, token.split(".")[0], SECRET_BODY, "q-secret-9",
+                   "cby_wrong", "injected"):
+        assert secret not in whole_log, secret
+
+
+@pytest.mark.slow
+def test_json_log_format(tmp_path: Path) -> None:
+    with live_server(tmp_path / "data", args=("--log-level", "info", "--log-format", "json")) \
+            as server:
+        skip = len(request_lines(server))
+        sent, ws, _ = scenario(server)
+    records = [json.loads(line) for line in server.log.read_text().splitlines()
+               if line.startswith("{")]
+    requests = [r for r in records if r["logger"] == "cubby.request"][skip:]
+    assert len(requests) == sent
+    for record in requests:
+        assert set(record) >= {"time", "level", "method", "path", "status", "code",
+                               "durationMs", "bytes", "workspaceId", "requestId"}
+    assert requests[2]["workspaceId"] == ws and requests[2]["code"] is None
+    assert requests[5]["code"] == "UNAUTHENTICATED" and requests[5]["status"] == 401
+    assert any(r["logger"].startswith("uvicorn") for r in records)  # one format for all
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            out[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return out
+
+
+def health_count(values: dict[Any, float]) -> float:
+    key = ("cubby_http_requests_total",
+           (("code", ""), ("method", "GET"), ("route", "/health"), ("status", "200")))
+    return values.get(key, 0.0)
+
+
+def action_count(values: dict[Any, float], action: str) -> float:
+    key = ("cubby_action_duration_seconds_count",
+           (("action", action), ("integration", "kv-store")))
+    return values.get(key, 0.0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_metrics_count_every_request(tmp_path: Path, workers: int) -> None:
+    with live_server(tmp_path / "data", workers=workers, args=("--metrics", "api-key")) \
+            as server:
+        auth = {"Authorization": f"Bearer {server.key}"}
+        assert httpx.get(server.base_url + "/metrics").status_code == 401
+
+        def scrape() -> dict[Any, float]:
+            # a new connection each time, so with 2 workers either may answer
+            resp = httpx.get(server.base_url + "/metrics", headers=auth)
+            assert resp.status_code == 200
+            assert resp.headers["content-type"].startswith("text/plain")
+            return samples(resp.text)
+
+        before = scrape()
+        n = 25
+        for _ in range(n):  # new connections: with 2 workers, both answer some
+            assert httpx.get(server.base_url + "/health").status_code == 200
+        with httpx.Client(base_url=server.base_url) as http:
+            api = server.api(http)
+            ws = api.create_workspace("metered")
+            for i in range(7):
+                api.output("kv-store", "put", ws, {"key": f"k{i}", "value": i}, endUserId="u")
+        for _ in range(3):  # every worker answers the same sums
+            after = scrape()
+            assert health_count(after) - health_count(before) == n
+            assert action_count(after, "put") - action_count(before, "put") == 7
+        batches = [v for (name, _), v in after.items()
+                   if name == "cubby_sqlite_commit_batch_size_count"]
+        assert batches and batches[0] >= 1
+        assert any(name == "cubby_http_request_duration_seconds_bucket" for name, _ in after)
+
+
+def in_process(settings: Settings, services: Services, metrics: str) -> TestClient:
+    settings = settings.with_overrides(metrics=metrics)
+    return TestClient(create_app(settings, dataclasses.replace(services, settings=settings)))
+
+
+def test_metrics_are_off_by_default(api: Api) -> None:
+    resp = api.client.get("/metrics")
+    assert resp.status_code == 404 and "CUBBY_METRICS" in resp.json()["error"]
+
+
+def test_metrics_api_key_mode_needs_an_org_wide_key(
+    settings: Settings, services: Services, api: Api
+) -> None:
+    client = in_process(settings, services, "api-key")
+    ws = api.create_workspace("scoped")
+    scoped = api.ok("POST", "/api/v1/api-keys", {
+        "name": "ws", "permissions": {"scope": "workspace", "workspaceIds": [ws]}}, 201)
+    assert client.get("/metrics").status_code == 401
+    resp = client.get("/metrics", headers={"Authorization": f"Bearer {scoped['plainKey']}"})
+    assert resp.status_code == 403
+    resp = client.get("/metrics", headers=api.headers())
+    assert resp.status_code == 200 and "cubby_http_requests_total" in resp.text
+
+
+def test_metrics_anyone_mode_and_request_ids(settings: Settings, services: Services) -> None:
+    client = in_process(settings, services, "anyone")
+    resp = client.get("/metrics", headers={"X-Request-Id": "abc.DEF:1-2_3"})
+    assert resp.status_code == 200 and resp.headers["x-request-id"] == "abc.DEF:1-2_3"
+    assert "# TYPE cubby_http_requests_total counter" in resp.text
+    long_id = "x" * 129
+    assert client.get("/health", headers={"X-Request-Id": long_id}).headers[
+        "x-request-id"] != long_id
