@@ -20,6 +20,7 @@ from cubby.auth import hash_key
 from cubby.core.models import ApiKey, new_id, utc_now
 from cubby.services import Services
 from cubby.settings import Settings
+from cubby.web.routes import web_routes
 from tests.backends import enabled_combos
 from tests.helpers import Api, live_server
 
@@ -44,6 +45,9 @@ NOT_WORKSPACE_BOUND: dict[tuple[str, str], tuple[int, str | None, dict[str, Any]
 }
 # Plain (non-Endpoint) routes without path parameters that serve no workspace data.
 PUBLIC_PLAIN_ROUTES = {"/openapi.json", "/docs"}
+# The dashboard authenticates by session cookie, not by API key; its isolation matrix is in
+# test_web_pages.py (and test_dashboard_browser.py).
+DASHBOARD_ROUTES = {route.path for route in web_routes()}
 
 
 class World:
@@ -120,6 +124,8 @@ def test_restricted_key_on_every_route(api: Api, client: TestClient) -> None:
 
     # Plain routes (not declared as Endpoint) must be public and serve nothing of B.
     for route in client.app.routes:  # type: ignore[attr-defined]
+        if route.path in DASHBOARD_ROUTES:
+            continue
         assert isinstance(route, Route), f"classify route {route!r}"
         for method in sorted((route.methods or {"GET"}) - {"HEAD"}):
             if (method, route.path) in endpoint_routes:

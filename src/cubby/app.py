@@ -39,6 +39,7 @@ from cubby.errors import CubbyError, InternalError, MethodNotAllowed, NotFound
 from cubby.integrations import register_builtins
 from cubby.services import Services
 from cubby.settings import Settings
+from cubby.web.routes import web_routes
 
 log = logging.getLogger("cubby")
 
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         *(ep.route() for ep in endpoints),
         *downloads.ROUTES,
         *catalog.ROUTES,
+        *web_routes(),  # the dashboard: `/` and /ui/...
     ]
     signing.signing_key(settings)  # fail at start, not on the first download, if it is unusable
 

@@ -68,6 +68,7 @@ def run(settings: Settings, log_level: str, log_format: str) -> None:
     )
     where = settings.data_dir.resolve()
     click.echo(f"cubby: serving {settings.base_url} (data in {where})")
+    click.echo(f"cubby: dashboard {settings.base_url}/ (sign in with an API key)")
     sys.stdout.flush()
     try:
         if settings.workers > 1:

@@ -11,12 +11,10 @@ from cubby.api.wire import (
     UpdateIntegration,
 )
 from cubby.core import workspace_integrations as wis
-from cubby.core import workspaces
 
 
 async def list_integrations(call: Call) -> IntegrationList:
-    ws = await workspaces.get(call.services.meta, call.user, call.path("wsId"))
-    items = await call.services.meta.integrations.in_workspace(ws.id)
+    items = await wis.in_workspace(call.services, call.user, call.path("wsId"))
     shown = [wis.present(call.services, wi) for wi in items]
     return IntegrationList(integrations=shown, total=len(shown))
 

@@ -12,22 +12,19 @@ from cubby.api.wire import (
     WorkspaceList,
 )
 from cubby.core import workspaces
-from cubby.errors import Forbidden
 
 MAX_LIMIT = 100
 
 
 async def list_workspaces(call: Call) -> WorkspaceList:
     limit, offset = page(call, 50, MAX_LIMIT)
-    items, total = await call.services.meta.workspaces.page(limit, offset, call.user.workspace_ids)
+    items, total = await workspaces.page(call.services.meta, call.user, limit, offset)
     return WorkspaceList(workspaces=items, total=total)
 
 
 async def create_workspace(call: Call) -> WorkspaceEnvelope:
-    if not call.user.org_wide:
-        raise Forbidden("creating workspaces needs an organisation-wide key")
     body: CreateWorkspace = call.body
-    ws = await workspaces.create(call.services.meta, body.name, body.slug)
+    ws = await workspaces.create_as(call.user, call.services.meta, body.name, body.slug)
     return WorkspaceEnvelope(workspace=ws)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 import msgspec
 
@@ -105,6 +105,56 @@ class FileIndex(Protocol):
         ...
 
 
+class DashboardSession(msgspec.Struct, frozen=True):
+    """A dashboard sign-in, as found by its id hash: its key (with revocation state) and the
+    CSRF token every state-changing request of the session must carry."""
+
+    key: StoredKey
+    csrf_token: str
+    expires_at: str
+
+
+class SessionStore(Protocol):
+    async def create(
+        self, id_hash: str, key_id: str, csrf_token: str, created_at: str, expires_at: str
+    ) -> None: ...
+    async def find(self, id_hash: str) -> DashboardSession | None:
+        """The session joined to its key, in one query (expiry is the caller's judgement)."""
+        ...
+
+    async def delete(self, id_hash: str) -> None: ...
+    async def delete_expired(self, now: str) -> int: ...
+
+
+class Usage(msgspec.Struct):
+    keys: int = 0
+    files: int = 0
+    bytes: int = 0
+
+
+DataKind = Literal["kv", "files"]
+
+
+class UsageStore(Protocol):
+    """Counting queries for the dashboard; each is an index range scan of one workspace."""
+
+    async def usage(self, kind: DataKind, workspace_id: str, ns: str, prefix: bool) -> Usage:
+        """Keys (kv) or files and bytes (files) in namespace ``ns``, or, with ``prefix``, in
+        every namespace whose ns starts with ``ns`` (``u:``: all end users)."""
+        ...
+
+    async def folder_usage(self, ns: Namespace, path_prefix: str) -> Usage:
+        """Files and bytes under a path prefix of one namespace."""
+        ...
+
+    async def namespaces(
+        self, kind: DataKind, workspace_id: str, ns_prefix: str, after: str | None, limit: int
+    ) -> list[str]:
+        """Distinct ns values with data, starting with ``ns_prefix``, sorted, after ``after``:
+        a loose index scan (one index seek per value), never a scan of the rows."""
+        ...
+
+
 @dataclass
 class MetaStore:
     """The metadata backend: one object per process, built from CUBBY_DATABASE_URL."""
@@ -115,6 +165,8 @@ class MetaStore:
     integrations: IntegrationStore
     kv: KvStore
     files: FileIndex
+    sessions: SessionStore
+    usage: UsageStore
     closer: object
 
     async def start(self) -> None:

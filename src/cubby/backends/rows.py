@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from cubby.backends.base import FileRecord
-from cubby.core.models import KeyPermissions, WorkspaceIntegration
+from cubby.core.models import ApiKey, KeyPermissions, WorkspaceIntegration
 from cubby.errors import Conflict
 
 WS_COLS = "id, name, slug, created_at, updated_at"
@@ -75,4 +75,13 @@ def file_record(row: Sequence[Any], body: bytes | None = None) -> FileRecord:
     return FileRecord(
         path=row[0], size=row[1], content_type=row[2], etag=row[3], created_at=row[4],
         updated_at=row[5], blob_key=row[6], inline_body=body,
+    )  # fmt: skip
+
+
+def key_row(row: Sequence[Any], org_id: str) -> ApiKey:
+    """An API key from a row of ``KEY_COLS``."""
+    return ApiKey(
+        id=row[0], org_id=org_id, name=row[1], key_prefix=row[2],
+        permissions=permissions_decoder.decode(row[3]) if row[3] else None,
+        last_used_at=row[4], expires_at=row[5], created_at=row[6],
     )  # fmt: skip

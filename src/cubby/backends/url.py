@@ -109,6 +109,7 @@ def _check_endpoint(url: str, timeout: float = 5.0) -> None:
 def _open_sqlite(path: Path) -> MetaStore:
     import sqlite3
 
+    from cubby.backends.sqlite.dashboard import SqliteSessions, SqliteUsage
     from cubby.backends.sqlite.db import SqliteDatabase
     from cubby.backends.sqlite.files import SqliteFiles
     from cubby.backends.sqlite.kv import SqliteKv
@@ -134,5 +135,7 @@ def _open_sqlite(path: Path) -> MetaStore:
         integrations=SqliteIntegrations(db),
         kv=SqliteKv(db),
         files=SqliteFiles(db),
+        sessions=SqliteSessions(db, org_id),
+        usage=SqliteUsage(db),
         closer=db,
     )

@@ -131,6 +131,14 @@ async def create(
     return wi
 
 
+async def in_workspace(
+    services: Services, principal: Principal, workspace_id: str
+) -> list[WorkspaceIntegration]:
+    """A workspace's integrations, after checking the caller may see the workspace."""
+    ws = await workspaces.get(services.meta, principal, workspace_id)
+    return await services.meta.integrations.in_workspace(ws.id)
+
+
 async def get(
     services: Services, principal: Principal, workspace_id: str, integration_id: str
 ) -> WorkspaceIntegration:

@@ -10,7 +10,7 @@ from cubby.auth import Principal
 from cubby.backends.base import MetaStore
 from cubby.core.models import Workspace, is_uuid, new_id, utc_now
 from cubby.core.validators import check_name, check_slug
-from cubby.errors import NotFound, ValidationError
+from cubby.errors import Forbidden, NotFound, ValidationError
 from cubby.services import Services
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,20 @@ async def create(meta: MetaStore, name: str, slug: str) -> Workspace:
     )
     await meta.workspaces.create(ws)
     return ws
+
+
+async def create_as(principal: Principal, meta: MetaStore, name: str, slug: str) -> Workspace:
+    """Create a workspace on behalf of a caller: only organisation-wide keys may."""
+    if not principal.org_wide:
+        raise Forbidden("creating workspaces needs an organisation-wide key")
+    return await create(meta, name, slug)
+
+
+async def page(
+    meta: MetaStore, principal: Principal, limit: int, offset: int
+) -> tuple[list[Workspace], int]:
+    """The workspaces the caller may see, a page at a time, with their total."""
+    return await meta.workspaces.page(limit, offset, principal.workspace_ids)
 
 
 async def get(meta: MetaStore, principal: Principal, workspace_id: str) -> Workspace:

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import asyncpg
 
 from cubby.backends.base import MetaStore
+from cubby.backends.postgres.dashboard import PgSessions, PgUsage
 from cubby.backends.postgres.db import DEFAULT_POOL_SIZE, PgDatabase, connect
 from cubby.backends.postgres.files import PgFiles
 from cubby.backends.postgres.kv import PgKv
@@ -110,5 +111,7 @@ def open_postgres(url: str) -> MetaStore:
         integrations=PgIntegrations(db),
         kv=PgKv(db),
         files=PgFiles(db),
+        sessions=PgSessions(db, org_id),
+        usage=PgUsage(db),
         closer=db,
     )

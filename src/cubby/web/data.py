@@ -1,0 +1,428 @@
+"""The data pages of one workspace integration: files of a storage integration (folder view,
+upload, preview, download, delete) and keys of a kv-store integration (list, view, edit, lists).
+
+Every read and write is an action run through :mod:`cubby.web.actions` (so ``core.execute``)
+with the session's principal: an ``end_user`` integration shows one end user's data, and only
+once that end user is picked.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import msgspec
+from starlette.datastructures import UploadFile
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from cubby.api.endpoint import read_body
+from cubby.core import signing, usage, workspaces
+from cubby.core import workspace_integrations as wis
+from cubby.core.models import Workspace, WorkspaceIntegration
+from cubby.core.paths import normalize_path
+from cubby.core.scopes import namespace_for
+from cubby.errors import NotFound, PayloadTooLarge, ValidationError
+from cubby.integrations.storage import decode_cursor, encode_cursor
+from cubby.web import actions
+from cubby.web.pages import Ctx, page
+
+PAGE_SIZE = 50
+PICKER_SIZE = 100
+PREVIEW_MAX_BYTES = 256 * 1024
+# Sorts after every path inside a folder, so a listing can jump past a subfolder's files.
+PAST_FOLDER = "\U0010ffff" * 4
+TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-ndjson")
+
+
+@dataclass
+class Target:
+    ws: Workspace
+    wi: WorkspaceIntegration
+    end_user: str | None
+    needs_end_user: bool
+
+    @property
+    def base(self) -> str:
+        return f"/ui/workspaces/{self.ws.id}/integrations/{self.wi.id}"
+
+    def url(self, page_name: str, **params: str | None) -> str:
+        if self.end_user:
+            params["endUser"] = self.end_user
+        query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+        return f"{self.base}/{page_name}" + ("?" + query if query else "")
+
+
+async def _target(ctx: Ctx, kind: str) -> Target:
+    ws = await workspaces.get(ctx.services.meta, ctx.principal, ctx.path("ws"))
+    wi = await wis.get(ctx.services, ctx.principal, ws.id, ctx.path("wi"))
+    if wi.integration_name != kind:
+        raise NotFound(f"integration {wi.alias!r} is not a {kind} integration")
+    needs = usage.scope_of(wi) == "end_user"
+    end_user = (ctx.arg("endUser") or ctx.field("endUser")).strip() or None
+    return Target(ws, wi, end_user if needs else None, needs)
+
+
+async def _picker(ctx: Ctx, target: Target, template: str) -> Response | None:
+    """For an end_user integration without a picked end user: the page with only the picker."""
+    if not target.needs_end_user or target.end_user:
+        return None
+    found = await _end_users(ctx, target)
+    return ctx.render(template, t=target, end_users=found, picking=True)
+
+
+async def _end_users(ctx: Ctx, target: Target) -> list[str]:
+    if not target.needs_end_user:
+        return []
+    return await usage.end_users_with_data(
+        ctx.services, ctx.principal, target.wi, None, PICKER_SIZE
+    )
+
+
+async def _run(ctx: Ctx, t: Target, action: str, params: dict[str, Any]) -> Any:
+    return await actions.run(ctx.services, ctx.principal, t.wi, action, params, t.end_user)
+
+
+def _parse_json(text: str, field: str = "value") -> Any:
+    try:
+        return msgspec.json.decode(text.encode("utf-8"))
+    except (msgspec.DecodeError, UnicodeEncodeError) as exc:
+        raise ValidationError.for_field(field, f"{field} is not valid JSON: {exc}") from None
+
+
+# -- files ----------------------------------------------------------------------------------
+def _folder(value: str) -> str:
+    value = value.strip().lstrip("/")
+    return value if not value or value.endswith("/") else value + "/"
+
+
+def _crumbs(folder: str) -> list[tuple[str, str]]:
+    """(name, folder) for each level of ``folder``, the root first."""
+    out = [("root", "")]
+    parts = [p for p in folder.split("/") if p]
+    for i, part in enumerate(parts):
+        out.append((part, "/".join(parts[: i + 1]) + "/"))
+    return out
+
+
+async def _folder_page(
+    ctx: Ctx, t: Target, folder: str, after: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a folder's entries (subfolders and files, by path), and the next cursor.
+
+    A subfolder shows once: the listing then jumps past its files (one query per subfolder).
+    """
+    entries: list[dict[str, Any]] = []
+    while True:
+        params: dict[str, Any] = {"prefix": folder, "limit": PAGE_SIZE}
+        if after is not None:
+            params["cursor"] = encode_cursor(after)
+        listed = await _run(ctx, t, "list_files", params)
+        if not listed["files"]:
+            return entries, None
+        for item in listed["files"]:
+            if len(entries) == PAGE_SIZE:  # a full page, and there is more
+                assert after is not None
+                return entries, encode_cursor(after)
+            rest = item["path"][len(folder) :]
+            if "/" in rest:
+                sub = folder + rest.split("/", 1)[0] + "/"
+                entries.append({"folder": sub, "name": sub[len(folder) :]})
+                after = sub + PAST_FOLDER
+                break
+            entries.append({"file": item, "name": rest})
+            after = item["path"]
+        else:
+            if listed["nextCursor"] is None:
+                return entries, None
+
+
+@page
+async def files_page(ctx: Ctx) -> Response:
+    t = await _target(ctx, "storage")
+    picked = await _picker(ctx, t, "files.html")
+    if picked is not None:
+        return picked
+    folder = _folder(ctx.arg("prefix"))
+    cursor = ctx.arg("cursor")
+    after = decode_cursor(cursor) if cursor else None
+    entries, next_cursor = await _folder_page(ctx, t, folder, after)
+    return ctx.render(
+        "files.html",
+        t=t,
+        picking=False,
+        end_users=await _end_users(ctx, t),
+        folder=folder,
+        crumbs=_crumbs(folder),
+        entries=entries,
+        next_cursor=next_cursor,
+        max_bytes=ctx.services.settings.storage_max_file_bytes,
+        has_delete_folder=actions.has_action(ctx.services, "storage", "delete_folder"),
+    )
+
+
+def _too_large(size: int, limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"the file is {size} bytes; the limit is {limit}", details={"limit": limit, "size": size}
+    )
+
+
+@page
+async def upload(ctx: Ctx) -> Response:
+    """One file as the raw request body (the page's script, with progress), or several as a
+    multipart form (without script). Both stay within CUBBY_STORAGE_MAX_FILE_BYTES."""
+    t = await _target(ctx, "storage")
+    limit = ctx.services.settings.storage_max_file_bytes
+    if ctx.form is None or not ctx.form:
+        path = normalize_path(ctx.arg("path"))
+        declared = ctx.request.headers.get("content-length")
+        body = await read_body(ctx.request.receive, declared, limit)
+        out = await _write(ctx, t, path, body, ctx.arg("type"))
+        return JSONResponse(out)
+    folder = _folder(ctx.field("folder"))
+    uploads = [f for f in ctx.form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+    if not uploads:
+        raise ValidationError.for_field("files", "choose at least one file to upload")
+    for item in uploads:
+        if item.size is not None and item.size > limit:
+            raise _too_large(item.size, limit)
+    for item in uploads:
+        body = await item.read()
+        name = (item.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+        await _write(ctx, t, normalize_path(folder + name), body, item.content_type)
+    return ctx.redirect(t.url("files", prefix=folder), f"Uploaded {len(uploads)} file(s)")
+
+
+async def _write(
+    ctx: Ctx, t: Target, path: str, body: bytes, content_type: str | None
+) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "path": path,
+        "content": base64.b64encode(body).decode("ascii"),
+        "contentEncoding": "base64",
+    }
+    if content_type and content_type != "application/octet-stream":
+        params["contentType"] = content_type.split(";")[0].strip()
+    result: dict[str, Any] = await _run(ctx, t, "write_file", params)
+    return result
+
+
+def _relative(url: str) -> str:
+    """A signed URL as a path on this origin (the page may be served on another host name)."""
+    at = url.find(signing.URL_PREFIX)
+    return url[at:] if at >= 0 else url
+
+
+def _previewable(content_type: str) -> str | None:
+    if content_type.startswith("image/"):
+        return "image"
+    if content_type.startswith(TEXT_TYPES) or content_type in ("text/csv",):
+        return "text"
+    return None
+
+
+@page
+async def preview(ctx: Ctx) -> Response:
+    t = await _target(ctx, "storage")
+    path = normalize_path(ctx.arg("path"))
+    listed = await _run(ctx, t, "list_files", {"prefix": path, "limit": 1})
+    info = next((f for f in listed["files"] if f["path"] == path), None)
+    if info is None:
+        raise NotFound(f"no file at path {path!r}", details={"path": path})
+    kind = _previewable(info["contentType"])
+    text = None
+    image_url = None
+    if kind == "text" and info["size"] <= PREVIEW_MAX_BYTES:
+        read = await _run(ctx, t, "read_file", {"path": path, "outputEncoding": "base64"})
+        raw = base64.b64decode(read["content"])
+        text = raw.decode("utf-8", "replace")
+        if info["contentType"].startswith("application/json"):
+            with contextlib.suppress(msgspec.DecodeError):
+                text = msgspec.json.format(raw, indent=2).decode("utf-8", "replace")
+    elif kind == "image":
+        signed = await _run(ctx, t, "get_download_url", {"path": path})
+        image_url = _relative(signed["url"])
+    folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+    return ctx.render(
+        "preview.html",
+        t=t,
+        info=info,
+        text=text,
+        image_url=image_url,
+        folder=folder,
+        crumbs=_crumbs(folder),
+        name=path[len(folder) :],
+    )
+
+
+@page
+async def download(ctx: Ctx) -> Response:
+    t = await _target(ctx, "storage")
+    signed = await _run(ctx, t, "get_download_url", {"path": normalize_path(ctx.arg("path"))})
+    return RedirectResponse(_relative(signed["url"]), 303)
+
+
+@page
+async def delete_file(ctx: Ctx) -> Response:
+    t = await _target(ctx, "storage")
+    path = normalize_path(ctx.field("path"))
+    await _run(ctx, t, "delete_file", {"path": path})
+    folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+    return ctx.redirect(t.url("files", prefix=folder), f"Deleted {path}")
+
+
+def _ns(t: Target) -> Any:
+    return namespace_for(t.wi.workspace_id, t.wi.settings, t.end_user)
+
+
+@page
+async def confirm_delete_folder(ctx: Ctx) -> Response:
+    t = await _target(ctx, "storage")
+    folder = _folder(ctx.arg("prefix"))
+    if not folder:
+        raise ValidationError.for_field("prefix", "pick a folder to delete")
+    counted = await usage.folder_usage(ctx.services, ctx.principal, _ns(t), folder)
+    return ctx.render(
+        "delete_folder.html", t=t, folder=folder, crumbs=_crumbs(folder), counted=counted
+    )
+
+
+@page
+async def delete_folder(ctx: Ctx) -> Response:
+    t = await _target(ctx, "storage")
+    folder = _folder(ctx.field("prefix"))
+    if not folder:
+        raise ValidationError.for_field("prefix", "pick a folder to delete")
+    if actions.has_action(ctx.services, "storage", "delete_folder"):
+        deleted = (await _run(ctx, t, "delete_folder", {"prefix": folder}))["deleted"]
+    else:  # until storage has delete_folder: the same actions, a page at a time
+        deleted = 0
+        while True:
+            listed = await _run(ctx, t, "list_files", {"prefix": folder, "limit": 1000})
+            for item in listed["files"]:
+                out = await _run(ctx, t, "delete_file", {"path": item["path"]})
+                deleted += 1 if out["deleted"] else 0
+            if not listed["files"]:
+                break
+    parent = folder[:-1].rsplit("/", 1)[0] + "/" if "/" in folder[:-1] else ""
+    return ctx.redirect(t.url("files", prefix=parent), f"Deleted {deleted} file(s) in {folder}")
+
+
+# -- keys -----------------------------------------------------------------------------------
+@page
+async def keys_page(ctx: Ctx) -> Response:
+    t = await _target(ctx, "kv-store")
+    picked = await _picker(ctx, t, "keys.html")
+    if picked is not None:
+        return picked
+    prefix = ctx.arg("prefix")
+    can_list = actions.has_action(ctx.services, "kv-store", "list_keys")
+    listed: dict[str, Any] = {"keys": [], "nextCursor": None}
+    if can_list:
+        params: dict[str, Any] = {"limit": PAGE_SIZE}
+        if prefix:
+            params["prefix"] = prefix
+        if ctx.arg("cursor"):
+            params["cursor"] = ctx.arg("cursor")
+        listed = await _run(ctx, t, "list_keys", params)
+    return ctx.render(
+        "keys.html",
+        t=t,
+        picking=False,
+        end_users=await _end_users(ctx, t),
+        prefix=prefix,
+        keys=listed["keys"],
+        next_cursor=listed["nextCursor"],
+        can_list=can_list,
+        new_key=ctx.arg("new"),
+    )
+
+
+async def _key_view(
+    ctx: Ctx, t: Target, key: str, error: str | None = None, draft: str | None = None
+) -> Response:
+    got = await _run(ctx, t, "get", {"key": key})
+    value = got["value"]
+    formatted = msgspec.json.format(msgspec.json.encode(value), indent=2).decode()
+    return ctx.render(
+        "key.html",
+        400 if error else 200,
+        t=t,
+        key=key,
+        exists=value is not None,
+        value=value,
+        formatted=formatted if draft is None else draft,
+        items=[msgspec.json.encode(v).decode() for v in value] if isinstance(value, list) else None,
+        error=error,
+    )
+
+
+@page
+async def key_page(ctx: Ctx) -> Response:
+    t = await _target(ctx, "kv-store")
+    key = ctx.arg("key")
+    if not key:
+        raise ValidationError.for_field("key", "which key? (pass ?key=)")
+    return await _key_view(ctx, t, key)
+
+
+@page
+async def save_key(ctx: Ctx) -> Response:
+    t = await _target(ctx, "kv-store")
+    key = ctx.field("key")
+    text = ctx.field("value")
+    try:
+        value = _parse_json(text)
+    except ValidationError as exc:
+        if ctx.field("fromList") == "1":  # the new-key form on the list page
+            raise
+        return await _key_view(ctx, t, key, exc.message, draft=text)
+    await _run(ctx, t, "put", {"key": key, "value": value})
+    return ctx.redirect(t.url("key", key=key), f"Saved {key}")
+
+
+@page
+async def delete_key(ctx: Ctx) -> Response:
+    t = await _target(ctx, "kv-store")
+    key = ctx.field("key")
+    await _run(ctx, t, "delete", {"key": key})
+    return ctx.redirect(t.url("keys"), f"Deleted {key}")
+
+
+@page
+async def append_item(ctx: Ctx) -> Response:
+    t = await _target(ctx, "kv-store")
+    key = ctx.field("key")
+    value = _parse_json(ctx.field("value"))
+    await _run(ctx, t, "add_to_list", {"key": key, "value": value})
+    return ctx.redirect(t.url("key", key=key), "Appended an item")
+
+
+@page
+async def remove_item(ctx: Ctx) -> Response:
+    t = await _target(ctx, "kv-store")
+    key = ctx.field("key")
+    value = _parse_json(ctx.field("value"))
+    out = await _run(ctx, t, "remove_from_list", {"key": key, "value": value})
+    return ctx.redirect(t.url("key", key=key), f"Removed {out['removed']} item(s)")
+
+
+def routes(base: str) -> list[BaseRoute]:
+    return [
+        Route(base + "/files", files_page, methods=["GET"]),
+        Route(base + "/files/upload", upload, methods=["POST"]),
+        Route(base + "/files/preview", preview, methods=["GET"]),
+        Route(base + "/files/download", download, methods=["GET"]),
+        Route(base + "/files/delete", delete_file, methods=["POST"]),
+        Route(base + "/files/delete-folder", confirm_delete_folder, methods=["GET"]),
+        Route(base + "/files/delete-folder", delete_folder, methods=["POST"]),
+        Route(base + "/keys", keys_page, methods=["GET"]),
+        Route(base + "/key", key_page, methods=["GET"]),
+        Route(base + "/keys/save", save_key, methods=["POST"]),
+        Route(base + "/keys/delete", delete_key, methods=["POST"]),
+        Route(base + "/keys/append", append_item, methods=["POST"]),
+        Route(base + "/keys/remove", remove_item, methods=["POST"]),
+    ]

@@ -1,0 +1,281 @@
+"""The dashboard over HTTP, in process: sign-in, sessions, CSRF, the permission gate, escaping,
+the KV editor's validation and the playground's equality with the JSON API. (The same promises
+in a real browser: test_dashboard_browser.py.)"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from cubby.core import clock, keys
+from cubby.core.models import KeyPermissions
+from cubby.services import Services
+from cubby.web.playground import build_input, snippets
+from tests.helpers import Api
+
+HOSTILE_FILE = "<img src=x onerror=alert(1)>.txt"
+HOSTILE_KEY = "<script>alert(1)</script>"
+
+
+def sign_in(client: TestClient, key: str) -> str:
+    """Sign in through the form; returns the session's CSRF token."""
+    page = client.get("/")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token is not None, page.text
+    resp = client.post("/sign-in", data={"csrf": token.group(1), "key": key, "next": "/"},
+                       follow_redirects=False)
+    assert resp.status_code == 303, resp.text
+    return csrf_of(client.get("/").text)
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert found is not None, html[:2000]
+    return found.group(1)
+
+
+def restricted_key(services: Services, *workspace_ids: str) -> str:
+    perms = KeyPermissions("workspace", list(workspace_ids))
+    _, plain = asyncio.run(keys.create_key(services.meta, "restricted", None, perms))
+    return plain
+
+
+def test_signed_out_home_is_the_landing_page(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    for link in ('href="/docs"', 'href="/openapi.json"', 'href="/health"'):
+        assert link in page.text
+    assert "cubby api-keys create --name admin" in page.text
+    assert "CUBBY_API_KEY" in page.text
+    csp = page.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert "<script>" not in page.text and " on" + "click=" not in page.text
+
+
+def test_sign_in_sets_a_strict_httponly_session_cookie(client: TestClient, org_key: str) -> None:
+    page = client.get("/")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    resp = client.post("/sign-in", data={"csrf": token, "key": org_key}, follow_redirects=False)
+    cookie = next(v for k, v in resp.headers.multi_items()
+                  if k == "set-cookie" and v.startswith("cubby_session="))
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    value = cookie.split(";", 1)[0].split("=", 1)[1]
+    assert org_key not in cookie and value and value not in org_key
+    home = client.get("/")
+    assert "Workspaces" in home.text and org_key not in home.text
+
+
+def test_sign_in_refuses_a_bad_key_and_a_missing_form_token(
+    client: TestClient, org_key: str
+) -> None:
+    page = client.get("/")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    bad = client.post("/sign-in", data={"csrf": token, "key": "cby_nope"})
+    assert bad.status_code == 401 and "unknown API key" in bad.text
+    assert "cubby_session" not in client.cookies
+    client.get("/")
+    no_token = client.post("/sign-in", data={"key": org_key}, follow_redirects=False)
+    assert no_token.status_code == 403
+    assert "cubby_session" not in client.cookies
+
+
+def test_posts_without_the_csrf_token_change_nothing(
+    client: TestClient, api: Api, org_key: str
+) -> None:
+    csrf = sign_in(client, org_key)
+    refused = client.post("/ui/workspaces", data={"name": "X", "slug": "x"})
+    assert refused.status_code == 403 and "CSRF" in refused.text
+    wrong = client.post("/ui/workspaces", data={"name": "X", "slug": "x", "csrf": csrf + "x"})
+    assert wrong.status_code == 403
+    assert api.ok("GET", "/api/v1/workspaces")["total"] == 0
+    ok = client.post("/ui/workspaces", data={"name": "X", "slug": "x", "csrf": csrf})
+    assert ok.status_code == 200
+    assert api.ok("GET", "/api/v1/workspaces")["total"] == 1
+    header = client.post("/ui/workspaces", data={"name": "Y", "slug": "y"},
+                         headers={"X-CSRF-Token": csrf})
+    assert header.status_code == 200
+
+
+def test_revoking_the_key_ends_its_sessions(
+    client: TestClient, api: Api, services: Services
+) -> None:
+    _, plain = asyncio.run(keys.create_key(services.meta, "web", None, None))
+    sign_in(client, plain)
+    key_id = next(k["id"] for k in api.ok("GET", "/api/v1/api-keys")["apiKeys"]
+                  if k["name"] == "web")
+    api.ok("DELETE", f"/api/v1/api-keys/{key_id}")
+    after = client.get("/ui/api-keys", follow_redirects=False)
+    assert after.status_code == 303 and after.headers["location"].startswith("/?next=")
+    assert "Sign in" in client.get("/").text
+
+
+def test_sessions_expire(client: TestClient, org_key: str) -> None:
+    sign_in(client, org_key)
+    try:
+        clock.set_offset(13 * 3600)
+        assert client.get("/ui/api-keys", follow_redirects=False).status_code == 303
+    finally:
+        clock.set_offset(0)
+
+
+def test_sign_out_ends_the_session(client: TestClient, org_key: str) -> None:
+    csrf = sign_in(client, org_key)
+    cookie = client.cookies["cubby_session"]
+    out = client.post("/sign-out", data={"csrf": csrf}, follow_redirects=False)
+    assert out.status_code == 303
+    client.cookies.set("cubby_session", cookie)  # even a kept copy of the cookie is dead
+    assert client.get("/ui/api-keys", follow_redirects=False).status_code == 303
+
+
+def test_next_after_sign_in_stays_on_this_site(client: TestClient, org_key: str) -> None:
+    page = client.get("/")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    resp = client.post("/sign-in", data={"csrf": token, "key": org_key,
+                                         "next": "//evil.example/"}, follow_redirects=False)
+    assert resp.headers["location"] == "/"
+
+
+def test_restricted_key_reaches_only_its_workspaces(
+    client: TestClient, api: Api, services: Services
+) -> None:
+    ws_a = api.create_workspace("team-a")
+    ws_b = api.create_workspace("team-b")
+    wi_b = api.add_integration(ws_b, "storage", "files",
+                               {"persistence": {"scope": "workspace"}})["id"]
+    kv_b = api.add_integration(ws_b, "kv-store", "state")["id"]
+    csrf = sign_in(client, restricted_key(services, ws_a))
+    home = client.get("/").text
+    assert "team-a" in home and "team-b" not in home and ws_b not in home
+    base = f"/ui/workspaces/{ws_b}"
+    for url in (base, f"{base}/integrations/{wi_b}", f"{base}/integrations/{wi_b}/files",
+                f"{base}/integrations/{wi_b}/files/preview?path=a.txt",
+                f"{base}/integrations/{wi_b}/files/download?path=a.txt",
+                f"{base}/integrations/{wi_b}/files/delete-folder?prefix=a/",
+                f"{base}/integrations/{kv_b}/keys?endUser=u1",
+                f"{base}/integrations/{kv_b}/key?key=k&endUser=u1",
+                f"/ui/playground?ws={ws_b}"):
+        resp = client.get(url, follow_redirects=False)
+        assert resp.status_code == 403, (url, resp.status_code)
+        assert "Not allowed" in resp.text
+    for url, data in ((f"{base}/delete", {"confirm": "team-b"}),
+                      (f"{base}/rename", {"name": "Mine"}),
+                      (f"{base}/integrations", {"integrationName": "storage"}),
+                      (f"{base}/integrations/{wi_b}/files/delete-folder", {"prefix": "a/"})):
+        resp = client.post(url, data={**data, "csrf": csrf})
+        assert resp.status_code == 403, url
+    assert api.ok("GET", f"/api/v1/workspaces/{ws_b}")["workspace"]["name"] == "Team-B"
+    assert client.get("/ui/api-keys").status_code == 403  # org keys only
+    assert 'href="/ui/api-keys"' not in client.get("/").text
+
+
+def test_user_data_renders_as_text(client: TestClient, api: Api, org_key: str) -> None:
+    ws = api.create_workspace("hostile")
+    files = api.add_integration(ws, "storage", "files", {"persistence": {"scope": "workspace"}})
+    state = api.add_integration(ws, "kv-store", "state", {"persistence": {"scope": "workspace"}})
+    api.output("storage", "write_file", ws, {"path": f"d/{HOSTILE_FILE}", "content": HOSTILE_KEY},
+               integrationAlias="files")
+    api.output("kv-store", "put", ws, {"key": HOSTILE_KEY, "value": HOSTILE_FILE},
+               integrationAlias="state")
+    sign_in(client, org_key)
+    base = f"/ui/workspaces/{ws}/integrations"
+    pages = [client.get(f"{base}/{files['id']}/files?prefix=d/").text,
+             client.get(f"{base}/{files['id']}/files/preview",
+                        params={"path": f"d/{HOSTILE_FILE}"}).text,
+             client.get(f"{base}/{state['id']}/key", params={"key": HOSTILE_KEY}).text]
+    for html in pages:
+        assert "<img src=x" not in html and "<script>alert" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;.txt" in pages[0]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[2]
+
+
+def test_invalid_json_in_the_editor_changes_nothing(
+    client: TestClient, api: Api, org_key: str
+) -> None:
+    ws = api.create_workspace("kv")
+    state = api.add_integration(ws, "kv-store", "state", {"persistence": {"scope": "workspace"}})
+    api.output("kv-store", "put", ws, {"key": "cfg", "value": {"a": 1}}, integrationAlias="state")
+    csrf = sign_in(client, org_key)
+    resp = client.post(f"/ui/workspaces/{ws}/integrations/{state['id']}/keys/save",
+                       data={"csrf": csrf, "key": "cfg", "value": "{a: 1"})
+    assert resp.status_code == 400
+    assert "not valid JSON" in resp.text and "{a: 1" in resp.text  # the draft stays in place
+    got = api.output("kv-store", "get", ws, {"key": "cfg"}, integrationAlias="state")
+    assert got["value"] == {"a": 1}
+
+
+def _run_playground(client: TestClient, csrf: str, ws: str, alias: str, action: str,
+                    fields: dict[str, str], end_user: str | None = None) -> dict[str, Any]:
+    data = {"csrf": csrf, "ws": ws, "alias": alias, "action": action, **fields}
+    if end_user:
+        data["endUserId"] = end_user
+    resp = client.post("/ui/playground/run", data=data, headers={"Accept": "application/json"})
+    assert resp.status_code == 200, resp.text
+    return dict(resp.json())
+
+
+def test_playground_answers_what_execute_answers(
+    client: TestClient, api: Api, org_key: str
+) -> None:
+    ws = api.create_workspace("play")
+    api.add_integration(ws, "storage", "files")
+    api.add_integration(ws, "kv-store", "state", {"persistence": {"scope": "workspace"}})
+    csrf = sign_in(client, org_key)
+    run = _run_playground(client, csrf, ws, "state", "put",
+                          {"input.key": "k", "input.value": '{"n": [1, 2]}'})
+    assert run["status"] == 200
+    assert run["request"]["input"] == {"key": "k", "value": {"n": [1, 2]}}
+    direct = api.ok("POST", "/api/v1/actions/execute", run["request"])
+    assert run["response"]["output"] == direct["output"]
+    got = _run_playground(client, csrf, ws, "state", "get", {"input.key": "k"})
+    assert got["response"]["output"] == api.ok("POST", "/api/v1/actions/execute",
+                                                got["request"])["output"]
+    # an end_user integration without an end user: the same 400 as the API
+    missing = _run_playground(client, csrf, ws, "files", "read_file", {"input.path": "a"})
+    direct_missing = api.request("POST", "/api/v1/actions/execute", missing["request"])
+    assert missing["status"] == direct_missing.status_code == 400
+    assert missing["response"] == direct_missing.json()
+    assert org_key not in str(run)
+    assert "$CUBBY_API_KEY" in run["snippets"]["curl"]
+
+
+def test_playground_form_types() -> None:
+    props = {
+        "key": {"type": "SHORT_TEXT", "required": True},
+        "content": {"type": "LONG_TEXT", "required": True},
+        "value": {"type": "JSON", "required": True},
+        "limit": {"type": "NUMBER", "required": False},
+        "flag": {"type": "CHECKBOX", "required": False},
+        "enc": {"type": "DROPDOWN", "required": False},
+    }
+    out = build_input(props, {"input.key": "k", "input.content": "", "input.value": "[1]",
+                              "input.limit": "10", "input.flag": "true", "input.enc": ""})
+    assert out == {"key": "k", "content": "", "value": [1], "limit": 10, "flag": True}
+    assert build_input(props, {"input.limit": "1.5"})["limit"] == 1.5
+    with pytest.raises(Exception, match="not valid JSON"):
+        build_input(props, {"input.value": "{nope"})
+    code = snippets("http://h:1", {"integrationName": "kv-store", "actionName": "put",
+                                   "workspaceId": "w", "input": {"key": "it's"}})
+    assert "'\\''" in code["curl"]  # a quote in the body survives the shell
+    assert "from cubby_client import Cubby" in code["python"]
+    assert "process.env.CUBBY_API_KEY" in code["typescript"]
+
+
+def test_usage_and_end_user_picker(client: TestClient, api: Api, org_key: str) -> None:
+    ws = api.create_workspace("usage")
+    files = api.add_integration(ws, "storage", "files")
+    for user in ("u-1", "u-2"):
+        api.output("storage", "write_file", ws, {"path": f"{user}.txt", "content": "abc"},
+                   integrationAlias="files", endUserId=user)
+    sign_in(client, org_key)
+    page = client.get(f"/ui/workspaces/{ws}").text
+    assert re.search(r'<td class="num">2</td>', page)  # two files across end users
+    picker = client.get(f"/ui/workspaces/{ws}/integrations/{files['id']}/files").text
+    assert "u-1" in picker and "u-2" in picker and "u-1.txt" not in picker
+    one = client.get(f"/ui/workspaces/{ws}/integrations/{files['id']}/files?endUser=u-1").text
+    assert "u-1.txt" in one and "u-2.txt" not in one

@@ -1,0 +1,102 @@
+"""The dashboard's backend queries on every backend: sessions joined to their key, usage per
+namespace, folder counts and the loose index scan of end users with data."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from cubby.auth import hash_key
+from cubby.core import keys
+from cubby.core.scopes import Namespace
+from cubby.services import Services
+from tests.helpers import Api
+
+pytestmark = pytest.mark.conformance
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def test_session_is_found_with_its_key_until_deleted(services: Services) -> None:
+    key, _ = run(keys.create_key(services.meta, "web", None, None))
+    sessions = services.meta.sessions
+    run(sessions.create(hash_key("s1"), key.id, "csrf-1", "2026-01-01T00:00:00.000Z",
+                        "2099-01-01T00:00:00.000Z"))
+    found = run(sessions.find(hash_key("s1")))
+    assert found is not None
+    assert found.key.key.id == key.id and found.key.key.name == "web"
+    assert found.key.revoked is False
+    assert found.csrf_token == "csrf-1"
+    assert found.expires_at == "2099-01-01T00:00:00.000Z"
+    assert run(sessions.find(hash_key("other"))) is None
+    run(keys.revoke_key(services.meta, key.id))
+    assert run(sessions.find(hash_key("s1"))).key.revoked is True  # type: ignore[union-attr]
+    run(sessions.delete(hash_key("s1")))
+    assert run(sessions.find(hash_key("s1"))) is None
+
+
+def test_expired_sessions_are_swept(services: Services) -> None:
+    key, _ = run(keys.create_key(services.meta, "web", None, None))
+    sessions = services.meta.sessions
+    run(sessions.create("old", key.id, "c", "2026-01-01T00:00:00.000Z", "2026-01-01T01:00:00.000Z"))
+    run(sessions.create("new", key.id, "c", "2026-01-01T00:00:00.000Z", "2099-01-01T00:00:00.000Z"))
+    assert run(sessions.delete_expired("2026-06-01T00:00:00.000Z")) == 1
+    assert run(sessions.find("old")) is None
+    assert run(sessions.find("new")) is not None
+
+
+def _fill(api: Api) -> tuple[str, str]:
+    ws = api.create_workspace("usage")
+    other = api.create_workspace("usage-other")
+    api.add_integration(ws, "storage", "files")  # end_user scope
+    api.add_integration(ws, "kv-store", "state")
+    api.add_integration(ws, "storage", "shared", {"persistence": {"scope": "workspace"}})
+    for user in ("alice", "bob", "carol"):
+        for i in range(3):
+            api.output("storage", "write_file", ws, {"path": f"d/{i}.txt", "content": "x" * 10},
+                       integrationAlias="files", endUserId=user)
+    api.output("kv-store", "put", ws, {"key": "k", "value": 1}, integrationAlias="state",
+               endUserId="dave")
+    api.output("storage", "write_file", ws, {"path": "a/b/c.txt", "content": "12345"},
+               integrationAlias="shared")
+    api.output("storage", "write_file", ws, {"path": "a/d.txt", "content": "1"},
+               integrationAlias="shared")
+    api.output("storage", "write_file", ws, {"path": "ab.txt", "content": "1"},
+               integrationAlias="shared")
+    api.output("storage", "write_file", other, {"path": "x", "content": "1"}, endUserId="zed")
+    return ws, other
+
+
+def test_usage_per_namespace_and_scope(api: Api, services: Services) -> None:
+    ws, _ = _fill(api)
+    usage = services.meta.usage
+    every_user = run(usage.usage("files", ws, "u:", True))
+    assert (every_user.files, every_user.bytes) == (9, 90)
+    alice = run(usage.usage("files", ws, "u:alice", False))
+    assert (alice.files, alice.bytes) == (3, 30)
+    assert run(usage.usage("files", ws, "u:ali", False)).files == 0  # exact, not a prefix
+    shared = run(usage.usage("files", ws, "w", False))
+    assert (shared.files, shared.bytes) == (3, 7)
+    assert run(usage.usage("kv", ws, "u:", True)).keys == 1
+    assert run(usage.usage("kv", ws, "w", False)).keys == 0
+
+
+def test_folder_usage_counts_only_under_the_prefix(api: Api, services: Services) -> None:
+    ws, _ = _fill(api)
+    folder = run(services.meta.usage.folder_usage(Namespace(ws, "w"), "a/"))
+    assert (folder.files, folder.bytes) == (2, 6)  # not ab.txt
+    assert run(services.meta.usage.folder_usage(Namespace(ws, "u:bob"), "d/")).files == 3
+
+
+def test_end_users_with_data_by_kind_paged(api: Api, services: Services) -> None:
+    ws, other = _fill(api)
+    usage = services.meta.usage
+    assert run(usage.namespaces("files", ws, "u:", None, 100)) == ["u:alice", "u:bob", "u:carol"]
+    assert run(usage.namespaces("kv", ws, "u:", None, 100)) == ["u:dave"]
+    assert run(usage.namespaces("files", ws, "u:", None, 2)) == ["u:alice", "u:bob"]
+    assert run(usage.namespaces("files", ws, "u:", "u:bob", 2)) == ["u:carol"]
+    assert run(usage.namespaces("files", other, "u:", None, 10)) == ["u:zed"]
