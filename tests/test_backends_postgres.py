@@ -24,7 +24,7 @@ from cubby.backends.postgres.migrate import apply_migrations, migration_files
 from cubby.backends.postgres.store import parse_url, redact
 from cubby.backends.url import open_meta_store
 from cubby.core import keys
-from cubby.core.kv_values import canonical
+from cubby.core.kv_values import ListItem, list_item
 from cubby.core.models import Workspace, new_id, utc_now
 from cubby.core.scopes import Namespace
 from cubby.errors import ActionFailed
@@ -52,8 +52,8 @@ async def new_namespace(meta: MetaStore) -> Namespace:
     return Namespace(ws.id, "w")
 
 
-def item(value: Any) -> bytes:
-    return canonical(value)
+def item(value: Any) -> ListItem:
+    return list_item(msgspec.json.encode(value))
 
 
 def test_url_parsing_keeps_server_settings_and_hides_the_password() -> None:
@@ -112,7 +112,7 @@ def test_appends_from_many_connections_are_atomic_and_ordered() -> None:
         async def worker(store: MetaStore, name: str) -> None:
             for i in range(per_task):
                 value = f"{name}-{i}"
-                length = await store.kv.append(ns, "log", item(value))
+                length, _ = await store.kv.append(ns, "log", item(value))
                 assert length not in got
                 got[length] = value
 
@@ -123,15 +123,15 @@ def test_appends_from_many_connections_are_atomic_and_ordered() -> None:
                 for t in range(tasks_per_store)
             )
         )
-        raw = await stores[1].kv.get(ns, "log")
-        assert raw is not None
+        found = await stores[1].kv.get(ns, "log")
+        assert found is not None
         stored_length = await stores[2].closer.fetchval(  # type: ignore[attr-defined]
             "SELECT length FROM kv_entries WHERE workspace_id = $1 AND key = 'log'",
             ns.workspace_id,
         )
         for store in stores:
             await store.stop()
-        return got, msgspec.json.decode(raw), stored_length
+        return got, msgspec.json.decode(found.value), stored_length
 
     got, items, stored_length = run(scenario)
     total = len(stores) * tasks_per_store * per_task
@@ -167,7 +167,7 @@ def test_puts_removes_and_appends_racing_keep_the_list_consistent() -> None:
                     await store.kv.delete(ns, "mix")
 
         await asyncio.gather(*(worker(stores[i % 3]) for i in range(12)))
-        raw = await stores[0].kv.get(ns, "mix")
+        found = await stores[0].kv.get(ns, "mix")
         rows = await stores[0].closer.fetch(  # type: ignore[attr-defined]
             "SELECT e.length, (SELECT count(*) FROM kv_list_items i WHERE i.workspace_id = "
             "e.workspace_id AND i.ns = e.ns AND i.key = e.key) FROM kv_entries e "
@@ -181,10 +181,10 @@ def test_puts_removes_and_appends_racing_keep_the_list_consistent() -> None:
         for store in stores:
             await store.stop()
         assert orphans == 0
-        if raw is None:
+        if found is None:
             assert rows == []
         else:
-            assert [tuple(r) for r in rows] == [(len(msgspec.json.decode(raw)),) * 2]
+            assert [tuple(r) for r in rows] == [(len(msgspec.json.decode(found.value)),) * 2]
 
     run(scenario)
     for store in stores:
@@ -201,7 +201,8 @@ def test_not_a_list_changes_nothing() -> None:
             with pytest.raises(ActionFailed) as failed:
                 await op
             assert failed.value.reason == "NOT_A_LIST"
-        assert await meta.kv.get(ns, "s") == b'"text"'
+        found = await meta.kv.get(ns, "s")
+        assert found is not None and (found.value, found.version) == (b'"text"', 1)
 
     run(scenario)
     meta.close()
@@ -219,13 +220,13 @@ def test_append_to_a_100k_list_costs_what_an_empty_one_does() -> None:
     async def scenario() -> tuple[float, float, int]:
         await meta.start()
         ns = await new_namespace(meta)
-        await meta.kv.put(ns, "big", b"[" + b",".join(big) + b"]", big)
+        await meta.kv.put(ns, "big", b"[" + b",".join(i.text.encode() for i in big) + b"]", big)
         await meta.kv.append(ns, "small", item(0))
         small, large = [], []
         for i in range(60):  # interleaved, so a load change on the machine hits both alike
             small.append(await timed(ns, "small", i))
             large.append(await timed(ns, "big", i))
-        length = await meta.kv.append(ns, "big", item("last"))
+        length, _ = await meta.kv.append(ns, "big", item("last"))
         await meta.stop()
         return statistics.median(small[10:]), statistics.median(large[10:]), length
 

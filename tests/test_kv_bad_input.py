@@ -105,7 +105,8 @@ def test_value_at_the_limit_is_accepted(api: Api, ws: str) -> None:
 
 
 def test_missing_keys_are_not_errors(api: Api, ws: str) -> None:
-    assert api.output("kv-store", "get", ws, {"key": "nope"}) == {"key": "nope", "value": None}
+    assert api.output("kv-store", "get", ws, {"key": "nope"}) == {
+        "key": "nope", "value": None, "version": 0, "expiresAt": None}
     assert api.output("kv-store", "delete", ws, {"key": "nope"}) == {"key": "nope",
                                                                      "deleted": False}
     assert api.output("kv-store", "remove_from_list", ws, {"key": "nope", "value": 1}) == {

@@ -24,7 +24,7 @@ def test_append_order_and_lengths(api: Api, ws: str) -> None:
     values = ["a", 1, None, {"x": [1, 2]}, [3], "a", True]
     for i, value in enumerate(values, 1):
         assert api.output("kv-store", "add_to_list", ws, {"key": "l", "value": value}) == {
-            "key": "l", "length": i}
+            "key": "l", "length": i, "version": i}
     assert get(api, ws, "l") == values
 
 

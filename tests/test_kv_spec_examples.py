@@ -107,25 +107,31 @@ def test_store_then_retrieve_without_alias(api: Api, ws: str) -> None:
     assert execute(api, STORE_A_VALUE, ws) == {
         "key": "last_sync_timestamp",
         "value": "2025-01-15T10:00:00Z",
+        "version": 1,
+        "expiresAt": None,
     }
     # No alias: the workspace's only kv-store integration ("state") runs, same data.
     assert execute(api, RETRIEVE_A_VALUE, ws) == {
         "key": "last_sync_timestamp",
         "value": "2025-01-15T10:00:00Z",
+        "version": 1,
+        "expiresAt": None,
     }
 
 
 def test_manage_lists(api: Api, ws: str) -> None:
-    assert execute(api, MANAGE_LISTS, ws) == {"key": "processed_orders", "length": 1}
-    assert execute(api, MANAGE_LISTS, ws) == {"key": "processed_orders", "length": 2}
+    assert execute(api, MANAGE_LISTS, ws) == {"key": "processed_orders", "length": 1, "version": 1}
+    assert execute(api, MANAGE_LISTS, ws) == {"key": "processed_orders", "length": 2, "version": 2}
     got = api.output("kv-store", "get", ws, {"key": "processed_orders"})
-    assert got == {"key": "processed_orders", "value": ["order_123", "order_123"]}
+    assert got == {"key": "processed_orders", "value": ["order_123", "order_123"], "version": 2,
+                   "expiresAt": None}
 
 
 def test_caching_pattern(api: Api, ws: str) -> None:
     """Check cache -> miss gives value null (so `if not output.value` works) -> fill -> hit."""
     miss = execute(api, CHECK_CACHE, ws)
-    assert miss == {"key": "cache:slack:channels:W123", "value": None}
+    assert miss == {"key": "cache:slack:channels:W123", "value": None, "version": 0,
+                    "expiresAt": None}
     channels = [{"id": "C1", "name": "general"}, {"id": "C2", "name": "random"}]
     api.output("kv-store", "put", ws, {"key": "cache:slack:channels:W123", "value": channels},
                integrationAlias="state")
@@ -134,7 +140,8 @@ def test_caching_pattern(api: Api, ws: str) -> None:
 
 
 def test_sync_status_pattern(api: Api, ws: str) -> None:
-    assert execute(api, SYNC_STATUS, ws) == {"key": "sync:cust_123:status", "value": "in_progress"}
+    assert execute(api, SYNC_STATUS, ws) == {"key": "sync:cust_123:status", "value": "in_progress",
+                                             "version": 1, "expiresAt": None}
     done = SYNC_STATUS.replace('"in_progress"', '"completed"')
     execute(api, done, ws)
     got = api.output("kv-store", "get", ws, {"key": "sync:cust_123:status"},

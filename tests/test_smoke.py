@@ -15,5 +15,6 @@ def test_kv_roundtrip(api: Api) -> None:
     api.add_integration(ws, "kv-store", "state", {"persistence": {"scope": "workspace"}})
     assert api.output(
         "kv-store", "put", ws, {"key": "k", "value": {"a": 1}}, integrationAlias="state"
-    ) == {"key": "k", "value": {"a": 1}}
-    assert api.output("kv-store", "get", ws, {"key": "k"}) == {"key": "k", "value": {"a": 1}}
+    ) == {"key": "k", "value": {"a": 1}, "version": 1, "expiresAt": None}
+    assert api.output("kv-store", "get", ws, {"key": "k"}) == {
+        "key": "k", "value": {"a": 1}, "version": 1, "expiresAt": None}

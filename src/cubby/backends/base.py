@@ -7,6 +7,7 @@ from typing import Literal, Protocol
 
 import msgspec
 
+from cubby.core.kv_values import ListItem
 from cubby.core.models import ApiKey, Workspace, WorkspaceIntegration
 from cubby.core.scopes import Namespace
 
@@ -55,19 +56,71 @@ class IntegrationStore(Protocol):
         ...
 
 
+class StoredValue(msgspec.Struct, frozen=True):
+    """A live KV value: its JSON text, version and expiry (epoch seconds, None = never)."""
+
+    value: bytes
+    version: int
+    expires_at: float | None
+
+
+class KeyInfo(msgspec.Struct, frozen=True):
+    """One live key of a listing (``length``: the item count of a list, 0 for other values)."""
+
+    key: str
+    size: int
+    is_list: bool
+    length: int
+    version: int
+    updated_at: str
+    expires_at: float | None
+
+
 class KvStore(Protocol):
-    async def get(self, ns: Namespace, key: str) -> bytes | None: ...
-    async def put(self, ns: Namespace, key: str, value: bytes, items: list[bytes] | None) -> None:
-        """Store ``value`` (raw JSON). ``items`` holds the canonical items when it is a list."""
+    """KV data per namespace. An expired key is missing on every path (reads, writes, lists)
+    from the instant it expires (``clock.now()``); :meth:`sweep` removes its rows later.
+    ``expires_at`` is epoch seconds; every change bumps the key's version (1 on creation)."""
+
+    async def get(self, ns: Namespace, key: str) -> StoredValue | None: ...
+    async def put(
+        self,
+        ns: Namespace,
+        key: str,
+        value: bytes,
+        items: list[ListItem] | None,
+        expires_at: float | None = None,
+        if_version: int | None = None,
+    ) -> int:
+        """Store ``value`` (compact JSON; ``items`` when it is a list); returns the new version.
+        ``if_version`` (0 = must not exist) else ActionFailed CONFLICT, nothing changed."""
         ...
 
     async def delete(self, ns: Namespace, key: str) -> bool: ...
-    async def append(self, ns: Namespace, key: str, item: bytes) -> int:
-        """Append one canonical JSON item atomically; returns the new length."""
+    async def append(
+        self, ns: Namespace, key: str, item: ListItem, expires_at: float | None = None
+    ) -> tuple[int, int]:
+        """Append one item atomically; returns (length, version). ``expires_at`` (when given)
+        replaces the key's expiry, else it keeps the one it has."""
         ...
 
-    async def remove(self, ns: Namespace, key: str, item: bytes) -> tuple[int, int]:
-        """Remove every item equal to ``item``; returns (removed, length)."""
+    async def remove(self, ns: Namespace, key: str, item: ListItem) -> tuple[int, int]:
+        """Remove every item whose canonical form equals ``item``'s; returns (removed, length)."""
+        ...
+
+    async def increment(self, ns: Namespace, key: str, by: int | float) -> tuple[bytes, int]:
+        """Add ``by`` to the number at ``key`` (missing: 0) in one database step; returns
+        (value, version). NOT_A_NUMBER / OUT_OF_RANGE leave the key unchanged."""
+        ...
+
+    async def page(
+        self, ns: Namespace, prefix: str, after: str | None, limit: int
+    ) -> list[KeyInfo]:
+        """Live keys starting with ``prefix`` and sorting after ``after``, in UTF-8 byte order,
+        by an index range scan."""
+        ...
+
+    async def sweep(self, limit: int) -> int:
+        """Delete up to ``limit`` expired keys with their list items; returns how many."""
         ...
 
 

@@ -1,14 +1,53 @@
-"""JSON values of the KV Store: canonical form for list items, hashing, size checks."""
+"""JSON values of the KV Store: list items as sent plus their canonical form, hashing, the
+domain errors the backends raise, and the number rules of ``increment``.
+
+A list item is stored as the compact JSON text the client sent (issue 16: ``0.10000000000000001``
+stays that, ``{"a":1,"a":2}`` keeps both members); equality for ``remove_from_list`` uses a
+canonical form (sorted object keys, numbers as msgspec reads them), kept next to the text only
+when the two differ.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any, NamedTuple
 
 import msgspec
 
+from cubby.errors import ActionFailed, ValidationError
+
 _encoder = msgspec.json.Encoder(order="sorted")
 _decoder = msgspec.json.Decoder()
+_items_decoder = msgspec.json.Decoder(list[msgspec.Raw])
+
+# A JSON number, and the integer subset of it (what `increment` keeps an integer).
+NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+INTEGER = re.compile(rb"-?(?:0|[1-9][0-9]*)")
+# Integers longer than this are refused by `increment` on every backend (Python's own int
+# parsing limit is 4300 digits; PostgreSQL's numeric would take more).
+MAX_INTEGER_DIGITS = 4000
+
+
+class ListItem(NamedTuple):
+    """One list item as the backends store it."""
+
+    text: str  # compact JSON, as the client sent it
+    canon: str | None  # the canonical form when it differs from ``text``
+    hash: int  # value_hash of the canonical form
+
+
+def _number(text: str) -> Any:
+    """A number as msgspec reads it, or (out of its range) a canonical decimal text."""
+    try:
+        return _decoder.decode(text)
+    except msgspec.ValidationError:
+        try:
+            return msgspec.Raw(format(Decimal(text).normalize(), "E").encode())
+        except InvalidOperation:  # pragma: no cover - the text is a JSON number
+            return msgspec.Raw(text.encode())
 
 
 def canonical(value: Any) -> bytes:
@@ -18,7 +57,17 @@ def canonical(value: Any) -> bytes:
 
 
 def canonical_raw(raw: bytes) -> bytes:
-    return canonical(_decoder.decode(raw))
+    """The canonical form of one JSON text. Numbers outside what msgspec represents (``1e400``,
+    a 5,000-digit integer) get a normalised decimal form instead of failing."""
+    try:
+        return canonical(_decoder.decode(raw))
+    except msgspec.ValidationError:
+        pass
+    try:
+        value = json.loads(raw, parse_float=_number, parse_int=_number)
+    except RecursionError:
+        raise ValidationError.for_field("input.value", "the value is nested too deeply") from None
+    return canonical(value)
 
 
 def value_hash(item: bytes) -> int:
@@ -27,10 +76,75 @@ def value_hash(item: bytes) -> int:
     return int.from_bytes(digest, "big") >> 1
 
 
+def list_item(text: bytes) -> ListItem:
+    """A list item from its compact JSON text."""
+    canon = canonical_raw(text)
+    return ListItem(text.decode(), None if canon == text else canon.decode(), value_hash(canon))
+
+
 def is_json_array(raw: bytes) -> bool:
     return raw.lstrip()[:1] == b"["
 
 
-def list_items(raw: bytes) -> list[bytes]:
-    """The canonical items of a raw JSON array."""
-    return [canonical(item) for item in _decoder.decode(raw)]
+def list_items(raw: bytes) -> list[ListItem]:
+    """The items of a compact JSON array, each kept as sent."""
+    return [list_item(bytes(item)) for item in _items_decoder.decode(raw)]
+
+
+def list_size(items: list[ListItem]) -> int:
+    """Bytes of the list as ``get`` returns it: ``[`` items joined by ``,`` ``]``."""
+    return 2 + sum(len(i.text.encode()) for i in items) + max(len(items) - 1, 0)
+
+
+# -- increment -------------------------------------------------------------------------------
+def add_numbers(key: str, current: bytes, by: int | float) -> bytes:
+    """``current + by`` as JSON text (SQLite's writer job; PostgreSQL does the same in SQL).
+
+    An integer plus an integer stays an integer (any size up to MAX_INTEGER_DIGITS); anything
+    else is a float; a non-number is NOT_A_NUMBER, an overflow OUT_OF_RANGE."""
+    text = current.strip()
+    if NUMBER.fullmatch(text) is None:
+        raise not_a_number(key)
+    if INTEGER.fullmatch(text) and isinstance(by, int):
+        if len(text) > MAX_INTEGER_DIGITS:
+            raise out_of_range(key)
+        return str(int(text) + by).encode()
+    result = float(text) + by
+    if result in (float("inf"), float("-inf")) or result != result:
+        raise out_of_range(key)
+    return msgspec.json.encode(result)
+
+
+# -- domain errors the backends raise --------------------------------------------------------
+def not_a_list(key: str) -> ActionFailed:
+    return ActionFailed(
+        f"the value at key {key!r} is not a list; put a list there first or use another key",
+        reason="NOT_A_LIST",
+        key=key,
+    )
+
+
+def not_a_number(key: str) -> ActionFailed:
+    return ActionFailed(
+        f"the value at key {key!r} is not a number; put a number there first or use another key",
+        reason="NOT_A_NUMBER",
+        key=key,
+    )
+
+
+def out_of_range(key: str) -> ActionFailed:
+    return ActionFailed(
+        f"incrementing key {key!r} leaves the range of numbers cubby stores "
+        f"(floats up to about 1.8e308, integers up to {MAX_INTEGER_DIGITS} digits)",
+        reason="OUT_OF_RANGE",
+        key=key,
+    )
+
+
+def version_conflict(key: str, current: int) -> ActionFailed:
+    return ActionFailed(
+        f"key {key!r} is at version {current}, not the ifVersion given; read it again and retry",
+        reason="CONFLICT",
+        key=key,
+        currentVersion=current,
+    )

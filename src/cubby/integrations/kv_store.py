@@ -6,12 +6,18 @@ from typing import Annotated
 
 import msgspec
 
-from cubby.core.kv_values import canonical_raw, is_json_array, list_items
+from cubby.backends.base import KeyInfo
+from cubby.core import clock
+from cubby.core.kv_values import is_json_array, list_item, list_items
+from cubby.core.paging import decode_cursor, encode_cursor
 from cubby.core.registry import ActionContext, Integration
 from cubby.errors import PayloadTooLarge, ValidationError
 from cubby.integrations import logo
 
 MAX_KEY_BYTES = 512
+MAX_TTL_SECONDS = 10 * 365 * 24 * 3600  # ten years
+DEFAULT_LIST_LIMIT = 100
+MAX_LIST_LIMIT = 1000
 
 kv_store = Integration(
     name="kv-store",
@@ -36,8 +42,71 @@ AnyValue = Annotated[
 ]
 
 
+ExpiresIn = Annotated[
+    float,
+    msgspec.Meta(
+        ge=1,
+        le=MAX_TTL_SECONDS,
+        title="Expires in (seconds)",
+        description="Delete the key this many seconds from now (whole seconds, 1 to "
+        f"{MAX_TTL_SECONDS}, i.e. ten years); without it the key never expires",
+    ),
+]
+IfVersion = Annotated[
+    int,
+    msgspec.Meta(
+        ge=0,
+        title="If version",
+        description="Write only if the key is at this version (0: only if it does not exist); "
+        "else the action fails with reason CONFLICT and details.currentVersion",
+    ),
+]
+By = Annotated[
+    int | float,
+    msgspec.Meta(
+        title="By",
+        description="The number to add (integer or float; negative to subtract)",
+        extra={"prop_type": "NUMBER"},
+    ),
+]
+Prefix = Annotated[
+    str,
+    msgspec.Meta(title="Prefix", description="Only keys starting with this, e.g. user:"),
+]
+Limit = Annotated[
+    int,
+    msgspec.Meta(
+        ge=1,
+        title="Limit",
+        description=f"Keys per page (default {DEFAULT_LIST_LIMIT}, at most {MAX_LIST_LIMIT}; "
+        "larger values are clamped)",
+    ),
+]
+Cursor = Annotated[
+    str,
+    msgspec.Meta(title="Cursor", description="nextCursor of the previous page"),
+]
+
+
+# Optional inputs also accept an explicit null, meaning the default: SDKs and form-driven
+# callers often send every field.
+
+
 class KeyInput(msgspec.Struct, forbid_unknown_fields=True):
     key: Key
+
+
+class PutInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    key: Key
+    value: AnyValue
+    expires_in_seconds: ExpiresIn | None = None
+    if_version: IfVersion | None = None
+
+
+class AddToListInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    key: Key
+    value: AnyValue
+    expires_in_seconds: ExpiresIn | None = None
 
 
 class KeyValueInput(msgspec.Struct, forbid_unknown_fields=True):
@@ -45,9 +114,22 @@ class KeyValueInput(msgspec.Struct, forbid_unknown_fields=True):
     value: AnyValue
 
 
-class KeyValue(msgspec.Struct):
+class IncrementInput(msgspec.Struct, forbid_unknown_fields=True):
+    key: Key
+    by: By | None = 1
+
+
+class ListKeysInput(msgspec.Struct, forbid_unknown_fields=True):
+    prefix: Prefix | None = ""
+    limit: Limit | None = DEFAULT_LIST_LIMIT
+    cursor: Cursor | None = None
+
+
+class KeyValue(msgspec.Struct, rename="camel"):
     key: str
     value: msgspec.Raw | None
+    version: int
+    expires_at: str | None
 
 
 class KeyDeleted(msgspec.Struct):
@@ -58,6 +140,7 @@ class KeyDeleted(msgspec.Struct):
 class ListLength(msgspec.Struct):
     key: str
     length: int
+    version: int
 
 
 class Removed(msgspec.Struct):
@@ -66,18 +149,39 @@ class Removed(msgspec.Struct):
     length: int
 
 
-def check_key(key: str) -> str:
+class Counter(msgspec.Struct):
+    key: str
+    value: msgspec.Raw
+    version: int
+
+
+class KeyEntry(msgspec.Struct, rename="camel"):
+    key: str
+    size: int
+    is_list: bool
+    length: int | None  # items of a list; null for any other value
+    version: int
+    updated_at: str
+    expires_at: str | None
+
+
+class KeyList(msgspec.Struct, rename="camel"):
+    keys: list[KeyEntry]
+    next_cursor: str | None
+
+
+def check_key(key: str, field: str = "input.key") -> str:
     size = len(key.encode("utf-8", "surrogatepass"))
     if size > MAX_KEY_BYTES:
         raise ValidationError.for_field(
-            "input.key", f"key is {size} bytes; the limit is {MAX_KEY_BYTES}", limit=MAX_KEY_BYTES
+            field, f"key is {size} bytes; the limit is {MAX_KEY_BYTES}", limit=MAX_KEY_BYTES
         )
     if any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in key):
-        raise ValidationError.for_field("input.key", "key must not contain control characters")
+        raise ValidationError.for_field(field, "key must not contain control characters")
     try:
         key.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValidationError.for_field("input.key", "key must be valid UTF-8") from None
+        raise ValidationError.for_field(field, "key must be valid UTF-8") from None
     return key
 
 
@@ -93,20 +197,52 @@ def check_value(ctx: ActionContext, value: msgspec.Raw) -> bytes:
     return compact
 
 
-@kv_store.action("put", "Put", "Set a key to any JSON value (creates or replaces)")
-async def put(ctx: ActionContext, params: KeyValueInput) -> KeyValue:
+def expiry(seconds: float | None) -> float | None:
+    """The epoch second a key expires at, from ``expiresInSeconds`` (whole seconds)."""
+    if seconds is None:
+        return None
+    if seconds != int(seconds):
+        raise ValidationError.for_field(
+            "input.expiresInSeconds", f"expiresInSeconds must be whole seconds, got {seconds}"
+        )
+    return clock.now() + int(seconds)
+
+
+def iso_or_none(at: float | None) -> str | None:
+    return clock.iso(at) if at is not None else None
+
+
+@kv_store.action(
+    "put",
+    "Put",
+    "Set a key to any JSON value (creates or replaces), optionally with an expiry and only "
+    "if the key is at a given version",
+)
+async def put(ctx: ActionContext, params: PutInput) -> KeyValue:
     key = check_key(params.key)
     value = check_value(ctx, params.value)
     items = list_items(value) if is_json_array(value) else None
-    await ctx.services.meta.kv.put(ctx.namespace, key, value, items)
-    return KeyValue(key=key, value=msgspec.Raw(value))
+    expires_at = expiry(params.expires_in_seconds)
+    version = await ctx.services.meta.kv.put(
+        ctx.namespace, key, value, items, expires_at, params.if_version
+    )
+    return KeyValue(
+        key=key, value=msgspec.Raw(value), version=version, expires_at=iso_or_none(expires_at)
+    )
 
 
 @kv_store.action("get", "Get", "Retrieve the value for a key (null when the key is missing)")
 async def get(ctx: ActionContext, params: KeyInput) -> KeyValue:
     key = check_key(params.key)
-    value = await ctx.services.meta.kv.get(ctx.namespace, key)
-    return KeyValue(key=key, value=msgspec.Raw(value) if value is not None else None)
+    found = await ctx.services.meta.kv.get(ctx.namespace, key)
+    if found is None:
+        return KeyValue(key=key, value=None, version=0, expires_at=None)
+    return KeyValue(
+        key=key,
+        value=msgspec.Raw(found.value),
+        version=found.version,
+        expires_at=iso_or_none(found.expires_at),
+    )
 
 
 @kv_store.action("delete", "Delete", "Delete a key and its value")
@@ -116,13 +252,17 @@ async def delete(ctx: ActionContext, params: KeyInput) -> KeyDeleted:
 
 
 @kv_store.action(
-    "add_to_list", "Add to list", "Append a value to the list at a key (created when missing)"
+    "add_to_list",
+    "Add to list",
+    "Append a value to the list at a key (created when missing); expiresInSeconds sets the "
+    "list's expiry, else it keeps the one it has",
 )
-async def add_to_list(ctx: ActionContext, params: KeyValueInput) -> ListLength:
+async def add_to_list(ctx: ActionContext, params: AddToListInput) -> ListLength:
     key = check_key(params.key)
-    item = canonical_raw(check_value(ctx, params.value))
-    length = await ctx.services.meta.kv.append(ctx.namespace, key, item)
-    return ListLength(key=key, length=length)
+    item = list_item(check_value(ctx, params.value))
+    expires_at = expiry(params.expires_in_seconds)
+    length, version = await ctx.services.meta.kv.append(ctx.namespace, key, item, expires_at)
+    return ListLength(key=key, length=length, version=version)
 
 
 @kv_store.action(
@@ -132,6 +272,49 @@ async def add_to_list(ctx: ActionContext, params: KeyValueInput) -> ListLength:
 )
 async def remove_from_list(ctx: ActionContext, params: KeyValueInput) -> Removed:
     key = check_key(params.key)
-    item = canonical_raw(check_value(ctx, params.value))
+    item = list_item(check_value(ctx, params.value))
     removed, length = await ctx.services.meta.kv.remove(ctx.namespace, key, item)
     return Removed(key=key, removed=removed, length=length)
+
+
+@kv_store.action(
+    "increment",
+    "Increment",
+    "Add a number to the number at a key, atomically (a missing key counts as 0); "
+    "fails with reason NOT_A_NUMBER when the key holds anything else",
+)
+async def increment(ctx: ActionContext, params: IncrementInput) -> Counter:
+    key = check_key(params.key)
+    by = 1 if params.by is None else params.by
+    value, version = await ctx.services.meta.kv.increment(ctx.namespace, key, by)
+    return Counter(key=key, value=msgspec.Raw(value), version=version)
+
+
+def _entry(info: KeyInfo) -> KeyEntry:
+    return KeyEntry(
+        key=info.key,
+        size=info.size,
+        is_list=info.is_list,
+        length=info.length if info.is_list else None,
+        version=info.version,
+        updated_at=info.updated_at,
+        expires_at=iso_or_none(info.expires_at),
+    )
+
+
+@kv_store.action(
+    "list_keys",
+    "List keys",
+    "List keys sorted by key (UTF-8 byte order), optionally under a prefix, a page at a time",
+)
+async def list_keys(ctx: ActionContext, params: ListKeysInput) -> KeyList:
+    prefix = params.prefix or ""
+    if prefix:
+        check_key(prefix, "input.prefix")
+    after = decode_cursor(params.cursor) if params.cursor else None
+    limit = min(params.limit or DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT)
+    infos = await ctx.services.meta.kv.page(ctx.namespace, prefix, after, limit + 1)
+    more = len(infos) > limit
+    infos = infos[:limit]
+    next_cursor = encode_cursor(infos[-1].key) if more else None
+    return KeyList(keys=[_entry(i) for i in infos], next_cursor=next_cursor)

@@ -15,6 +15,7 @@ import msgspec
 
 from cubby.backends.base import FileRecord
 from cubby.core import content_types, files, signing
+from cubby.core.paging import decode_cursor, encode_cursor
 from cubby.core.paths import MAX_PATH_BYTES, normalize_path, normalize_prefix
 from cubby.core.registry import ActionContext, Integration
 from cubby.errors import ActionFailed, PayloadTooLarge, ValidationError
@@ -266,20 +267,6 @@ async def read_file(ctx: ActionContext, params: ReadFileInput) -> FileContent:
 async def delete_file(ctx: ActionContext, params: DeleteFileInput) -> FileDeleted:
     path = normalize_path(params.path)
     return FileDeleted(path=path, deleted=await files.delete(ctx.services, ctx.namespace, path))
-
-
-def encode_cursor(path: str) -> str:
-    return base64.urlsafe_b64encode(path.encode("utf-8")).rstrip(b"=").decode("ascii")
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.b64decode(padded, altchars=b"-_", validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        raise ValidationError.for_field(
-            "input.cursor", "invalid cursor; pass nextCursor from the previous page unchanged"
-        ) from None
 
 
 @storage.action(

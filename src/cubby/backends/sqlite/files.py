@@ -8,18 +8,10 @@ from typing import Any
 from cubby.backends.base import FileRecord
 from cubby.backends.rows import FILE_COLS, file_record
 from cubby.backends.sqlite.db import SqliteDatabase
+from cubby.core.paging import prefix_upper_bound
 from cubby.core.scopes import Namespace
 
-
-def prefix_upper_bound(prefix: str) -> str | None:
-    """The smallest string greater than every string starting with ``prefix``."""
-    last = ord(prefix[-1])
-    if last >= 0x10FFFF:
-        return None
-    nxt = last + 1
-    if 0xD800 <= nxt <= 0xDFFF:  # surrogates cannot be encoded; skip past them
-        nxt = 0xE000
-    return prefix[:-1] + chr(nxt)
+__all__ = ["SqliteFiles", "prefix_upper_bound"]
 
 
 class SqliteFiles:
