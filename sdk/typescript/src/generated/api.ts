@@ -273,16 +273,22 @@ export interface DownloadUrl {
   expiresAt: string
 }
 
-export interface KeyValueInput {
+export interface PutInput {
   /** 1 to 512 bytes of UTF-8, no control characters */
   key: string
   /** Any JSON value */
   value: unknown
+  /** Delete the key this many seconds from now (whole seconds, 1 to 315360000, i.e. ten years); without it the key never expires */
+  expiresInSeconds?: number | null
+  /** Write only if the key is at this version (0: only if it does not exist); else the action fails with reason CONFLICT and details.currentVersion */
+  ifVersion?: number | null
 }
 
 export interface KeyValue {
   key: string
   value: unknown
+  version: number
+  expiresAt: string | null
 }
 
 export interface KeyInput {
@@ -295,15 +301,69 @@ export interface KeyDeleted {
   deleted: boolean
 }
 
+export interface AddToListInput {
+  /** 1 to 512 bytes of UTF-8, no control characters */
+  key: string
+  /** Any JSON value */
+  value: unknown
+  /** Delete the key this many seconds from now (whole seconds, 1 to 315360000, i.e. ten years); without it the key never expires */
+  expiresInSeconds?: number | null
+}
+
 export interface ListLength {
   key: string
   length: number
+  version: number
+}
+
+export interface KeyValueInput {
+  /** 1 to 512 bytes of UTF-8, no control characters */
+  key: string
+  /** Any JSON value */
+  value: unknown
 }
 
 export interface Removed {
   key: string
   removed: number
   length: number
+}
+
+export interface IncrementInput {
+  /** 1 to 512 bytes of UTF-8, no control characters */
+  key: string
+  /** The number to add (integer or float; negative to subtract) */
+  by?: number | null
+}
+
+export interface Counter {
+  key: string
+  value: unknown
+  version: number
+}
+
+export interface ListKeysInput {
+  /** Only keys starting with this, e.g. user: */
+  prefix?: string | null
+  /** Keys per page (default 100, at most 1000; larger values are clamped) */
+  limit?: number | null
+  /** nextCursor of the previous page */
+  cursor?: string | null
+}
+
+export interface KeyList {
+  keys: KeyEntry[]
+  nextCursor: string | null
+}
+
+export interface KeyEntry {
+  key: string
+  size: number
+  isList: boolean
+  length: number | null
+  version: number
+  updatedAt: string
+  expiresAt: string | null
 }
 
 /** Every built-in action with the types of its input and output. */
@@ -316,10 +376,12 @@ export interface BuiltinActions {
     get_download_url: { input: GetDownloadUrlInput; output: DownloadUrl }
   }
   "kv-store": {
-    put: { input: KeyValueInput; output: KeyValue }
+    put: { input: PutInput; output: KeyValue }
     get: { input: KeyInput; output: KeyValue }
     delete: { input: KeyInput; output: KeyDeleted }
-    add_to_list: { input: KeyValueInput; output: ListLength }
+    add_to_list: { input: AddToListInput; output: ListLength }
     remove_from_list: { input: KeyValueInput; output: Removed }
+    increment: { input: IncrementInput; output: Counter }
+    list_keys: { input: ListKeysInput; output: KeyList }
   }
 }
