@@ -245,7 +245,12 @@ def revoke_key(key_id: str, data_dir: Path | None, database_url: str | None) -> 
     click.echo(f"revoked {key_id}")
 
 
+from cubby import cli_setup, cli_workspaces  # noqa: E402 - setup commands
 from cubby.cli_data import files, kv  # noqa: E402 - data commands, SDK imported lazily
 
 main.add_command(files)
 main.add_command(kv)
+main.add_command(cli_workspaces.workspaces)
+main.add_command(cli_workspaces.integrations)
+main.add_command(cli_setup.init)
+main.add_command(cli_setup.status)

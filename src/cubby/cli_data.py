@@ -8,9 +8,13 @@ needs it.
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import re
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
@@ -91,6 +95,63 @@ def _target_options(default_alias: str, kind: str) -> Callable[[F], F]:
     return decorate
 
 
+PROGRESS_MIN_BYTES = 1024 * 1024  # smaller work finishes before a progress line helps
+_CHUNK = 256 * 1024
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MiB"
+
+
+def _shows_progress(size: int | None) -> bool:
+    return sys.stderr.isatty() and (size is None or size >= PROGRESS_MIN_BYTES)
+
+
+def _read_with_progress(source: BinaryIO) -> bytes:
+    """All of ``source``; a progress bar on a terminal when it is a large regular file."""
+    try:
+        size: int | None = os.fstat(source.fileno()).st_size or None
+    except (OSError, ValueError, io.UnsupportedOperation):
+        size = None
+    if size is None or not _shows_progress(size):
+        return source.read()
+    chunks: list[bytes] = []
+    with click.progressbar(length=size, label=f"reading {_mib(size)}", file=sys.stderr) as bar:
+        while chunk := source.read(_CHUNK):
+            chunks.append(chunk)
+            bar.update(len(chunk))
+    return b"".join(chunks)
+
+
+class _Progress:
+    """``<label>... 3s`` on stderr while a long call runs (terminal only), then ``done``."""
+
+    def __init__(self, label: str, size: int) -> None:
+        self.label = label
+        self.active = _shows_progress(size)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, daemon=True)
+
+    def _tick(self) -> None:
+        start = time.monotonic()
+        while not self._stop.wait(0.5):
+            click.echo(f"\r{self.label}... {time.monotonic() - start:.0f}s", err=True, nl=False)
+
+    def __enter__(self) -> _Progress:
+        if self.active:
+            self._started = time.monotonic()
+            click.echo(f"{self.label}...", err=True, nl=False)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.active:
+            self._stop.set()
+            self._thread.join()
+            took = time.monotonic() - self._started
+            click.echo(f"\r{self.label}... done in {took:.1f}s", err=True)
+
+
 def _echo_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False))
 
@@ -119,11 +180,16 @@ def files_put(
     alias: str,
     end_user: str | None,
 ) -> None:
-    """Write SOURCE (a local file, or - for stdin) to PATH; prints the stored file as JSON."""
-    data = source.read()
+    """Write SOURCE (a local file, or - for stdin) to PATH; prints the stored file as JSON.
+
+    On a terminal, large files show reading progress and the upload's elapsed time (on
+    stderr); piped or redirected, nothing but the JSON answer is printed."""
+    data = _read_with_progress(source)
     with _client() as client:
         store = client.storage(_workspace_id(client, workspace), alias, end_user)
-        _echo_json(store.write(path, data, content_type=content_type))
+        with _Progress(f"uploading {_mib(len(data))}", len(data)):
+            written = store.write(path, data, content_type=content_type)
+    _echo_json(written)
 
 
 @files.command("get")

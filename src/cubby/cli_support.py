@@ -9,16 +9,26 @@ the wrong place says so instead of quietly starting a new, empty installation th
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from cubby.backends.url import BackendConfigError
 from cubby.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from cubby.auth import Principal
+    from cubby.core.models import Workspace
+    from cubby.errors import CubbyError
+    from cubby.services import Services
+
+T = TypeVar("T")
 
 MARKER = ".cubby-data-dir"
 _MARKER_TEXT = "This folder is a cubby data dir (database, file bodies, server secret).\n"
@@ -121,3 +131,70 @@ create_data_dir_option = click.option(
     is_flag=True,
     help="Make the data dir if it is missing, or make a folder that is not one a data dir.",
 )
+
+
+def run_admin(
+    config: Settings, work: Callable[[Services], Awaitable[T]], create: bool = False,
+    adopt: bool = False,
+) -> T:
+    """Run ``work`` with the server's own services (database and blob store of ``config``),
+    as the operator: cubby errors become one ``cubby: error:`` line."""
+    from cubby.app import build_services
+    from cubby.errors import CubbyError
+
+    if not config.database_url:
+        ensure_data_dir(config.data_dir, create, adopt)
+    try:
+        services = build_services(config)
+    except BackendConfigError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot open the data dir or database: {_reason(exc)}")
+
+    async def main() -> T:
+        await services.meta.start()
+        try:
+            return await work(services)
+        finally:
+            await services.meta.stop()
+
+    try:
+        return asyncio.run(main())
+    except CubbyError as exc:
+        fail(_with_details(exc))
+    finally:
+        services.close()
+
+
+def _with_details(exc: CubbyError) -> str:
+    field = (exc.details or {}).get("field")
+    return f"{exc.message} ({field})" if field and field not in exc.message else exc.message
+
+
+def operator() -> Principal:
+    """The person at the server's console: organisation-wide, like the first API key."""
+    from cubby.auth import Principal
+    from cubby.core.models import ApiKey
+
+    key = ApiKey(id="cli", org_id="", name="cli", key_prefix="", permissions=None,
+                 last_used_at=None, expires_at=None, created_at="")
+    return Principal(key)
+
+
+async def find_workspace(services: Services, ref: str) -> Workspace:
+    """A workspace by id or slug, or fail naming `cubby workspaces ls`."""
+    from cubby.core.models import is_uuid
+
+    if is_uuid(ref):
+        ws = await services.meta.workspaces.get(ref)
+        if ws is not None:
+            return ws
+    offset = 0
+    while True:
+        page, total = await services.meta.workspaces.page(100, offset, None)
+        for ws in page:
+            if ws.slug == ref:
+                return ws
+        offset += len(page)
+        if not page or offset >= total:
+            fail(f"no workspace with id or slug {ref!r}; see `cubby workspaces ls`")

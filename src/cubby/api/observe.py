@@ -94,6 +94,10 @@ class Observe:
     def __init__(self, app: ASGIApp, actions: Iterable[tuple[str, str]] = ()) -> None:
         self.app = app
         self.actions = frozenset(actions)
+        # labelled children, looked up once: prometheus_client's labels() costs microseconds
+        self._counters: dict[tuple[str, str, str, str], Any] = {}
+        self._latency: dict[str, Any] = {}
+        self._action_latency: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -138,11 +142,21 @@ class Observe:
         status, sent, code = state
         route = route_of(scope)
         method = scope["method"]
-        metrics.REQUESTS.labels(route, method, str(status or 499), code).inc()
-        metrics.REQUEST_SECONDS.labels(route).observe(seconds)
+        labels = (route, method, str(status or 499), code)
+        counted = self._counters.get(labels)
+        if counted is None:
+            counted = self._counters[labels] = metrics.REQUESTS.labels(*labels)
+        counted.inc()
+        timed = self._latency.get(route)
+        if timed is None:
+            timed = self._latency[route] = metrics.REQUEST_SECONDS.labels(route)
+        timed.observe(seconds)
         action = scope.get("cubby.action")
         if action is not None and action in self.actions:
-            metrics.ACTION_SECONDS.labels(*action).observe(seconds)
+            timed = self._action_latency.get(action)
+            if timed is None:
+                timed = self._action_latency[action] = metrics.ACTION_SECONDS.labels(*action)
+            timed.observe(seconds)
         level = logging.ERROR if status >= 500 else logging.INFO
         if not log.isEnabledFor(level):
             return
@@ -156,16 +170,23 @@ class Observe:
             "workspaceId": _workspace_of(scope, route) or None,
             "requestId": request_id.decode("latin-1"),
         }
-        log.log(
+        # makeRecord + handle: logging's own log() walks the stack to find its caller
+        log.handle(log.makeRecord(
+            log.name,
             level,
+            __file__,
+            0,
             "%s %s %s %s %.2fms %dB ws=%s id=%s",
-            method,
-            fields["path"],
-            fields["status"],
-            code or "-",
-            fields["durationMs"],
-            sent,
-            fields["workspaceId"] or "-",
-            fields["requestId"],
+            (
+                method,
+                fields["path"],
+                fields["status"],
+                code or "-",
+                fields["durationMs"],
+                sent,
+                fields["workspaceId"] or "-",
+                fields["requestId"],
+            ),
+            None,
             extra={"fields": fields},
-        )
+        ))
