@@ -96,7 +96,7 @@ def ws(api: Api) -> str:
 
 def test_write_then_read_without_alias(api: Api, ws: str) -> None:
     written = execute(api, WRITE_A_FILE, ws)
-    assert set(written) == {"path", "size", "contentType", "etag", "updatedAt"}
+    assert set(written) == {"path", "size", "contentType", "etag", "updatedAt", "expiresAt"}
     assert written["path"] == "reports/monthly.json"
     assert written["size"] == len(MONTHLY)
     assert written["contentType"] == "application/json"
@@ -120,7 +120,7 @@ def test_list_with_prefix(api: Api, ws: str) -> None:
     assert listed["nextCursor"] is None
     assert [f["path"] for f in listed["files"]] == ["reports/monthly.json"]
     entry = listed["files"][0]
-    assert set(entry) == {"path", "size", "contentType", "etag", "updatedAt"}
+    assert set(entry) == {"path", "size", "contentType", "etag", "updatedAt", "expiresAt"}
     assert entry["size"] == len(MONTHLY)
 
 

@@ -33,7 +33,7 @@ from cubby.api.openapi import build_openapi
 from cubby.auth import Authenticator
 from cubby.backends.blobs import open_blob_store
 from cubby.backends.url import open_meta_store
-from cubby.core import files, kv_expiry, signing
+from cubby.core import files, idempotency, kv_expiry, signing
 from cubby.core.registry import Registry
 from cubby.errors import CubbyError, InternalError, MethodNotAllowed, NotFound
 from cubby.integrations import register_builtins
@@ -138,14 +138,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.meta.start()  # PostgreSQL: the pool lives on the serving loop
         flusher = asyncio.create_task(_flush_last_used(services))
-        sweeper = asyncio.create_task(files.sweep_forever(services))
-        kv_sweeper = asyncio.create_task(kv_expiry.sweep_forever(services))
+        sweepers = [
+            asyncio.create_task(files.sweep_forever(services)),
+            asyncio.create_task(files.sweep_expired_forever(services)),
+            asyncio.create_task(kv_expiry.sweep_forever(services)),
+            asyncio.create_task(idempotency.sweep_forever(services.meta)),
+        ]
         try:
             yield
         finally:
             flusher.cancel()
-            sweeper.cancel()
-            kv_sweeper.cancel()
+            for sweeper in sweepers:
+                sweeper.cancel()
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await services.auth.flush_last_used(force=True)
             await services.meta.stop()

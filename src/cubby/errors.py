@@ -14,6 +14,8 @@ CubbyError
 ├── ActionNotFound           404 ACTION_NOT_FOUND
 ├── MethodNotAllowed         405 METHOD_NOT_ALLOWED
 ├── Conflict                 409 DUPLICATE / SLUG_EXISTS / ALIAS_CONFLICT
+│   ├── IdempotencyConflict  409 IDEMPOTENCY_CONFLICT (the key was used for another request)
+│   └── IdempotencyInProgress 409 IDEMPOTENCY_IN_PROGRESS (the first call is still running)
 ├── PayloadTooLarge          413 PAYLOAD_TOO_LARGE
 ├── RangeNotSatisfiable      416 RANGE_NOT_SATISFIABLE
 └── InternalError            500 INTERNAL_ERROR
@@ -121,6 +123,14 @@ class MethodNotAllowed(CubbyError):
 class Conflict(CubbyError):
     status = 409
     code = "DUPLICATE"
+
+
+class IdempotencyConflict(Conflict):
+    code = "IDEMPOTENCY_CONFLICT"
+
+
+class IdempotencyInProgress(Conflict):
+    code = "IDEMPOTENCY_IN_PROGRESS"
 
 
 class PayloadTooLarge(CubbyError):

@@ -90,7 +90,7 @@ class Endpoint:
             if isinstance(workspace_id, str):  # for the request log (cubby.api.observe)
                 request.scope["cubby.workspace"] = workspace_id
             result = await self.handler(Call(request, services, principal, body))
-            if isinstance(result, Response):
+            if isinstance(result, Response):  # a handler that sets headers of its own
                 return result
             return json_response(result, self.status)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from cubby.api.endpoint import Call, Endpoint
-from cubby.core.execute import ExecuteRequest, ExecuteResponse, execute
+from starlette.responses import Response
+
+from cubby.api.endpoint import Call, Endpoint, json_response
+from cubby.core.execute import ExecuteRequest, ExecuteResponse, execute, response_headers
 
 
-async def execute_action(call: Call) -> ExecuteResponse:
-    return await execute(call.services, call.user, call.body)
+async def execute_action(call: Call) -> Response:
+    result = await execute(call.services, call.user, call.body)
+    return json_response(result, 200, response_headers(result))
 
 
 ENDPOINTS = [
@@ -19,10 +22,14 @@ ENDPOINTS = [
         "Actions",
         body=ExecuteRequest,
         response=ExecuteResponse,
-        errors=(400, 401, 403, 404, 413),
+        errors=(400, 401, 403, 404, 409, 413),
         description="Resolves the workspace integration (workspaceIntegrationId, else "
         "integrationAlias, else the only one of integrationName, else the built-in "
         "default with end_user scope), applies its persistence scope and runs the action. "
-        "See the catalog for each action's input.",
+        "See the catalog for each action's input. With idempotencyKey (1 to 255 characters) "
+        "a write action runs at most once per workspace and key for 24 hours: the same "
+        "request again gets the first answer with header Idempotent-Replayed: true, another "
+        "request 409 IDEMPOTENCY_CONFLICT, and while the first still runs a duplicate waits "
+        "for it, then 409 IDEMPOTENCY_IN_PROGRESS.",
     ),
 ]

@@ -13,7 +13,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cubby.api.endpoint import read_body
-from cubby.core.execute import ExecuteRequest, execute
+from cubby.core.execute import ExecuteRequest, execute, response_headers
 from cubby.core.validation import decode_body
 from cubby.errors import CubbyError
 from cubby.services import Services
@@ -42,22 +42,23 @@ class ExecuteFastPath:
             elif name == b"content-length":
                 declared = value
         services = self.services
+        extra: dict[str, str] | None
         try:
             principal = await services.auth.authenticate(authorization)
             raw = await read_body(receive, declared, services.settings.max_body_bytes)
             request = decode_body(_decoder, raw)
             scope["cubby.workspace"] = request.workspace_id  # for the request log
             scope["cubby.action"] = (request.integration_name, request.action_name)
-            payload = _encoder.encode(await execute(services, principal, request))
-            status = 200
+            result = await execute(services, principal, request)
+            payload = _encoder.encode(result)
+            status, extra = 200, response_headers(result)
         except CubbyError as exc:
             payload = _encoder.encode(exc.to_body())
-            status = exc.status
+            status, extra = exc.status, exc.headers
         except ClientDisconnect:  # gone before sending its whole body: nobody to answer
             return
-        await send({
-            "type": "http.response.start",
-            "status": status,
-            "headers": [_JSON, (b"content-length", str(len(payload)).encode())],
-        })
+        headers = [_JSON, (b"content-length", str(len(payload)).encode())]
+        for name, value in (extra or {}).items():
+            headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 import msgspec
@@ -135,16 +136,67 @@ class FileRecord(msgspec.Struct, kw_only=True):
     updated_at: str
     blob_key: str | None = None
     inline_body: bytes | None = None
+    expires_at: float | None = None  # epoch seconds; None: never
+
+
+class FilePreconditionFailed(Exception):
+    """A conditional file change found another current etag (None: no live file)."""
+
+    def __init__(self, current_etag: str | None) -> None:
+        super().__init__(current_etag)
+        self.current_etag = current_etag
+
+
+class FileMissing(Exception):
+    """The file to change does not exist (or has expired)."""
 
 
 class FileIndex(Protocol):
+    """Every method treats a row whose ``expires_at`` has passed (:func:`cubby.core.clock.now`)
+    as absent: reads skip it and writes replace it."""
+
     async def get(self, ns: Namespace, path: str) -> FileRecord | None: ...
-    async def put(self, ns: Namespace, record: FileRecord) -> str | None:
-        """Create or replace; returns the replaced record's blob key (to drop after commit)."""
+    async def put(
+        self,
+        ns: Namespace,
+        record: FileRecord,
+        *,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+    ) -> str | None:
+        """Create or replace; returns the replaced record's blob key (to drop after commit).
+
+        With ``if_match`` only the live file with that etag is replaced; with ``if_none_match``
+        only an absent file is created; else :class:`FilePreconditionFailed`, nothing changed.
+        """
         ...
 
-    async def delete(self, ns: Namespace, path: str) -> tuple[bool, str | None]:
-        """Returns (existed, blob key to drop)."""
+    async def delete(
+        self, ns: Namespace, path: str, *, if_match: str | None = None
+    ) -> tuple[bool, str | None]:
+        """Returns (existed, blob key to drop); ``if_match`` as for :meth:`put`."""
+        ...
+
+    async def move(
+        self, ns: Namespace, src: str, dst: str, overwrite: bool
+    ) -> tuple[str, str | None]:
+        """Rename ``src`` to ``dst`` in one transaction; returns (etag, replaced blob key).
+
+        :class:`FileMissing` without a live ``src``; :class:`FilePreconditionFailed` when a live
+        ``dst`` exists and not ``overwrite``.
+        """
+        ...
+
+    async def delete_batch(
+        self, ns: Namespace, prefix: str, limit: int
+    ) -> tuple[int, int, list[str]]:
+        """Delete up to ``limit`` rows under ``prefix`` (expired ones too); returns (rows
+        deleted, live files among them, blob keys to drop)."""
+        ...
+
+    async def delete_expired(self, now: float, limit: int) -> tuple[int, list[str]]:
+        """Delete up to ``limit`` rows expired at ``now`` in any namespace; returns (rows,
+        blob keys to drop)."""
         ...
 
     async def page(
@@ -208,6 +260,43 @@ class UsageStore(Protocol):
         ...
 
 
+class IdempotencyRecord(msgspec.Struct, frozen=True):
+    fingerprint: str
+    response: bytes
+    created_at: float
+
+
+class IdempotencyTaken(Exception):
+    """Another call recorded this key first (its record is committed by the time this is seen)."""
+
+
+class IdempotencyBusy(Exception):
+    """Another call holding this key did not finish within the bounded wait."""
+
+
+class IdempotencySession(Protocol):
+    async def finish(self, response: bytes) -> None:
+        """Store the answer and commit it together with the action's changes."""
+        ...
+
+
+class IdempotencyStore(Protocol):
+    async def get(self, workspace_id: str, key: str) -> IdempotencyRecord | None: ...
+
+    def session(
+        self, workspace_id: str, key: str, fingerprint: str, now: float, stale_before: float
+    ) -> AbstractAsyncContextManager[IdempotencySession]:
+        """A transaction that claims the key (a record older than ``stale_before`` counts as
+        absent; a live one raises :class:`IdempotencyTaken`) and takes every metadata write the
+        action makes inside the block, so the record commits with them or not at all. Leaving
+        the block without :meth:`IdempotencySession.finish` rolls everything back."""
+        ...
+
+    async def delete_older(self, before: float, limit: int) -> int:
+        """Drop up to ``limit`` records created before ``before``; returns how many."""
+        ...
+
+
 @dataclass
 class MetaStore:
     """The metadata backend: one object per process, built from CUBBY_DATABASE_URL."""
@@ -221,6 +310,7 @@ class MetaStore:
     sessions: SessionStore
     usage: UsageStore
     closer: object
+    idempotency: IdempotencyStore = field(kw_only=True)
 
     async def start(self) -> None:
         """Bind per-event-loop resources (PostgreSQL's connection pool) to the running loop.

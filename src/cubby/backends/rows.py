@@ -22,7 +22,7 @@ WI_COLS = (
     "connection_id, auth_method_key, oauth_app_mode, oauth_app_id, enabled_actions, settings, "
     "sort_order, created_at, updated_at"
 )
-FILE_COLS = "path, size, content_type, etag, created_at, updated_at, blob_key"
+FILE_COLS = "path, size, content_type, etag, created_at, updated_at, blob_key, expires_at"
 
 permissions_decoder = msgspec.json.Decoder(KeyPermissions | None)
 _enabled_decoder = msgspec.json.Decoder(list[str] | None)
@@ -74,7 +74,7 @@ def file_record(row: Sequence[Any], body: bytes | None = None) -> FileRecord:
     """A file's metadata from a row of ``FILE_COLS``."""
     return FileRecord(
         path=row[0], size=row[1], content_type=row[2], etag=row[3], created_at=row[4],
-        updated_at=row[5], blob_key=row[6], inline_body=body,
+        updated_at=row[5], blob_key=row[6], expires_at=row[7], inline_body=body,
     )  # fmt: skip
 
 

@@ -112,6 +112,7 @@ def _open_sqlite(path: Path) -> MetaStore:
     from cubby.backends.sqlite.dashboard import SqliteSessions, SqliteUsage
     from cubby.backends.sqlite.db import SqliteDatabase
     from cubby.backends.sqlite.files import SqliteFiles
+    from cubby.backends.sqlite.idempotency import SqliteIdempotency
     from cubby.backends.sqlite.kv import SqliteKv
     from cubby.backends.sqlite.workspaces import SqliteApiKeys, SqliteIntegrations, SqliteWorkspaces
 
@@ -138,4 +139,5 @@ def _open_sqlite(path: Path) -> MetaStore:
         sessions=SqliteSessions(db, org_id),
         usage=SqliteUsage(db),
         closer=db,
+        idempotency=SqliteIdempotency(db),
     )

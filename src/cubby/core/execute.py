@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from cubby.auth import Principal
+from cubby.core import idempotency
 from cubby.core.models import WorkspaceIntegration, is_uuid
 from cubby.core.registry import Action, ActionContext, Integration
 from cubby.core.scopes import namespace_for
@@ -52,6 +53,11 @@ class ExecuteResponse(msgspec.Struct):
     success: bool
     output: Any
     duration: float
+
+
+class ReplayedResponse(ExecuteResponse):
+    """The first answer to an earlier call with the same idempotencyKey (routes add the
+    ``Idempotent-Replayed: true`` header)."""
 
 
 def _lookup(services: Services, request: ExecuteRequest) -> tuple[Integration, Action]:
@@ -131,6 +137,8 @@ async def execute(
 ) -> ExecuteResponse:
     started = time.perf_counter()
     principal.check_workspace(request.workspace_id)
+    if request.idempotency_key is not None:
+        idempotency.check_key(request.idempotency_key)
     integration, action = _lookup(services, request)
     if not is_uuid(request.workspace_id):
         raise NotFound("workspace not found", details={"workspaceId": request.workspace_id})
@@ -153,6 +161,32 @@ async def execute(
         services=services,
         integration_alias=chosen.alias if chosen is not None else integration.name,
     )
-    output = await action.handler(ctx, params)
-    duration = round((time.perf_counter() - started) * 1000, 3)
-    return ExecuteResponse(success=True, output=output, duration=duration)
+    if request.idempotency_key is None or action.read_only:
+        output = await action.handler(ctx, params)
+        return ExecuteResponse(success=True, output=output, duration=_since(started))
+    target = [
+        integration.name,
+        action.name,
+        chosen.id if chosen is not None else None,
+        request.end_user_id,
+    ]
+    output, replayed = await idempotency.run_once(
+        services.meta,
+        request.workspace_id,
+        request.idempotency_key,
+        idempotency.fingerprint(target, params),
+        lambda: action.handler(ctx, params),
+    )
+    kind = ReplayedResponse if replayed else ExecuteResponse
+    return kind(success=True, output=output, duration=_since(started))
+
+
+def _since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
+
+
+def response_headers(response: ExecuteResponse) -> dict[str, str] | None:
+    """Extra headers of an execute answer (both routes send the same)."""
+    if isinstance(response, ReplayedResponse):
+        return {idempotency.REPLAY_HEADER: "true"}
+    return None

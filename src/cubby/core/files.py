@@ -12,6 +12,12 @@ find its body deleted by step 3 before it opens it; it then reads the row again 
 file, whole (:data:`MAX_ATTEMPTS`). A crash between 1 and 2, or 2 and 3, leaves only a body no
 row points to; :func:`sweep_orphans` deletes such bodies once they are older than the grace
 period (long enough that no write is still between steps 1 and 2).
+
+Moves rename the row (the body stays where it is); folder deletes remove rows in bounded batches
+and drop their bodies after each batch commits. A file with ``expires_at`` reads as missing once
+that passes (the backends filter every read); :func:`sweep_expired` deletes such rows and their
+bodies later. Bodies are dropped through :func:`cubby.core.txn.after_commit`, so inside an
+exactly-once execute they wait for the transaction that unlinks them.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from dataclasses import dataclass
 
 from cubby.backends.base import FileIndex, FileRecord
 from cubby.backends.blobs import BlobNotFound, BlobReader, BlobStore, Span
+from cubby.core import clock, txn
 from cubby.core.models import utc_now
 from cubby.core.scopes import Namespace
 from cubby.errors import InternalError
@@ -38,6 +45,8 @@ ORPHAN_GRACE_SECONDS = 3600.0
 SWEEP_INTERVAL_SECONDS = 3600.0
 FIRST_SWEEP_DELAY_SECONDS = 300.0
 SWEEP_BATCH = 500
+DELETE_BATCH = 500
+EXPIRY_SWEEP_INTERVAL_SECONDS = 60.0
 
 
 def etag_of(body: bytes) -> str:
@@ -46,9 +55,22 @@ def etag_of(body: bytes) -> str:
 
 
 async def write(
-    services: Services, ns: Namespace, path: str, body: bytes, content_type: str
+    services: Services,
+    ns: Namespace,
+    path: str,
+    body: bytes,
+    content_type: str,
+    *,
+    expires_at: float | None = None,
+    if_match: str | None = None,
+    if_none_match: bool = False,
 ) -> FileRecord:
-    """Create or atomically replace ``path``; returns the committed record (without body)."""
+    """Create or atomically replace ``path``; returns the committed record (without body).
+
+    ``if_match`` / ``if_none_match`` are checked in the transaction that writes the row (a
+    failed one raises :class:`cubby.backends.base.FilePreconditionFailed` and leaves at most
+    an unreferenced body, dropped here or by the sweep).
+    """
     now = utc_now()
     record = FileRecord(
         path=path,
@@ -57,6 +79,7 @@ async def write(
         etag=etag_of(body),
         created_at=now,
         updated_at=now,
+        expires_at=expires_at,
     )
     blobs = services.blobs
     if len(body) <= services.settings.storage_inline_max_bytes:
@@ -65,7 +88,9 @@ async def write(
         record.blob_key = blobs.new_key(ns.workspace_id)
         await blobs.put(record.blob_key, body)
     try:
-        replaced = await services.meta.files.put(ns, record)
+        replaced = await services.meta.files.put(
+            ns, record, if_match=if_match, if_none_match=if_none_match
+        )
     except Exception:
         # The row was rolled back, so nothing points at the new body: drop it now. (Not on
         # cancellation: the commit may still land, and then the row needs its body.)
@@ -79,19 +104,67 @@ async def write(
     return record
 
 
-async def delete(services: Services, ns: Namespace, path: str) -> bool:
-    existed, blob_key = await services.meta.files.delete(ns, path)
+async def delete(
+    services: Services, ns: Namespace, path: str, *, if_match: str | None = None
+) -> bool:
+    existed, blob_key = await services.meta.files.delete(ns, path, if_match=if_match)
     if blob_key is not None:
         await _drop(services.blobs, blob_key)
     return existed
 
 
+async def move(services: Services, ns: Namespace, src: str, dst: str, overwrite: bool) -> str:
+    """Rename ``src`` to ``dst`` (one commit, no body copy); returns the file's etag."""
+    etag, replaced = await services.meta.files.move(ns, src, dst, overwrite)
+    if replaced is not None:
+        await _drop(services.blobs, replaced)
+    return etag
+
+
+async def delete_folder(services: Services, ns: Namespace, prefix: str) -> int:
+    """Delete every file under ``prefix`` in batches of :data:`DELETE_BATCH` rows (so no
+    transaction grows with the folder); returns how many live files went."""
+    deleted = 0
+    while True:
+        rows, live, blob_keys = await services.meta.files.delete_batch(ns, prefix, DELETE_BATCH)
+        deleted += live
+        await _drop_all(services.blobs, blob_keys)
+        if rows < DELETE_BATCH:
+            return deleted
+
+
 async def _drop(blobs: BlobStore, key: str) -> None:
-    """Delete a body no row points to any more; a failure only leaves work for the sweep."""
-    try:
-        await blobs.delete(key)
-    except Exception:
-        log.warning("could not delete replaced body %s; the orphan sweep will", key, exc_info=True)
+    await _drop_all(blobs, [key])
+
+
+async def _drop_all(blobs: BlobStore, keys: list[str]) -> None:
+    """Delete bodies no row points to any more (after the unlinking commit); a failure only
+    leaves work for the orphan sweep."""
+    if not keys:
+        return
+
+    async def drop() -> None:
+        for key in keys:
+            try:
+                await blobs.delete(key)
+            except Exception:
+                log.warning("could not delete body %s; the orphan sweep will", key, exc_info=True)
+
+    await txn.after_commit(drop)
+
+
+async def sweep_expired(services: Services, limit: int = SWEEP_BATCH) -> int:
+    """Delete expired file rows (in batches of ``limit``) and their bodies; returns how many."""
+    removed = 0
+    while True:
+        rows, blob_keys = await services.meta.files.delete_expired(clock.now(), limit)
+        removed += rows
+        await _drop_all(services.blobs, blob_keys)
+        if rows < limit:
+            break
+    if removed:
+        log.info("expiry sweep removed %d expired files", removed)
+    return removed
 
 
 @dataclass
@@ -192,6 +265,16 @@ async def sweep_orphans(
     if removed:
         log.info("orphan sweep removed %d unreferenced bodies", removed)
     return removed
+
+
+async def sweep_expired_forever(services: Services) -> None:
+    """Run :func:`sweep_expired` every minute (started by the app's lifespan)."""
+    while True:
+        await asyncio.sleep(EXPIRY_SWEEP_INTERVAL_SECONDS)
+        try:
+            await sweep_expired(services)
+        except Exception:
+            log.warning("expiry sweep failed; next round retries", exc_info=True)
 
 
 async def sweep_forever(services: Services) -> None:

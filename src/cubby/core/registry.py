@@ -104,6 +104,7 @@ class Action:
     input_type: type[msgspec.Struct]
     output_type: Any
     handler: Handler
+    read_only: bool = False  # changes nothing: an idempotencyKey is ignored (core/idempotency)
     decoder: msgspec.json.Decoder[Any] = field(init=False, repr=False)
     # (attribute, wire name, lowercase spelling -> canonical value) of each choice prop
     _choices: list[tuple[str, str, dict[str, str]]] = field(init=False, repr=False)
@@ -177,9 +178,10 @@ class Integration:
             raise ValueError(f"unknown categories {unknown} (use the Weavz set: CATEGORIES)")
 
     def action(
-        self, name: str, display_name: str, description: str
+        self, name: str, display_name: str, description: str, *, read_only: bool = False
     ) -> Callable[[Handler], Handler]:
-        """Register a handler; its input and output types come from its annotations."""
+        """Register a handler; its input and output types come from its annotations.
+        ``read_only`` marks an action that changes nothing (it ignores idempotency keys)."""
 
         def register(handler: Handler) -> Handler:
             hints = get_type_hints(handler)
@@ -191,6 +193,7 @@ class Integration:
                 input_type=params[-1],
                 output_type=hints.get("return", Any),
                 handler=handler,
+                read_only=read_only,
             )
             return handler
 

@@ -231,7 +231,9 @@ async def put(ctx: ActionContext, params: PutInput) -> KeyValue:
     )
 
 
-@kv_store.action("get", "Get", "Retrieve the value for a key (null when the key is missing)")
+@kv_store.action(
+    "get", "Get", "Retrieve the value for a key (null when the key is missing)", read_only=True
+)
 async def get(ctx: ActionContext, params: KeyInput) -> KeyValue:
     key = check_key(params.key)
     found = await ctx.services.meta.kv.get(ctx.namespace, key)

@@ -13,11 +13,12 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from cubby.backends.base import FileRecord
+from cubby.backends.base import FileMissing, FilePreconditionFailed, FileRecord
 from cubby.core import content_types, files, signing
 from cubby.core.paging import decode_cursor, encode_cursor
 from cubby.core.paths import MAX_PATH_BYTES, normalize_path, normalize_prefix
 from cubby.core.registry import ActionContext, Integration
+from cubby.core.ttl import ExpiresInSeconds, expires_at, iso_or_none
 from cubby.errors import ActionFailed, PayloadTooLarge, ValidationError
 from cubby.integrations import logo
 
@@ -98,6 +99,29 @@ Cursor = Annotated[
     str,
     msgspec.Meta(title="Cursor", description="nextCursor of the previous page"),
 ]
+IfMatch = Annotated[
+    str,
+    msgspec.Meta(
+        title="If match",
+        description="Only if the file's current etag is this one; else reason CONFLICT and "
+        "nothing changes",
+    ),
+]
+IfNoneMatch = Annotated[
+    Literal["*"],
+    msgspec.Meta(
+        title="If none match",
+        description="'*': only if no file exists at the path; else reason CONFLICT",
+    ),
+]
+FolderPrefix = Annotated[
+    str,
+    msgspec.Meta(
+        title="Folder",
+        description="The folder to delete with everything under it; ends with '/', "
+        "e.g. reports/2024/",
+    ),
+]
 ExpiresIn = Annotated[
     int,
     msgspec.Meta(
@@ -118,6 +142,9 @@ class WriteFileInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel")
     content: Content
     content_type: ContentType | None = None
     content_encoding: ContentEncoding | None = "utf8"
+    expires_in_seconds: ExpiresInSeconds | None = None
+    if_match: IfMatch | None = None
+    if_none_match: IfNoneMatch | None = None
 
 
 class ReadFileInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
@@ -125,8 +152,30 @@ class ReadFileInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     output_encoding: OutputEncoding | None = "utf8"
 
 
-class DeleteFileInput(msgspec.Struct, forbid_unknown_fields=True):
+class DeleteFileInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     path: FilePath
+    if_match: IfMatch | None = None
+
+
+class MoveFileInput(
+    msgspec.Struct, forbid_unknown_fields=True, rename={"src": "from", "dst": "to"}
+):
+    src: Annotated[str, msgspec.Meta(title="From", description="Path of the file to move")]
+    dst: Annotated[str, msgspec.Meta(title="To", description="New path (same rules as path)")]
+    overwrite: (
+        Annotated[
+            bool,
+            msgspec.Meta(
+                title="Overwrite",
+                description="Replace a file already at the new path (default: reason CONFLICT)",
+            ),
+        ]
+        | None
+    ) = False
+
+
+class DeleteFolderInput(msgspec.Struct, forbid_unknown_fields=True):
+    prefix: FolderPrefix
 
 
 class ListFilesInput(msgspec.Struct, forbid_unknown_fields=True):
@@ -146,6 +195,7 @@ class FileInfo(msgspec.Struct, rename="camel"):
     content_type: str
     etag: str
     updated_at: str
+    expires_at: str | None
 
 
 class FileContent(msgspec.Struct, rename="camel"):
@@ -156,11 +206,23 @@ class FileContent(msgspec.Struct, rename="camel"):
     size: int
     etag: str
     updated_at: str
+    expires_at: str | None
 
 
 class FileDeleted(msgspec.Struct):
     path: str
     deleted: bool
+
+
+class FileMoved(msgspec.Struct, rename={"src": "from", "dst": "to"}):
+    src: str
+    dst: str
+    etag: str
+
+
+class FolderDeleted(msgspec.Struct):
+    prefix: str
+    deleted: int
 
 
 class FileList(msgspec.Struct, rename="camel"):
@@ -180,11 +242,24 @@ def _info(record: FileRecord) -> FileInfo:
         content_type=record.content_type,
         etag=record.etag,
         updated_at=record.updated_at,
+        expires_at=iso_or_none(record.expires_at),
     )
 
 
 def file_not_found(path: str) -> ActionFailed:
     return ActionFailed(f"no file at path {path!r}", reason="FILE_NOT_FOUND", path=path)
+
+
+def conflict(path: str, current_etag: str | None, message: str) -> ActionFailed:
+    return ActionFailed(message, reason="CONFLICT", path=path, currentEtag=current_etag)
+
+
+def _precondition_failed(path: str, exc: FilePreconditionFailed) -> ActionFailed:
+    if exc.current_etag is None:
+        message = f"no file at path {path!r} matches ifMatch"
+    else:
+        message = f"the file at path {path!r} has etag {exc.current_etag!r}; nothing was changed"
+    return conflict(path, exc.current_etag, message)
 
 
 def _too_large(size: int, limit: int) -> PayloadTooLarge:
@@ -228,11 +303,27 @@ async def write_file(ctx: ActionContext, params: WriteFileInput) -> FileInfo:
     else:
         content_type = content_types.check(params.content_type)
     body = body_of(params, ctx.services.settings.storage_max_file_bytes)
-    record = await files.write(ctx.services, ctx.namespace, path, body, content_type)
+    try:
+        record = await files.write(
+            ctx.services,
+            ctx.namespace,
+            path,
+            body,
+            content_type,
+            expires_at=expires_at(params.expires_in_seconds),
+            if_match=params.if_match,
+            if_none_match=params.if_none_match == "*",
+        )
+    except FilePreconditionFailed as exc:
+        if params.if_none_match == "*" and exc.current_etag is not None:
+            raise conflict(
+                path, exc.current_etag, f"a file already exists at path {path!r} (ifNoneMatch)"
+            ) from None
+        raise _precondition_failed(path, exc) from None
     return _info(record)
 
 
-@storage.action("read_file", "Read file", "Read a file's contents by path")
+@storage.action("read_file", "Read file", "Read a file's contents by path", read_only=True)
 async def read_file(ctx: ActionContext, params: ReadFileInput) -> FileContent:
     path = normalize_path(params.path)
     found = await files.read(ctx.services, ctx.namespace, path)
@@ -260,19 +351,59 @@ async def read_file(ctx: ActionContext, params: ReadFileInput) -> FileContent:
         size=record.size,
         etag=record.etag,
         updated_at=record.updated_at,
+        expires_at=iso_or_none(record.expires_at),
     )
 
 
 @storage.action("delete_file", "Delete file", "Delete a file by path")
 async def delete_file(ctx: ActionContext, params: DeleteFileInput) -> FileDeleted:
     path = normalize_path(params.path)
-    return FileDeleted(path=path, deleted=await files.delete(ctx.services, ctx.namespace, path))
+    try:
+        deleted = await files.delete(ctx.services, ctx.namespace, path, if_match=params.if_match)
+    except FilePreconditionFailed as exc:
+        raise _precondition_failed(path, exc) from None
+    return FileDeleted(path=path, deleted=deleted)
+
+
+@storage.action(
+    "move_file",
+    "Move file",
+    "Rename a file atomically within the namespace (the content is not copied)",
+)
+async def move_file(ctx: ActionContext, params: MoveFileInput) -> FileMoved:
+    src = normalize_path(params.src, "input.from")
+    dst = normalize_path(params.dst, "input.to")
+    try:
+        etag = await files.move(ctx.services, ctx.namespace, src, dst, bool(params.overwrite))
+    except FileMissing:
+        raise file_not_found(src) from None
+    except FilePreconditionFailed:
+        raise conflict(
+            dst, None, f"a file already exists at path {dst!r}; pass overwrite to replace it"
+        ) from None
+    return FileMoved(src=src, dst=dst, etag=etag)
+
+
+@storage.action(
+    "delete_folder",
+    "Delete folder",
+    "Delete every file under a folder prefix ending in '/'; returns how many were deleted",
+)
+async def delete_folder(ctx: ActionContext, params: DeleteFolderInput) -> FolderDeleted:
+    if not params.prefix.endswith("/"):
+        raise ValidationError.for_field(
+            "input.prefix", "prefix must end with '/' (a folder), e.g. reports/"
+        )
+    prefix = normalize_prefix(params.prefix)
+    deleted = await files.delete_folder(ctx.services, ctx.namespace, prefix)
+    return FolderDeleted(prefix=prefix, deleted=deleted)
 
 
 @storage.action(
     "list_files",
     "List files",
     "List files sorted by path, optionally under a prefix, a page at a time",
+    read_only=True,
 )
 async def list_files(ctx: ActionContext, params: ListFilesInput) -> FileList:
     prefix = normalize_prefix(params.prefix or "")
@@ -289,6 +420,7 @@ async def list_files(ctx: ActionContext, params: ListFilesInput) -> FileList:
     "get_download_url",
     "Get download URL",
     "A URL that downloads the file without an API key until it expires",
+    read_only=True,
 )
 async def get_download_url(ctx: ActionContext, params: GetDownloadUrlInput) -> DownloadUrl:
     path = normalize_path(params.path)

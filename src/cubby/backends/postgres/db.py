@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from contextvars import ContextVar
 from typing import Any
 
 import asyncpg
@@ -26,6 +27,12 @@ from cubby.backends.postgres.pool import ConnectionPool
 
 CONNECT_TIMEOUT_SECONDS = 10.0
 DEFAULT_POOL_SIZE = 10
+
+# Set by an exactly-once execute (idempotency.py) to (database, connection in a transaction):
+# every statement of the action runs there, so its changes commit with the idempotency record.
+transaction_conn: ContextVar[tuple[Any, Any] | None] = ContextVar(
+    "cubby_pg_transaction", default=None
+)
 
 
 async def connect(dsn: str) -> Any:
@@ -81,6 +88,9 @@ class PgDatabase:
     async def _run(self, method: str, sql: str, args: tuple[Any, ...]) -> Any:
         if self._trace is not None:
             self._trace(sql)
+        joined = transaction_conn.get()
+        if joined is not None and joined[0] is self:
+            return await getattr(joined[1], method)(sql, *args)
         pool = self._pools.get(asyncio.get_running_loop())
         if pool is not None:
             return await pool.run(method, sql, *args)

@@ -20,6 +20,7 @@ from cubby.backends.base import MetaStore
 from cubby.backends.postgres.dashboard import PgSessions, PgUsage
 from cubby.backends.postgres.db import DEFAULT_POOL_SIZE, PgDatabase, connect
 from cubby.backends.postgres.files import PgFiles
+from cubby.backends.postgres.idempotency import PgIdempotency
 from cubby.backends.postgres.kv import PgKv
 from cubby.backends.postgres.migrate import apply_migrations, ensure_org
 from cubby.backends.postgres.workspaces import PgApiKeys, PgIntegrations, PgWorkspaces
@@ -114,4 +115,5 @@ def open_postgres(url: str) -> MetaStore:
         sessions=PgSessions(db, org_id),
         usage=PgUsage(db),
         closer=db,
+        idempotency=PgIdempotency(db),
     )

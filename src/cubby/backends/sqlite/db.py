@@ -17,6 +17,7 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -78,6 +79,10 @@ def apply_migrations(conn: sqlite3.Connection) -> list[int]:
     return done
 
 
+# Set by an exactly-once execute (idempotency.py): its writes join that one open transaction.
+write_session: ContextVar[Any] = ContextVar("cubby_sqlite_write_session", default=None)
+
+
 @dataclass
 class _Job:
     fn: Callable[[sqlite3.Connection], Any]
@@ -124,12 +129,21 @@ class SqliteDatabase:
 
     # -- writes -------------------------------------------------------------------------
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn`` in the writer thread; resolves after its transaction has committed."""
+        """Run ``fn`` in the writer thread; resolves after its transaction has committed
+        (inside an idempotency session: in that session's transaction, see idempotency.py)."""
         self._check_open()
+        session = write_session.get()
+        if session is not None and session.db is self:
+            return await session.write(fn)  # type: ignore[no-any-return]
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._jobs.put(_Job(fn, loop, future))
         return await future
+
+    def submit(self, job: _Job) -> None:
+        """Queue a prepared job (idempotency.py's session job)."""
+        self._check_open()
+        self._jobs.put(job)
 
     def write_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Blocking twin of :meth:`write` for the CLI and start-up code."""
@@ -236,3 +250,8 @@ def _set_result(future: asyncio.Future[Any], value: Any) -> None:
 def _set_exception(future: asyncio.Future[Any], error: BaseException) -> None:
     if not future.done():
         future.set_exception(error)
+
+
+WriteJob = _Job
+set_future_result = _set_result
+set_future_exception = _set_exception
