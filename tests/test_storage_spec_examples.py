@@ -110,6 +110,7 @@ def test_write_then_read_without_alias(api: Api, ws: str) -> None:
         "size": len(MONTHLY),
         "etag": written["etag"],
         "updatedAt": written["updatedAt"],
+        "expiresAt": None,
     }
 
 

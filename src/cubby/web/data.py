@@ -23,10 +23,10 @@ from cubby.api.endpoint import read_body
 from cubby.core import signing, usage, workspaces
 from cubby.core import workspace_integrations as wis
 from cubby.core.models import Workspace, WorkspaceIntegration
+from cubby.core.paging import decode_cursor, encode_cursor
 from cubby.core.paths import normalize_path
 from cubby.core.scopes import namespace_for
 from cubby.errors import NotFound, PayloadTooLarge, ValidationError
-from cubby.integrations.storage import decode_cursor, encode_cursor
 from cubby.web import actions
 from cubby.web.pages import Ctx, page
 
