@@ -11,7 +11,7 @@ export function initPlayground(root) {
     const button = form.querySelector('button[type="submit"]');
     button.disabled = true;
     try {
-      const response = await fetch(form.action, {
+      const response = await fetch(form.getAttribute("action"), {
         method: "POST",
         body: new URLSearchParams(new FormData(form)),
         headers: { Accept: "application/json", "X-CSRF-Token": csrfToken() },

@@ -55,7 +55,7 @@ export function initUpload(root) {
         if (file.type) params.set("type", file.type);
         if (endUser) params.set("endUser", endUser.value);
         try {
-          await send(form.action + "?" + params.toString(), file, bar);
+          await send(form.getAttribute("action") + "?" + params.toString(), file, bar);
           item.append(" done");
         } catch (e) {
           item.append(" failed: " + e.message);
