@@ -231,7 +231,8 @@ def test_playground_answers_what_execute_answers(
     assert run["status"] == 200
     assert run["request"]["input"] == {"key": "k", "value": {"n": [1, 2]}}
     direct = api.ok("POST", "/api/v1/actions/execute", run["request"])
-    assert run["response"]["output"] == direct["output"]
+    assert direct["output"]["version"] == run["response"]["output"]["version"] + 1
+    assert {**run["response"]["output"], "version": 0} == {**direct["output"], "version": 0}
     got = _run_playground(client, csrf, ws, "state", "get", {"input.key": "k"})
     assert got["response"]["output"] == api.ok("POST", "/api/v1/actions/execute",
                                                 got["request"])["output"]
@@ -279,3 +280,46 @@ def test_usage_and_end_user_picker(client: TestClient, api: Api, org_key: str) -
     assert "u-1" in picker and "u-2" in picker and "u-1.txt" not in picker
     one = client.get(f"/ui/workspaces/{ws}/integrations/{files['id']}/files?endUser=u-1").text
     assert "u-1.txt" in one and "u-2.txt" not in one
+
+
+def test_keys_list_by_prefix_a_page_at_a_time(client: TestClient, api: Api, org_key: str) -> None:
+    ws = api.create_workspace("many")
+    state = api.add_integration(ws, "kv-store", "state", {"persistence": {"scope": "workspace"}})
+    for i in range(55):
+        api.output("kv-store", "put", ws, {"key": f"user:{i:03d}", "value": i},
+                   integrationAlias="state")
+    api.output("kv-store", "add_to_list", ws, {"key": "queue", "value": 1},
+               integrationAlias="state")
+    sign_in(client, org_key)
+    base = f"/ui/workspaces/{ws}/integrations/{state['id']}/keys"
+    first = client.get(base, params={"prefix": "user:"}).text
+    shown = re.findall(r'>(user:\d{3})</a>', first)
+    assert shown == [f"user:{i:03d}" for i in range(50)]
+    cursor = re.search(r'href="[^"]*cursor=([^"&]+)[^"]*" rel="next"', first)
+    assert cursor is not None
+    second = client.get(base, params={"prefix": "user:", "cursor": cursor.group(1)}).text
+    assert re.findall(r'>(user:\d{3})</a>', second) == [f"user:{i:03d}" for i in range(50, 55)]
+    assert 'rel="next"' not in second and "queue" not in second
+    assert "list (1)" in client.get(base, params={"prefix": "q"}).text
+
+
+def test_upload_over_the_limit_is_refused_and_stores_nothing(
+    client: TestClient, api: Api, org_key: str, services: Services
+) -> None:
+    ws = api.create_workspace("upload")
+    files = api.add_integration(ws, "storage", "files", {"persistence": {"scope": "workspace"}})
+    csrf = sign_in(client, org_key)
+    url = f"/ui/workspaces/{ws}/integrations/{files['id']}/files/upload"
+    limit = services.settings.storage_max_file_bytes
+    headers = {"X-CSRF-Token": csrf, "Content-Type": "application/octet-stream"}
+    big = client.post(url, params={"path": "big.bin"}, content=b"x" * (limit + 1), headers=headers)
+    assert big.status_code == 413
+    ok = client.post(url, params={"path": "d/ok.bin"}, content=b"\x00\x01", headers=headers)
+    assert ok.status_code == 200 and ok.json()["size"] == 2
+    several = client.post(url, data={"csrf": csrf, "folder": "multi"},
+                          files=[("files", ("a.txt", b"A", "text/plain")),
+                                 ("files", ("b.txt", b"BB", "text/plain"))])
+    assert several.status_code == 200
+    listed = api.output("storage", "list_files", ws, {}, integrationAlias="files")["files"]
+    assert {f["path"]: f["size"] for f in listed} == {"d/ok.bin": 2, "multi/a.txt": 1,
+                                                       "multi/b.txt": 2}
