@@ -42,7 +42,10 @@ NOT_WORKSPACE_BOUND: dict[tuple[str, str], tuple[int, str | None, dict[str, Any]
     ("POST", "/api/v1/api-keys"): (403, "FORBIDDEN", {"name": "escalate"}),
     ("DELETE", "/api/v1/api-keys/{id}"): (403, "FORBIDDEN", None),
     ("GET", "/metrics"): (404, "NOT_FOUND", None),  # off by default (tests/test_observability)
+    ("GET", "/api/v1/mcp/servers"): (200, None, None),  # only the key's workspaces' servers
 }
+MCP_SERVER = "/api/v1/mcp/servers/{id}"  # bound to the server's workspace
+UNKNOWN_WS = "00000000-0000-4000-8000-000000000000"
 # Plain (non-Endpoint) routes without path parameters that serve no workspace data.
 PUBLIC_PLAIN_ROUTES = {"/openapi.json", "/docs"}
 # The dashboard authenticates by session cookie, not by API key; its isolation matrix is in
@@ -71,6 +74,14 @@ class World:
         )
         self.key_a = created["plainKey"]
         self.key_a_id = created["apiKey"]["id"]
+        self.mcp: dict[str, dict[str, str]] = {}
+        for ws in (self.a, self.b):
+            server = api.ok("POST", "/api/v1/mcp/servers", {"name": "m", "workspaceId": ws}, 201)
+            sid = server["server"]["id"]
+            tools = api.ok("GET", f"/api/v1/mcp/servers/{sid}")["tools"]
+            token = api.ok("POST", f"/api/v1/mcp/servers/{sid}/access-tokens",
+                           {"endUserId": "u"}, 201)["token"]  # fmt: skip
+            self.mcp[ws] = {"id": sid, "toolId": tools[0]["id"], "tokenId": token["id"]}
 
     def request_for(self, ep: Endpoint, ws: str) -> tuple[str, dict[str, Any] | None]:
         """A valid request for ``ep`` aimed at workspace ``ws`` (path and JSON body)."""
@@ -81,6 +92,8 @@ class World:
                 values[name] = ws
             elif name == "id" and "{wsId}/integrations/{id}" in ep.path:
                 values[name] = self.wi[ws]["id"] if ws in self.wi else new_id()
+            elif name in ("id", "toolId", "tokenId") and ep.path.startswith(MCP_SERVER):
+                values[name] = self.mcp[ws][name] if ws in self.mcp else new_id()
             else:
                 raise AssertionError(f"classify path parameter {name!r} of {ep.path}")
         path = ep.path.format(**values)
@@ -91,6 +104,11 @@ class World:
                 "UpdateWorkspace": {"name": "Renamed"},
                 "CreateIntegration": {"integrationName": "kv-store", "alias": "extra"},
                 "UpdateIntegration": {"displayName": "Renamed"},
+                "CreateServer": {"name": "agent", "workspaceId": ws},
+                "UpdateServer": {"name": "Renamed"},
+                "CreateAccessToken": {"endUserId": "u2"},
+                "CreateTool": {"integrationName": "storage", "actionName": "list_files"},
+                "UpdateTool": {"displayName": "Renamed"},
                 "ExecuteRequest": {
                     "integrationName": "kv-store",
                     "actionName": "get",
@@ -105,14 +123,15 @@ class World:
 
 
 def workspace_bound(ep: Endpoint) -> bool:
-    if "{wsId}" in ep.path or ep.path.startswith("/api/v1/workspaces/{id}"):
+    if "{wsId}" in ep.path or ep.path.startswith(("/api/v1/workspaces/{id}", MCP_SERVER)):
         return True
     fields = getattr(ep.body, "__struct_fields__", ())
     return "workspace_id" in fields
 
 
 def destructive_last(ep: Endpoint) -> tuple[int, int]:
-    return (ep.method == "DELETE", ep.path == "/api/v1/workspaces/{id}")
+    rank = {MCP_SERVER: 1, "/api/v1/workspaces/{id}": 2}.get(ep.path, 0)
+    return (ep.method == "DELETE", rank)
 
 
 @META
@@ -155,9 +174,12 @@ def test_restricted_key_on_every_route(api: Api, client: TestClient) -> None:
                 assert resp.json()["code"] == code
             checked += 1
             continue
-        for target in (world.b, "00000000-0000-4000-8000-000000000000"):
+        for target in (world.b, UNKNOWN_WS):
             path, body = world.request_for(ep, target)
             resp = api.request(ep.method, path, body, key=world.key_a)
+            if target == UNKNOWN_WS and ep.path.startswith(MCP_SERVER):
+                assert resp.status_code == 404, (ep.method, path, resp.text)  # no such server
+                continue
             assert resp.status_code == 403, (ep.method, path, resp.text)
             assert resp.json()["code"] == "SCOPE_DENIED", (ep.method, path, resp.text)
             checked += 1

@@ -37,6 +37,8 @@ from cubby.core import files, idempotency, kv_expiry, signing
 from cubby.core.registry import Registry
 from cubby.errors import CubbyError, InternalError, MethodNotAllowed, NotFound
 from cubby.integrations import register_builtins
+from cubby.mcp import servers as mcp_servers
+from cubby.mcp.endpoint import McpEndpoint
 from cubby.services import Services
 from cubby.settings import Settings
 from cubby.web.routes import web_routes
@@ -53,6 +55,7 @@ def api_endpoints() -> list[Endpoint]:
         *catalog.ENDPOINTS,
         *execute.ENDPOINTS,
         *metrics_route.ENDPOINTS,
+        *mcp_servers.ENDPOINTS,
     ]
 
 
@@ -132,6 +135,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         *catalog.ROUTES,
         *web_routes(),  # the dashboard: `/` and /ui/...
     ]
+    mcp = McpEndpoint(services)
+    routes += mcp.routes()
     signing.signing_key(settings)  # fail at start, not on the first download, if it is unusable
 
     @contextlib.asynccontextmanager
@@ -145,7 +150,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             asyncio.create_task(idempotency.sweep_forever(services.meta)),
         ]
         try:
-            yield
+            async with mcp.run():
+                yield
         finally:
             flusher.cancel()
             for sweeper in sweepers:

@@ -9,6 +9,7 @@ from cubby.backends.base import MetaStore
 from cubby.backends.blobs import BlobStore
 from cubby.core.integration_cache import IntegrationCache
 from cubby.core.registry import Registry
+from cubby.mcp.tokens import TokenAuthenticator
 from cubby.settings import Settings
 
 
@@ -20,11 +21,13 @@ class Services:
     registry: Registry
     auth: Authenticator
     integrations: IntegrationCache = field(init=False)
+    mcp_tokens: TokenAuthenticator = field(init=False)
 
     def __post_init__(self) -> None:
         self.integrations = IntegrationCache(
             self.meta.integrations, self.settings.key_cache_seconds
         )
+        self.mcp_tokens = TokenAuthenticator(self.meta.mcp, self.settings.key_cache_seconds)
 
     def close(self) -> None:
         self.meta.close()

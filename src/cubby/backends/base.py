@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import msgspec
 
 from cubby.core.kv_values import ListItem
 from cubby.core.models import ApiKey, Workspace, WorkspaceIntegration
 from cubby.core.scopes import Namespace
+
+if TYPE_CHECKING:
+    from cubby.backends.mcp import McpStore
 
 
 class StoredKey(msgspec.Struct, frozen=True):
@@ -311,6 +314,7 @@ class MetaStore:
     usage: UsageStore
     closer: object
     idempotency: IdempotencyStore = field(kw_only=True)
+    mcp: McpStore = field(kw_only=True)
 
     async def start(self) -> None:
         """Bind per-event-loop resources (PostgreSQL's connection pool) to the running loop.

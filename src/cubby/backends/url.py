@@ -114,6 +114,7 @@ def _open_sqlite(path: Path) -> MetaStore:
     from cubby.backends.sqlite.files import SqliteFiles
     from cubby.backends.sqlite.idempotency import SqliteIdempotency
     from cubby.backends.sqlite.kv import SqliteKv
+    from cubby.backends.sqlite.mcp import SqliteMcp
     from cubby.backends.sqlite.workspaces import SqliteApiKeys, SqliteIntegrations, SqliteWorkspaces
 
     try:
@@ -140,4 +141,5 @@ def _open_sqlite(path: Path) -> MetaStore:
         usage=SqliteUsage(db),
         closer=db,
         idempotency=SqliteIdempotency(db),
+        mcp=SqliteMcp(db, org_id),
     )

@@ -162,6 +162,18 @@ class Action:
             "props": self.props(),
         }
 
+    def input_schema(self) -> dict[str, Any]:
+        """The input as one self-contained JSON Schema object (``$defs`` kept for nested
+        types): what MCP tools and other schema consumers take. It is msgspec's schema of the
+        same Struct the OpenAPI document and the decoder use, so they cannot disagree."""
+        doc = msgspec.json.schema(self.input_type)
+        defs = doc.get("$defs", {})
+        name = doc["$ref"].rsplit("/", 1)[-1]
+        schema = dict(defs.pop(name))
+        if defs:
+            schema["$defs"] = defs
+        return schema
+
 
 @dataclass
 class Integration:

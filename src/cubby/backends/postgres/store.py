@@ -22,6 +22,7 @@ from cubby.backends.postgres.db import DEFAULT_POOL_SIZE, PgDatabase, connect
 from cubby.backends.postgres.files import PgFiles
 from cubby.backends.postgres.idempotency import PgIdempotency
 from cubby.backends.postgres.kv import PgKv
+from cubby.backends.postgres.mcp import PgMcp
 from cubby.backends.postgres.migrate import apply_migrations, ensure_org
 from cubby.backends.postgres.workspaces import PgApiKeys, PgIntegrations, PgWorkspaces
 from cubby.backends.url import BackendConfigError
@@ -116,4 +117,5 @@ def open_postgres(url: str) -> MetaStore:
         usage=PgUsage(db),
         closer=db,
         idempotency=PgIdempotency(db),
+        mcp=PgMcp(db, org_id),
     )

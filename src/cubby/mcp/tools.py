@@ -1,0 +1,255 @@
+"""A workspace's integrations as MCP tools, and ``tools/call`` through the core execute path.
+
+Tool Mode (API.md): one tool per enabled action of each workspace integration, named
+``{alias}__{action}`` (characters outside ``[A-Za-z0-9_-]`` become ``_``, at most 64), built on
+every request from the workspace's integrations, so a new alias shows up without a restart. The
+input schema is the action's one input declaration (:meth:`Action.input_schema`), the
+description the catalog's. The tools resource overrides a synced tool (display name,
+description, ``inputDefaults`` merged under the caller's input, sort order) or adds one for an
+integration the workspace has not configured (the built-in default, as execute resolves it).
+
+A call builds the same :class:`ExecuteRequest` as ``POST /api/v1/actions/execute`` and runs
+:func:`cubby.core.execute.execute`: same resolution, persistence scope, limits and errors. Every
+failure comes back as a tool result with ``isError: true`` carrying the cubby error body.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import mcp_types as types
+import msgspec
+
+from cubby.auth import Principal
+from cubby.core.execute import ExecuteRequest, execute
+from cubby.core.models import WorkspaceIntegration
+from cubby.core.registry import Action, Integration, Registry
+from cubby.errors import CubbyError, NotFound, ValidationError
+from cubby.mcp.models import McpServerTool
+from cubby.services import Services
+
+log = logging.getLogger("cubby.mcp")
+
+MAX_NAME = 64
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+_TOOL_IDS = uuid.UUID("5c0b6a7e-2f43-4a3c-9f0e-6d1d3c1b7a11")  # namespace of synced tool ids
+_READ = {"read", "get", "list"}
+_DESTRUCTIVE = {"delete", "remove"}
+_IDEMPOTENT = _READ | _DESTRUCTIVE | {"put", "write"}
+_encoder = msgspec.json.Encoder()
+
+
+def tool_name(alias: str, action: str) -> str:
+    return _UNSAFE.sub("_", f"{alias}__{action}")[:MAX_NAME]
+
+
+def synced_tool_id(server_id: str, integration_id: str, action: str) -> str:
+    """A stable id for a synced tool, so the tools resource can override it by id."""
+    return str(uuid.uuid5(_TOOL_IDS, f"{server_id}/{integration_id}/{action}"))
+
+
+def tool_annotations(action: Action, title: str) -> types.ToolAnnotations:
+    """Hints from the action's verb (the first word of its name): read/get/list only read,
+    delete/remove destroy, and repeating get/read/list/put/write/delete/remove changes nothing."""
+    verb = action.name.split("_", 1)[0]
+    read_only = verb in _READ
+    return types.ToolAnnotations(
+        title=title,
+        read_only_hint=read_only,
+        destructive_hint=None if read_only else verb in _DESTRUCTIVE,
+        idempotent_hint=verb in _IDEMPOTENT,
+        open_world_hint=False,
+    )
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool of a server: what it runs and how it is shown."""
+
+    name: str
+    integration: Integration
+    action: Action
+    alias: str
+    configured: bool  # a workspace integration backs it (else the built-in default runs)
+    record: McpServerTool
+
+    @property
+    def title(self) -> str:
+        return self.record.display_name or self.action.display_name
+
+    def input_schema(self) -> dict[str, Any]:
+        schema = self.action.input_schema()
+        defaults = self.record.input_defaults
+        if not defaults:
+            return schema
+        schema = copy.deepcopy(schema)
+        for field, value in defaults.items():
+            if field in schema.get("properties", {}):
+                schema["properties"][field]["default"] = value
+        required = [f for f in schema.get("required", []) if f not in defaults]
+        if required:
+            schema["required"] = required
+        else:
+            schema.pop("required", None)
+        return schema
+
+    def to_mcp(self) -> types.Tool:
+        return types.Tool(
+            name=self.name,
+            title=self.title,
+            description=self.record.description or self.action.description,
+            input_schema=self.input_schema(),
+            annotations=tool_annotations(self.action, self.title),
+        )
+
+
+def build_tools(
+    registry: Registry,
+    server_id: str,
+    integrations: Sequence[WorkspaceIntegration],
+    overrides: Sequence[McpServerTool] = (),
+) -> list[ToolSpec]:
+    by_key = {(o.integration_alias, o.action_name): o for o in overrides}
+    used: set[tuple[str, str]] = set()
+    entries: list[tuple[int, int, ToolSpec]] = []
+    for wi in sorted(integrations, key=lambda w: (w.sort_order, w.alias)):
+        integration = registry.get(wi.integration_name)
+        if integration is None:
+            continue
+        for action in integration.actions.values():
+            if wi.enabled_actions is not None and action.name not in wi.enabled_actions:
+                continue
+            override = by_key.get((wi.alias, action.name))
+            if override is not None:
+                used.add((wi.alias, action.name))
+            record = override or McpServerTool(
+                id=synced_tool_id(server_id, wi.id, action.name), mcp_server_id=server_id,
+                integration_name=integration.name, integration_alias=wi.alias,
+                action_name=action.name, tool_type="ACTION", connection_id=wi.connection_id,
+                display_name=None, description=None, input_defaults=None, partial_ids=None,
+                sort_order=wi.sort_order, source_workspace_integration_id=wi.id,
+            )  # fmt: skip
+            spec = ToolSpec(tool_name(wi.alias, action.name), integration, action, wi.alias, True,
+                            record)  # fmt: skip
+            entries.append((record.sort_order, len(entries), spec))
+    configured_kinds = {wi.integration_name for wi in integrations}
+    aliases = {wi.alias for wi in integrations}
+    for override in overrides:
+        key = (override.integration_alias, override.action_name)
+        if key in used or override.integration_alias in aliases:
+            continue  # an override of a synced tool, or of an action that is not enabled
+        integration = registry.get(override.integration_name)
+        added = integration.actions.get(override.action_name) if integration else None
+        # An added tool runs the built-in default, which execute uses only while the workspace
+        # has no integration of that kind; once it has one, that integration's tools count.
+        if (
+            integration is None
+            or added is None
+            or integration.name in configured_kinds
+            or override.integration_alias != integration.name
+        ):
+            continue
+        spec = ToolSpec(tool_name(integration.name, added.name), integration, added,
+                        integration.name, False, override)  # fmt: skip
+        entries.append((override.sort_order, len(entries), spec))
+    entries.sort(key=lambda e: (e[0], e[1]))
+    specs: list[ToolSpec] = []
+    names: set[str] = set()
+    for _, _, spec in entries:
+        if spec.name in names:  # two long aliases cut to the same 64 characters: first wins
+            continue
+        names.add(spec.name)
+        specs.append(spec)
+    return specs
+
+
+async def server_tools(
+    services: Services, server_id: str, workspace_id: str
+) -> list[ToolSpec]:
+    """The server's tools as of now (two reads: its overrides and the workspace's integrations)."""
+    overrides = await services.meta.mcp.tools(server_id)
+    integrations = await services.meta.integrations.in_workspace(workspace_id)
+    return build_tools(services.registry, server_id, integrations, overrides)
+
+
+# -- results --------------------------------------------------------------------------------
+def ok_result(output_json: bytes) -> types.CallToolResult:
+    """An action's output: its JSON as text, and as structured content when it is an object."""
+    structured = msgspec.json.decode(output_json)
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=output_json.decode())],
+        structured_content=structured if isinstance(structured, dict) else None,
+        is_error=False,
+    )
+
+
+def error_result(body: dict[str, Any]) -> types.CallToolResult:
+    """A failure as a tool result: the cubby error body (``error``, ``code``, ``details``)."""
+    code = body.get("code", "INTERNAL_ERROR")
+    reason = (body.get("details") or {}).get("reason")
+    label = f"{code} ({reason})" if reason else str(code)
+    text = f"{label}: {body.get('error', '')}\n{_encoder.encode(body).decode()}"
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=text)], is_error=True
+    )
+
+
+def needs_end_user(server_id: str) -> ValidationError:
+    return ValidationError.for_field(
+        "endUserId",
+        "this tool keeps data per end user (persistence scope 'end_user') and this connection "
+        "acts as no end user: connect with an end-user access token (POST "
+        f"/api/v1/mcp/servers/{server_id}/access-tokens), or create the server with an endUserId",
+    )
+
+
+def merge_arguments(spec: ToolSpec, arguments: dict[str, Any] | None) -> dict[str, Any]:
+    return {**(spec.record.input_defaults or {}), **(arguments or {})}
+
+
+async def call_tool(
+    services: Services,
+    principal: Principal,
+    server_id: str,
+    workspace_id: str,
+    end_user_id: str | None,
+    name: str,
+    arguments: dict[str, Any] | None,
+) -> types.CallToolResult:
+    try:
+        specs = await server_tools(services, server_id, workspace_id)
+        spec = next((s for s in specs if s.name == name), None)
+        if spec is None:
+            raise NotFound(
+                f"this MCP server has no tool named {name!r}",
+                details={"tool": name, "tools": [s.name for s in specs]},
+            )
+        request = ExecuteRequest(
+            integration_name=spec.integration.name,
+            action_name=spec.action.name,
+            workspace_id=workspace_id,
+            input=msgspec.Raw(_encoder.encode(merge_arguments(spec, arguments))),
+            integration_alias=spec.alias if spec.configured else None,
+            end_user_id=end_user_id,
+            partial_ids=spec.record.partial_ids,
+        )
+        try:
+            response = await execute(services, principal, request)
+        except ValidationError as exc:
+            if end_user_id is None and (exc.details or {}).get("field") == "endUserId":
+                raise needs_end_user(server_id) from None
+            raise
+        return ok_result(_encoder.encode(response.output))
+    except CubbyError as exc:
+        return error_result(exc.to_body())
+    except Exception:
+        log.exception("MCP tool %r failed", name)
+        return error_result(
+            {"error": "internal error; the server log has the details", "code": "INTERNAL_ERROR"}
+        )
