@@ -158,13 +158,13 @@ def test_errors_are_tool_results_with_the_cubby_code(live: Live) -> None:
             missing = await client.call_tool("files__read_file", {"path": "no/such.txt"})
             assert missing.is_error is True
             assert "FILE_NOT_FOUND" in text(missing)
-            body = json.loads(text(missing).split("\n", 1)[1])
+            body = json.loads(text(missing))
             assert body["code"] == "ACTION_FAILED"
             assert body["details"]["reason"] == "FILE_NOT_FOUND"
 
             bad = await client.call_tool("state__put", {"key": 5, "value": 1})
             assert bad.is_error is True
-            assert json.loads(text(bad).split("\n", 1)[1])["details"]["field"] == "input.key"
+            assert json.loads(text(bad))["details"]["field"] == "input.key"
             unknown = await client.call_tool("state__put", {"key": "k", "value": 1, "x": 2})
             assert unknown.is_error is True and "x" in text(unknown)
             absent = await client.call_tool("nope__nothing", {})
@@ -305,7 +305,8 @@ def test_random_arguments_to_every_tool_never_crash(
     result = portal.call(client.call_tool, name, arguments)  # a protocol error raises here
     assert isinstance(result.is_error, bool)
     if result.is_error:
-        body = json.loads(text(result).split("\n", 1)[1])
+        body = json.loads(text(result))
+        assert body == result.structured_content
         assert body["code"] != "INTERNAL_ERROR", body
     else:
         assert result.structured_content is not None

@@ -7,8 +7,8 @@ server's workspace. Tokens are shown once, in the answer that creates them.
 from __future__ import annotations
 
 from cubby.api.endpoint import Call, Endpoint, QueryParam
+from cubby.api.paging import bool_param, page, page_query
 from cubby.api.wire import Deleted
-from cubby.api.workspaces import MAX_LIMIT, MAX_OFFSET, _int_param
 from cubby.mcp import manage
 from cubby.mcp.models import (
     AccessTokenCreated,
@@ -27,6 +27,7 @@ from cubby.mcp.models import (
 )
 
 BASE = "/api/v1/mcp/servers"
+MAX_LIMIT = 100
 TAG = "MCP servers"
 
 
@@ -36,8 +37,8 @@ async def create_server(call: Call) -> ServerCreated:
 
 
 async def list_servers(call: Call) -> ServerList:
-    limit = min(_int_param(call, "limit", 50, 1, None), MAX_LIMIT)
-    offset = _int_param(call, "offset", 0, 0, MAX_OFFSET)
+    limit, offset = page(call, 50, MAX_LIMIT)
+    bool_param(call, "includeSuspended")  # accepted (cubby never suspends a server)
     workspace_id = call.request.query_params.get("workspaceId") or None
     servers, total = await manage.list_servers(
         call.services, call.user, workspace_id, limit, offset
@@ -121,8 +122,7 @@ ENDPOINTS = [
     Endpoint("GET", BASE, list_servers, "List MCP servers", TAG, response=ServerList,
              errors=(400, 401, 403),
              query=[QueryParam("workspaceId", {"type": "string"}, "only this workspace's"),
-                    QueryParam("limit", {"type": "integer"}, "page size (max 100)"),
-                    QueryParam("offset", {"type": "integer"}, "skip this many"),
+                    *page_query(50, MAX_LIMIT),
                     QueryParam("includeSuspended", {"type": "boolean"}, "accepted, ignored")]),
     Endpoint("GET", _ONE, get_server, "Get an MCP server with its tools", TAG,
              response=ServerWithTools, errors=(401, 403, 404)),

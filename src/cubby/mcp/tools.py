@@ -190,13 +190,12 @@ def ok_result(output_json: bytes) -> types.CallToolResult:
 
 
 def error_result(body: dict[str, Any]) -> types.CallToolResult:
-    """A failure as a tool result: the cubby error body (``error``, ``code``, ``details``)."""
-    code = body.get("code", "INTERNAL_ERROR")
-    reason = (body.get("details") or {}).get("reason")
-    label = f"{code} ({reason})" if reason else str(code)
-    text = f"{label}: {body.get('error', '')}\n{_encoder.encode(body).decode()}"
+    """A failure as a tool result: the cubby error body (``error``, ``code``, ``details``,
+    e.g. ``details.reason`` ``FILE_NOT_FOUND``) as JSON text and as structured content."""
     return types.CallToolResult(
-        content=[types.TextContent(type="text", text=text)], is_error=True
+        content=[types.TextContent(type="text", text=_encoder.encode(body).decode())],
+        structured_content=body,
+        is_error=True,
     )
 
 
