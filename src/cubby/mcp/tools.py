@@ -55,15 +55,16 @@ def synced_tool_id(server_id: str, integration_id: str, action: str) -> str:
 
 
 def tool_annotations(action: Action, title: str) -> types.ToolAnnotations:
-    """Hints from the action's verb (the first word of its name): read/get/list only read,
-    delete/remove destroy, and repeating get/read/list/put/write/delete/remove changes nothing."""
+    """Hints from the action's declaration (``read_only``) and its verb (the first word of its
+    name): read/get/list only read, delete/remove destroy, and repeating
+    get/read/list/put/write/delete/remove changes nothing more than doing it once."""
     verb = action.name.split("_", 1)[0]
-    read_only = verb in _READ
+    read_only = action.read_only or verb in _READ
     return types.ToolAnnotations(
         title=title,
         read_only_hint=read_only,
         destructive_hint=None if read_only else verb in _DESTRUCTIVE,
-        idempotent_hint=verb in _IDEMPOTENT,
+        idempotent_hint=read_only or verb in _IDEMPOTENT,
         open_world_hint=False,
     )
 
