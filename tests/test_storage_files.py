@@ -314,9 +314,11 @@ def test_workspace_delete_drops_its_bodies(api: Api, ws: str, services: Services
     assert blob_keys(api, services, ws + "/") == []
 
 
-def test_failed_commit_leaves_old_file_and_no_orphan(
+def test_failed_commit_leaves_old_file_and_only_a_sweepable_orphan(
     api: Api, ws: str, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A failed index write never deletes the new body (the commit may have landed after all,
+    see test_files_commit_fault.py); it is an orphan, and the sweep takes it."""
     old = "O" * (INLINE_MAX + 1)
     write(api, ws, "doc.txt", old)
     keys_before = blob_keys(api, services)
@@ -330,7 +332,13 @@ def test_failed_commit_leaves_old_file_and_no_orphan(
         on_app_loop(api, lambda: files.write(services, ns, "doc.txt", b"N" * 70_000, "text/plain"))
     monkeypatch.undo()
     assert read(api, ws, "doc.txt")["content"] == old
+    assert len(blob_keys(api, services)) == len(keys_before) + 1
+    swept = on_app_loop(
+        api, lambda: files.sweep_orphans(services.meta.files, services.blobs, grace_seconds=-60)
+    )
+    assert swept == 1
     assert blob_keys(api, services) == keys_before
+    assert read(api, ws, "doc.txt")["content"] == old
 
 
 def test_sweep_removes_only_orphans(api: Api, ws: str, services: Services) -> None:

@@ -32,14 +32,19 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
+def _float(
+    env: Mapping[str, str], name: str, default: float, minimum: float | None = None
+) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if minimum is not None and not value >= minimum:  # also rejects nan
+        raise SettingsError(f"{name} must be >= {minimum:g}, got {raw}")
+    return value
 
 
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
@@ -67,6 +72,7 @@ class Settings:
     storage_inline_max_bytes: int = 64 * 1024
     key_cache_seconds: float = 2.0
     metrics: str = "off"  # who may read /metrics: off | api-key | anyone
+    orphan_grace_seconds: float = 3600.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -87,6 +93,7 @@ class Settings:
             storage_inline_max_bytes=_int(env, "CUBBY_STORAGE_INLINE_MAX_BYTES", 64 * 1024),
             key_cache_seconds=_float(env, "CUBBY_KEY_CACHE_SECONDS", 2.0),
             metrics=_choice(env, "CUBBY_METRICS", METRICS_MODES),
+            orphan_grace_seconds=_float(env, "CUBBY_ORPHAN_GRACE_SECONDS", 3600.0, minimum=0),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

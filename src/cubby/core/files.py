@@ -11,7 +11,13 @@ or the new one, and each row's body is immutable. The one gap: a reader holding 
 find its body deleted by step 3 before it opens it; it then reads the row again and gets the new
 file, whole (:data:`MAX_ATTEMPTS`). A crash between 1 and 2, or 2 and 3, leaves only a body no
 row points to; :func:`sweep_orphans` deletes such bodies once they are older than the grace
-period (long enough that no write is still between steps 1 and 2).
+period (``CUBBY_ORPHAN_GRACE_SECONDS``, long enough that no write is still between 1 and 2).
+
+A failed step 2 deletes the new body only when the backend answered that it wrote nothing (a
+failed precondition). Any other failure (the database connection dropped, say) has an unknown
+outcome: the commit may have landed with only its reply lost, and then the row points at the
+new body. The write reads the row back: if it holds the new key, the write is acknowledged;
+otherwise the error goes on, and the body, if no row ever points at it, goes to the sweep.
 
 Moves rename the row (the body stays where it is); folder deletes remove rows in bounded batches
 and drop their bodies after each batch commits. A file with ``expires_at`` reads as missing once
@@ -30,23 +36,34 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from cubby.backends.base import FileIndex, FileRecord
+from cubby.backends.base import (
+    FileIndex,
+    FileMissing,
+    FilePreconditionFailed,
+    FileRecord,
+    IdempotencyBusy,
+    IdempotencyTaken,
+)
 from cubby.backends.blobs import BlobNotFound, BlobReader, BlobStore, Span
 from cubby.core import clock, txn
 from cubby.core.models import utc_now
 from cubby.core.scopes import Namespace
-from cubby.errors import InternalError
+from cubby.errors import CubbyError, InternalError
 from cubby.services import Services
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-ORPHAN_GRACE_SECONDS = 3600.0
+ORPHAN_GRACE_SECONDS = 3600.0  # default of CUBBY_ORPHAN_GRACE_SECONDS
 SWEEP_INTERVAL_SECONDS = 3600.0
 FIRST_SWEEP_DELAY_SECONDS = 300.0
 SWEEP_BATCH = 500
 DELETE_BATCH = 500
 EXPIRY_SWEEP_INTERVAL_SECONDS = 60.0
+
+# Failures of a file index write that are answers (nothing of it was committed, or the
+# surrounding transaction decides), as opposed to ones whose outcome is unknown.
+_ANSWERS = (CubbyError, FileMissing, IdempotencyBusy, IdempotencyTaken)
 
 
 def etag_of(body: bytes) -> str:
@@ -91,17 +108,41 @@ async def write(
         replaced = await services.meta.files.put(
             ns, record, if_match=if_match, if_none_match=if_none_match
         )
-    except Exception:
-        # The row was rolled back, so nothing points at the new body: drop it now. (Not on
-        # cancellation: the commit may still land, and then the row needs its body.)
+    except FilePreconditionFailed:
+        # The backend checked and wrote nothing: no row points at the new body.
         if record.blob_key is not None:
             with contextlib.suppress(Exception):
                 await blobs.delete(record.blob_key)
         raise
+    except _ANSWERS:
+        raise  # a definite answer: left to the caller, the body (if any) to the sweep
+    except Exception:
+        if record.blob_key is None or not await _landed(services.meta.files, ns, record):
+            # Unknown outcome: a row may point at the new body, so it is never deleted here.
+            log.warning("file %r in %s: the index write failed; its outcome is unknown", path, ns)
+            raise
+        # The commit landed, only its reply was lost: the write is acknowledged. The body it
+        # replaced (unknown here) is left for the sweep.
+        log.warning("file %r in %s: the index commit's reply was lost, but it landed", path, ns)
+        replaced = None
     record.inline_body = None
     if replaced is not None and replaced != record.blob_key:
         await _drop(blobs, replaced)
     return record
+
+
+async def _landed(index: FileIndex, ns: Namespace, record: FileRecord) -> bool:
+    """Whether the row at ``record.path`` now points at ``record``'s fresh blob key (only this
+    write can have put that key there). An error reading it counts as "not known to have"."""
+    try:
+        current = await index.get(ns, record.path)
+    except Exception:
+        log.warning("could not check whether a failed file write landed", exc_info=True)
+        return False
+    if current is None or current.blob_key != record.blob_key:
+        return False
+    record.created_at = current.created_at
+    return True
 
 
 async def delete(
@@ -277,12 +318,19 @@ async def sweep_expired_forever(services: Services) -> None:
             log.warning("expiry sweep failed; next round retries", exc_info=True)
 
 
+async def sweep_once(services: Services) -> int:
+    """One sweep with the configured grace period (``CUBBY_ORPHAN_GRACE_SECONDS``)."""
+    return await sweep_orphans(
+        services.meta.files, services.blobs, services.settings.orphan_grace_seconds
+    )
+
+
 async def sweep_forever(services: Services) -> None:
-    """Run :func:`sweep_orphans` periodically (started by the app's lifespan)."""
+    """Run :func:`sweep_once` periodically (started by the app's lifespan)."""
     await asyncio.sleep(FIRST_SWEEP_DELAY_SECONDS)
     while True:
         try:
-            await sweep_orphans(services.meta.files, services.blobs)
+            await sweep_once(services)
         except Exception:
             log.warning("orphan sweep failed; next round retries", exc_info=True)
         await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
