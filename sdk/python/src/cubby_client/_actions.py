@@ -41,7 +41,11 @@ def execute_request(
             }
         ),
     }
-    return APIRequest("POST", "/api/v1/actions/execute", json=body)
+    # With an idempotency key the server runs the action at most once, so a retry after a 5xx
+    # or a lost connection is safe (the second call gets the first one's answer).
+    return APIRequest(
+        "POST", "/api/v1/actions/execute", json=body, retry_safe=idempotency_key is not None
+    )
 
 
 class Actions:
@@ -70,6 +74,8 @@ class Actions:
         ``integration_alias``, else the only one of ``integration_name`` in the workspace.
         ``end_user_id`` picks the end user's data when the scope is ``end_user``. A failed
         action raises ``BadRequestError`` with ``.code == "ACTION_FAILED"`` and ``.reason``.
+        With ``idempotency_key`` (1 to 255 characters) a write action runs at most once per
+        workspace and key for 24 hours, and the call is retried on 5xx and network errors.
         """
         return self._client._send(
             execute_request(

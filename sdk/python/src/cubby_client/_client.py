@@ -137,11 +137,13 @@ class Cubby(BaseClient):
             try:
                 response = self._http.send(request)
             except httpx.TransportError as exc:
-                delay = self._retry.after_error(request.method, exc, attempt)
+                delay = self._retry.after_error(request.method, exc, attempt, req.retry_safe)
                 if delay is None:
                     raise transport_error(exc, request) from exc
             else:
-                delay = self._retry.after_response(request.method, response, attempt)
+                delay = self._retry.after_response(
+                    request.method, response, attempt, req.retry_safe
+                )
                 if delay is None:
                     return self._finish(req, response)
                 response.close()
@@ -240,11 +242,13 @@ class AsyncCubby(BaseClient):
             try:
                 response = await self._http.send(request)
             except httpx.TransportError as exc:
-                delay = self._retry.after_error(request.method, exc, attempt)
+                delay = self._retry.after_error(request.method, exc, attempt, req.retry_safe)
                 if delay is None:
                     raise transport_error(exc, request) from exc
             else:
-                delay = self._retry.after_response(request.method, response, attempt)
+                delay = self._retry.after_response(
+                    request.method, response, attempt, req.retry_safe
+                )
                 if delay is None:
                     return self._finish(req, response)
                 await response.aclose()

@@ -31,12 +31,18 @@ class APIRequest(Generic[T]):
     params: Mapping[str, str | int] | None = None
     json: Any = None
     parse: Callable[[Any], T] = field(default=_as_is)
+    retry_safe: bool = False  # running it twice is harmless (an execute with idempotencyKey)
 
     def then(self, parse: Callable[[T], U]) -> APIRequest[U]:
         """The same call with ``parse`` applied to this request's result."""
         first = self.parse
         return APIRequest(
-            self.method, self.path, self.params, self.json, lambda body: parse(first(body))
+            self.method,
+            self.path,
+            self.params,
+            self.json,
+            lambda body: parse(first(body)),
+            self.retry_safe,
         )
 
 

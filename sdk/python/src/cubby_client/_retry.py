@@ -5,6 +5,9 @@
   POST that failed half-way may have run, and running it twice is not ours to decide.
 * Transport errors are retried for idempotent methods, and for any method when the request
   provably never left (connect errors, connect and pool timeouts).
+* A request marked ``retry_safe`` (an execute carrying an ``idempotencyKey``: the server runs
+  it at most once) counts as idempotent, and its 409 ``IDEMPOTENCY_IN_PROGRESS`` (the first
+  attempt is still running) is retried too.
 * The wait is ``Retry-After`` when the server sends one (seconds or an HTTP date, capped at
   ``max_retry_after``), else exponential backoff from ``initial_delay`` doubling up to
   ``max_delay``, minus up to 25% random jitter so many clients do not retry in lockstep.
@@ -23,6 +26,7 @@ __all__ = ["IDEMPOTENT_METHODS", "RetryPolicy", "parse_retry_after"]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_IN_PROGRESS = b'"IDEMPOTENCY_IN_PROGRESS"'
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -54,21 +58,27 @@ class RetryPolicy:
     max_delay: float = 8.0
     max_retry_after: float = 60.0
 
-    def after_response(self, method: str, response: httpx.Response, attempt: int) -> float | None:
+    def after_response(
+        self, method: str, response: httpx.Response, attempt: int, retry_safe: bool = False
+    ) -> float | None:
         """Seconds to wait before retrying this response, or None to return/raise it."""
         if attempt >= self.max_retries:
             return None
         status = response.status_code
-        idempotent = method.upper() in IDEMPOTENT_METHODS
+        idempotent = retry_safe or method.upper() in IDEMPOTENT_METHODS
         if status == 429 or (idempotent and (status >= 500 or status == 408)):
+            return self.delay(attempt, response.headers.get("retry-after"))
+        if retry_safe and status == 409 and _IN_PROGRESS in response.content:
             return self.delay(attempt, response.headers.get("retry-after"))
         return None
 
-    def after_error(self, method: str, error: httpx.TransportError, attempt: int) -> float | None:
+    def after_error(
+        self, method: str, error: httpx.TransportError, attempt: int, retry_safe: bool = False
+    ) -> float | None:
         """Seconds to wait before retrying after a transport error, or None to raise it."""
         if attempt >= self.max_retries:
             return None
-        if isinstance(error, _NEVER_SENT) or method.upper() in IDEMPOTENT_METHODS:
+        if isinstance(error, _NEVER_SENT) or retry_safe or method.upper() in IDEMPOTENT_METHODS:
             return self.delay(attempt, None)
         return None
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from cubby_client._request import APIRequest, AsyncSender, SyncSender, compact
 from cubby_client._target import Target
-from cubby_client._types import FileInfo
+from cubby_client._types import FileInfo, FileMoved
 
 __all__ = ["AsyncStorage", "Storage"]
 
@@ -20,7 +20,13 @@ Page = tuple[list[FileInfo], str | None]
 
 
 def write_request(
-    target: Target, path: str, content: str | bytes, content_type: str | None
+    target: Target,
+    path: str,
+    content: str | bytes,
+    content_type: str | None,
+    expires_in: int | None = None,
+    if_match: str | None = None,
+    if_none_match: bool = False,
 ) -> APIRequest[FileInfo]:
     if isinstance(content, str):
         body: dict[str, Any] = {"path": path, "content": content}
@@ -29,7 +35,13 @@ def write_request(
         body = {"path": path, "content": encoded, "contentEncoding": "base64"}
     else:
         raise TypeError(f"content must be str or bytes, not {type(content).__name__}")
-    return target.action("write_file", compact({**body, "contentType": content_type}))
+    extra = {
+        "contentType": content_type,
+        "expiresInSeconds": expires_in,
+        "ifMatch": if_match,
+        "ifNoneMatch": "*" if if_none_match else None,
+    }
+    return target.action("write_file", compact({**body, **extra}))
 
 
 def _content_bytes(output: Any) -> bytes:
@@ -61,8 +73,21 @@ def list_page_request(
     )
 
 
-def delete_request(target: Target, path: str) -> APIRequest[bool]:
-    return target.action("delete_file", {"path": path}).then(lambda o: bool(o["deleted"]))
+def delete_request(target: Target, path: str, if_match: str | None = None) -> APIRequest[bool]:
+    body = compact({"path": path, "ifMatch": if_match})
+    return target.action("delete_file", body).then(lambda o: bool(o["deleted"]))
+
+
+def move_request(target: Target, src: str, dst: str, overwrite: bool) -> APIRequest[FileMoved]:
+    body: dict[str, Any] = {"from": src, "to": dst}
+    if overwrite:
+        body["overwrite"] = True
+    return target.action("move_file", body)
+
+
+def delete_folder_request(target: Target, prefix: str) -> APIRequest[int]:
+    call = target.action("delete_folder", {"prefix": prefix})
+    return call.then(lambda output: int(output["deleted"]))
 
 
 def download_url_request(target: Target, path: str, expires_in: int) -> APIRequest[str]:
@@ -80,9 +105,25 @@ class Storage:
     def __repr__(self) -> str:
         return f"Storage({self._target.describe()})"
 
-    def write(self, path: str, content: str | bytes, content_type: str | None = None) -> FileInfo:
-        """Create or replace ``path``; returns its ``path, size, contentType, etag, updatedAt``."""
-        return self._client._send(write_request(self._target, path, content, content_type))
+    def write(
+        self,
+        path: str,
+        content: str | bytes,
+        content_type: str | None = None,
+        *,
+        expires_in: int | None = None,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+    ) -> FileInfo:
+        """Create or replace ``path``; returns its ``path, size, contentType, etag, updatedAt,
+        expiresAt``. ``expires_in`` (seconds) makes it expire; ``if_match`` (an etag) or
+        ``if_none_match`` make the write conditional (``BadRequestError`` with ``.reason ==
+        "CONFLICT"`` when the file changed meanwhile; nothing is written)."""
+        return self._client._send(
+            write_request(
+                self._target, path, content, content_type, expires_in, if_match, if_none_match
+            )
+        )
 
     def read(self, path: str) -> bytes:
         """The file's bytes (``BadRequestError`` with ``.reason == "FILE_NOT_FOUND"`` if none)."""
@@ -103,9 +144,18 @@ class Storage:
             if cursor is None:
                 return
 
-    def delete(self, path: str) -> bool:
-        """Delete ``path``; False if it did not exist."""
-        return self._client._send(delete_request(self._target, path))
+    def delete(self, path: str, *, if_match: str | None = None) -> bool:
+        """Delete ``path``; False if it did not exist (``if_match``: only that version)."""
+        return self._client._send(delete_request(self._target, path, if_match))
+
+    def move(self, src: str, dst: str, *, overwrite: bool = False) -> FileMoved:
+        """Rename ``src`` to ``dst`` atomically (no copy). A file at ``dst`` is a ``CONFLICT``
+        unless ``overwrite``; a missing ``src`` is ``FILE_NOT_FOUND``."""
+        return self._client._send(move_request(self._target, src, dst, overwrite))
+
+    def delete_folder(self, prefix: str) -> int:
+        """Delete every file under ``prefix`` (which must end with '/'); returns how many."""
+        return self._client._send(delete_folder_request(self._target, prefix))
 
     def download_url(self, path: str, expires_in: int = 900) -> str:
         """A URL that serves the file without an API key for ``expires_in`` (60..3600) s."""
@@ -123,10 +173,21 @@ class AsyncStorage:
         return f"AsyncStorage({self._target.describe()})"
 
     async def write(
-        self, path: str, content: str | bytes, content_type: str | None = None
+        self,
+        path: str,
+        content: str | bytes,
+        content_type: str | None = None,
+        *,
+        expires_in: int | None = None,
+        if_match: str | None = None,
+        if_none_match: bool = False,
     ) -> FileInfo:
-        """Create or replace ``path``; returns its ``path, size, contentType, etag, updatedAt``."""
-        return await self._client._send(write_request(self._target, path, content, content_type))
+        """Create or replace ``path`` (options as for ``Storage.write``)."""
+        return await self._client._send(
+            write_request(
+                self._target, path, content, content_type, expires_in, if_match, if_none_match
+            )
+        )
 
     async def read(self, path: str) -> bytes:
         """The file's bytes (``BadRequestError`` with ``.reason == "FILE_NOT_FOUND"`` if none)."""
@@ -150,9 +211,17 @@ class AsyncStorage:
             if cursor is None:
                 return
 
-    async def delete(self, path: str) -> bool:
-        """Delete ``path``; False if it did not exist."""
-        return await self._client._send(delete_request(self._target, path))
+    async def delete(self, path: str, *, if_match: str | None = None) -> bool:
+        """Delete ``path``; False if it did not exist (``if_match``: only that version)."""
+        return await self._client._send(delete_request(self._target, path, if_match))
+
+    async def move(self, src: str, dst: str, *, overwrite: bool = False) -> FileMoved:
+        """Rename ``src`` to ``dst`` atomically (see ``Storage.move``)."""
+        return await self._client._send(move_request(self._target, src, dst, overwrite))
+
+    async def delete_folder(self, prefix: str) -> int:
+        """Delete every file under ``prefix`` (ending with '/'); returns how many."""
+        return await self._client._send(delete_folder_request(self._target, prefix))
 
     async def download_url(self, path: str, expires_in: int = 900) -> str:
         """A URL that serves the file without an API key for ``expires_in`` (60..3600) s."""

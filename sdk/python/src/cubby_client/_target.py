@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +11,11 @@ from cubby_client._actions import execute_request
 from cubby_client._request import APIRequest
 from cubby_client._types import ExecuteResult
 
-__all__ = ["Target"]
+__all__ = ["READ_ONLY_ACTIONS", "Target"]
+
+# Actions that change nothing. Every other action gets a fresh idempotency key per call, so the
+# client's retries (5xx, lost connections) can never apply a write twice.
+READ_ONLY_ACTIONS = frozenset({"get", "list_keys", "read_file", "list_files", "get_download_url"})
 
 
 def _output(result: ExecuteResult) -> Any:
@@ -27,7 +32,9 @@ class Target:
     end_user_id: str | None
 
     def action(self, action_name: str, input: Mapping[str, Any]) -> APIRequest[Any]:
-        """An execute call whose result is the action's ``output``."""
+        """An execute call whose result is the action's ``output`` (writes carry a new
+        idempotency key, the same on every retry of this call)."""
+        key = None if action_name in READ_ONLY_ACTIONS else uuid.uuid4().hex
         return execute_request(
             self.integration_name,
             action_name,
@@ -35,6 +42,7 @@ class Target:
             input=input,
             integration_alias=self.alias,
             end_user_id=self.end_user_id,
+            idempotency_key=key,
         ).then(_output)
 
     def describe(self) -> str:

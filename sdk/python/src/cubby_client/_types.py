@@ -151,3 +151,9 @@ class FileInfo(TypedDict):
     contentType: str
     etag: str
     updatedAt: str
+    expiresAt: str | None
+
+
+# What ``move_file`` returns: the old and new path and the file's (unchanged) etag ("from" is a
+# Python keyword, hence the functional form).
+FileMoved = TypedDict("FileMoved", {"from": str, "to": str, "etag": str})
