@@ -172,6 +172,7 @@ def live_server(
             str(workers),
             "--log-level",
             "warning",
+            "--create-data-dir",  # the log file below makes the folder non-empty
             *args,
         ],
         env=full_env,
