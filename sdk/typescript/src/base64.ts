@@ -9,28 +9,32 @@ for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i
 DECODE['-'.charCodeAt(0)] = 62 // the URL-safe alphabet decodes too
 DECODE['_'.charCodeAt(0)] = 63
 
+const CODES = new Uint8Array(64)
+for (let i = 0; i < 64; i++) CODES[i] = ALPHABET.charCodeAt(i)
+const PAD = '='.charCodeAt(0)
+
 /** The standard (padded) base64 text of `bytes`. */
 export function encodeBase64(bytes: Uint8Array): string {
-  const chunks: string[] = []
-  const CHUNK = 3 * 16384
-  for (let start = 0; start < bytes.length; start += CHUNK) {
-    const end = Math.min(bytes.length, start + CHUNK)
-    let out = ''
-    let i = start
-    for (; i + 2 < end; i += 3) {
-      const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!
-      out +=
-        ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!
-    }
-    if (i < end) {
-      const rest = end - i
-      const n = (bytes[i]! << 16) | (rest === 2 ? bytes[i + 1]! << 8 : 0)
-      out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]!
-      out += rest === 2 ? ALPHABET[(n >> 6) & 63]! + '=' : '=='
-    }
-    chunks.push(out)
+  // ASCII codes into one buffer, then one decode: string concatenation is ~10x slower.
+  const out = new Uint8Array(4 * Math.ceil(bytes.length / 3))
+  let at = 0
+  let i = 0
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!
+    out[at++] = CODES[n >> 18]!
+    out[at++] = CODES[(n >> 12) & 63]!
+    out[at++] = CODES[(n >> 6) & 63]!
+    out[at++] = CODES[n & 63]!
   }
-  return chunks.join('')
+  const rest = bytes.length - i
+  if (rest > 0) {
+    const n = (bytes[i]! << 16) | (rest === 2 ? bytes[i + 1]! << 8 : 0)
+    out[at++] = CODES[n >> 18]!
+    out[at++] = CODES[(n >> 12) & 63]!
+    out[at++] = rest === 2 ? CODES[(n >> 6) & 63]! : PAD
+    out[at++] = PAD
+  }
+  return new TextDecoder().decode(out)
 }
 
 /** The bytes of base64 text (standard or URL-safe, padding optional, whitespace ignored). */
