@@ -82,7 +82,7 @@ export async function startServer(extraEnv: NodeJS.ProcessEnv = {}): Promise<Liv
   const dataDir = mkdtempSync(join(tmpdir(), 'cubby-ts-'))
   const env = { ...serverEnv(dataDir), ...extraEnv }
   const bin = cubbyBin()
-  const { stdout } = await run(bin, ['api-keys', 'create', '--name', 'ts-tests'], { env })
+  const { stdout } = await run(bin, ['api-keys', 'create', '--name', 'ts-tests', '--create-data-dir'], { env })
   const apiKey = stdout.trim()
   if (!apiKey.startsWith('cby_')) throw new Error(`unexpected key output: ${stdout}`)
   const port = await freePort()
