@@ -201,6 +201,154 @@ export interface ExecuteRequest {
   oauthAppId?: string | null
 }
 
+export interface CreateServer {
+  name: string
+  description?: string | null
+  createdBy?: string | null
+  mode?: string
+  settings?: Record<string, unknown> | null
+  authMode?: string
+  endUserAccess?: string | null
+  endUserId?: string | null
+  workspaceId: string
+}
+
+export interface ServerCreated {
+  server: McpServer
+  bearerToken: string
+  mcpEndpoint: string
+}
+
+export interface McpServer {
+  id: string
+  orgId: string
+  workspaceId: string
+  name: string
+  description: string | null
+  mode: string
+  settings: Record<string, unknown>
+  authMode: string
+  endUserAccess: string | null
+  auth: McpAuth
+  createdBy: string | null
+  endUserId: string | null
+  createdAt: string
+  updatedAt: string
+  mcpEndpoint?: string
+}
+
+/** Which credentials the endpoint takes: cubby serves bearer tokens only. */
+export interface McpAuth {
+  oauthEnabled?: boolean
+  bearerEnabled?: boolean
+  staticBearerEnabled?: boolean
+  endUserBearerTokensEnabled?: boolean
+  accessTokensEnabled?: boolean
+}
+
+export interface ServerList {
+  servers: McpServer[]
+  total: number
+}
+
+export interface ServerWithTools {
+  server: McpServer
+  tools: McpServerTool[]
+}
+
+export interface McpServerTool {
+  id: string
+  mcpServerId: string
+  integrationName: string
+  integrationAlias: string
+  actionName: string
+  toolType: string
+  connectionId: string | null
+  displayName: string | null
+  description: string | null
+  inputDefaults: Record<string, unknown> | null
+  partialIds: string[] | null
+  sortOrder: number
+  sourceWorkspaceIntegrationId: string | null
+}
+
+export interface UpdateServer {
+  name?: string
+  description?: string | null
+  createdBy?: string | null
+  mode?: string
+  settings?: Record<string, unknown> | null
+  authMode?: string
+  endUserAccess?: string | null
+  endUserId?: string | null
+}
+
+export interface ServerEnvelope {
+  server: McpServer
+}
+
+export interface TokenRegenerated {
+  bearerToken: string
+  mcpEndpoint: string
+}
+
+export interface CreateAccessToken {
+  endUserId: string
+  scopes?: string[] | null
+  expiresIn?: number | null
+}
+
+export interface AccessTokenCreated {
+  accessToken: string
+  bearerToken: string
+  token: McpToken
+  mcpEndpoint: string
+}
+
+/** A token as the API shows it (never its secret part). */
+export interface McpToken {
+  id: string
+  tokenPrefix: string
+  scopes: string[]
+  endUserId: string | null
+  authMethod: string
+  tokenType: string
+  expiresAt: string | null
+  createdAt: string
+}
+
+export interface TokenList {
+  tokens: McpToken[]
+  total: number
+}
+
+export interface CreateTool {
+  integrationAlias?: string | null
+  connectionId?: string | null
+  displayName?: string | null
+  description?: string | null
+  inputDefaults?: Record<string, unknown> | null
+  partialIds?: string[] | null
+  sortOrder?: number
+  integrationName: string
+  actionName: string
+  toolType?: "ACTION"
+}
+
+export interface ToolEnvelope {
+  tool: McpServerTool
+}
+
+export interface UpdateTool {
+  integrationAlias?: string | null
+  connectionId?: string | null
+  displayName?: string | null
+  description?: string | null
+  inputDefaults?: Record<string, unknown> | null
+  partialIds?: string[] | null
+  sortOrder?: number
+}
+
 export interface WriteFileInput {
   /** Relative '/'-separated path, e.g. reports/monthly.json (at most 1024 bytes; no '.', '..' or empty segments, backslashes or control characters) */
   path: string
@@ -210,6 +358,12 @@ export interface WriteFileInput {
   contentType?: string | null
   /** How content is encoded: utf8 or base64 (any case; utf-8 means utf8) */
   contentEncoding?: "utf8" | "base64" | null
+  /** Delete it this many seconds after this write (1 to 10 years); until then it reads normally, afterwards as missing. Default: never */
+  expiresInSeconds?: number | null
+  /** Only if the file's current etag is this one; else reason CONFLICT and nothing changes */
+  ifMatch?: string | null
+  /** '*': only if no file exists at the path; else reason CONFLICT */
+  ifNoneMatch?: "*" | null
 }
 
 export interface FileInfo {
@@ -218,6 +372,7 @@ export interface FileInfo {
   contentType: string
   etag: string
   updatedAt: string
+  expiresAt: string | null
 }
 
 export interface ReadFileInput {
@@ -235,16 +390,44 @@ export interface FileContent {
   size: number
   etag: string
   updatedAt: string
+  expiresAt: string | null
 }
 
 export interface DeleteFileInput {
   /** Relative '/'-separated path, e.g. reports/monthly.json (at most 1024 bytes; no '.', '..' or empty segments, backslashes or control characters) */
   path: string
+  /** Only if the file's current etag is this one; else reason CONFLICT and nothing changes */
+  ifMatch?: string | null
 }
 
 export interface FileDeleted {
   path: string
   deleted: boolean
+}
+
+export interface MoveFileInput {
+  /** Path of the file to move */
+  from: string
+  /** New path (same rules as path) */
+  to: string
+  /** Replace a file already at the new path (default: reason CONFLICT) */
+  overwrite?: boolean | null
+}
+
+export interface FileMoved {
+  from: string
+  to: string
+  etag: string
+}
+
+export interface DeleteFolderInput {
+  /** The folder to delete with everything under it; ends with '/', e.g. reports/2024/ */
+  prefix: string
+}
+
+export interface FolderDeleted {
+  prefix: string
+  deleted: number
 }
 
 export interface ListFilesInput {
@@ -372,6 +555,8 @@ export interface BuiltinActions {
     write_file: { input: WriteFileInput; output: FileInfo }
     read_file: { input: ReadFileInput; output: FileContent }
     delete_file: { input: DeleteFileInput; output: FileDeleted }
+    move_file: { input: MoveFileInput; output: FileMoved }
+    delete_folder: { input: DeleteFolderInput; output: FolderDeleted }
     list_files: { input: ListFilesInput; output: FileList }
     get_download_url: { input: GetDownloadUrlInput; output: DownloadUrl }
   }
