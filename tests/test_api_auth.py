@@ -61,11 +61,14 @@ class World:
         self.a = api.create_workspace("ws-a")
         self.b = api.create_workspace("ws-b")
         self.wi: dict[str, dict[str, Any]] = {}
+        self.end_user: dict[str, str] = {}
         for ws in (self.a, self.b):
             self.wi[ws] = api.add_integration(
                 ws, "kv-store", "state", {"persistence": {"scope": "workspace"}}
             )
             api.output("kv-store", "put", ws, {"key": "secret", "value": ws})
+            eu = api.ok("POST", "/api/v1/end-users", {"workspaceId": ws, "externalId": "u"}, 201)
+            self.end_user[ws] = eu["endUser"]["id"]
         created = api.ok(
             "POST",
             "/api/v1/api-keys",
@@ -94,9 +97,13 @@ class World:
                 values[name] = self.wi[ws]["id"] if ws in self.wi else new_id()
             elif name in ("id", "toolId", "tokenId") and ep.path.startswith(MCP_SERVER):
                 values[name] = self.mcp[ws][name] if ws in self.mcp else new_id()
+            elif name == "id" and ep.path.startswith("/api/v1/end-users/{id}"):
+                values[name] = self.end_user.get(ws) or new_id()  # an end user of ws
             else:
                 raise AssertionError(f"classify path parameter {name!r} of {ep.path}")
         path = ep.path.format(**values)
+        if any(q.name == "workspaceId" for q in ep.query):
+            path += f"?workspaceId={ws}"
         body: dict[str, Any] | None = None
         if ep.body is not None:
             name = ep.body.__name__
@@ -109,6 +116,9 @@ class World:
                 "CreateAccessToken": {"endUserId": "u2"},
                 "CreateTool": {"integrationName": "storage", "actionName": "list_files"},
                 "UpdateTool": {"displayName": "Renamed"},
+                "CreateEndUser": {"workspaceId": ws, "externalId": "extra"},
+                "UpdateEndUser": {"displayName": "Renamed"},
+                "EraseEndUserData": {"endUserId": "u"},
                 "ExecuteRequest": {
                     "integrationName": "kv-store",
                     "actionName": "get",
@@ -124,6 +134,10 @@ class World:
 
 def workspace_bound(ep: Endpoint) -> bool:
     if "{wsId}" in ep.path or ep.path.startswith(("/api/v1/workspaces/{id}", MCP_SERVER)):
+        return True
+    if ep.path.startswith("/api/v1/end-users/{id}"):  # an end user belongs to one workspace
+        return True
+    if any(q.name == "workspaceId" for q in ep.query):
         return True
     fields = getattr(ep.body, "__struct_fields__", ())
     return "workspace_id" in fields

@@ -92,9 +92,7 @@ def test_integral_floats_in_request_bodies(api: Api) -> None:
 
 def test_workspace_integration_defaults_for_builtins(api: Api) -> None:
     ws = api.create_workspace("wi-defaults")
-    catalog = {
-        i["name"]: i for i in api.ok("GET", "/api/v1/integrations")["integrations"]
-    }
+    catalog = {i["name"]: i for i in api.ok("GET", "/api/v1/integrations")["integrations"]}
     for name in ("storage", "kv-store"):
         wi = api.add_integration(ws, name)
         assert wi["connectionStrategy"] == "fixed"
@@ -252,9 +250,7 @@ def test_api_key_org_scope_and_approvals(api: Api) -> None:
 
 def test_list_limit_is_clamped_and_include_suspended_accepted(api: Api) -> None:
     ids = [api.create_workspace(f"clamp-{i}") for i in range(3)]
-    page = api.ok(
-        "GET", "/api/v1/workspaces", params={"limit": 5000, "includeSuspended": "true"}
-    )
+    page = api.ok("GET", "/api/v1/workspaces", params={"limit": 5000, "includeSuspended": "true"})
     assert [w["id"] for w in page["workspaces"]] == ids and page["total"] == 3
     ws = ids[0]
     # list_files clamps too (at 1000)

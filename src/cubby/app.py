@@ -19,6 +19,7 @@ from cubby.api import (
     api_keys,
     catalog,
     downloads,
+    end_users,
     execute,
     health,
     metrics_route,
@@ -56,6 +57,7 @@ def api_endpoints() -> list[Endpoint]:
         *execute.ENDPOINTS,
         *metrics_route.ENDPOINTS,
         *mcp_servers.ENDPOINTS,
+        *end_users.ENDPOINTS,
     ]
 
 

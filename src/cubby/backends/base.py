@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import msgspec
 
 from cubby.core.kv_values import ListItem
-from cubby.core.models import ApiKey, Workspace, WorkspaceIntegration
+from cubby.core.models import ApiKey, EndUser, Workspace, WorkspaceIntegration
 from cubby.core.scopes import Namespace
 
 if TYPE_CHECKING:
@@ -300,6 +300,32 @@ class IdempotencyStore(Protocol):
         ...
 
 
+class Erased(msgspec.Struct, frozen=True):
+    """What erasing a namespace removed: keys, files and the files' bytes."""
+
+    keys: int
+    files: int
+    bytes: int
+    blob_keys: list[str]  # bodies to drop from the blob store after the commit
+
+
+class EndUserStore(Protocol):
+    async def create(self, end_user: EndUser) -> None:
+        """Raises Conflict (DUPLICATE) when the workspace has that externalId already."""
+        ...
+
+    async def page(self, workspace_id: str, limit: int, offset: int) -> tuple[list[EndUser], int]:
+        ...
+
+    async def get(self, end_user_id: str) -> EndUser | None: ...
+    async def update(self, end_user: EndUser) -> None: ...
+    async def delete(self, end_user_id: str) -> bool: ...
+    async def erase_data(self, workspace_id: str, ns: str) -> Erased:
+        """Delete every key and file of one namespace (an end user's) in one transaction;
+        range scans of the ``(workspace_id, ns, ...)`` indexes, nothing else is read."""
+        ...
+
+
 @dataclass
 class MetaStore:
     """The metadata backend: one object per process, built from CUBBY_DATABASE_URL."""
@@ -311,6 +337,7 @@ class MetaStore:
     kv: KvStore
     files: FileIndex
     sessions: SessionStore
+    end_users: EndUserStore
     usage: UsageStore
     closer: object
     idempotency: IdempotencyStore = field(kw_only=True)

@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from cubby.backends.base import FileRecord
-from cubby.core.models import ApiKey, KeyPermissions, WorkspaceIntegration
+from cubby.core.models import ApiKey, EndUser, KeyPermissions, WorkspaceIntegration
 from cubby.errors import Conflict
 
 WS_COLS = "id, name, slug, created_at, updated_at"
@@ -85,3 +85,31 @@ def key_row(row: Sequence[Any], org_id: str) -> ApiKey:
         permissions=permissions_decoder.decode(row[3]) if row[3] else None,
         last_used_at=row[4], expires_at=row[5], created_at=row[6],
     )  # fmt: skip
+
+
+EU_COLS = "id, workspace_id, external_id, display_name, email, metadata, created_at, updated_at"
+_metadata_decoder = msgspec.json.Decoder(dict[str, Any])
+
+
+def eu_row(row: Sequence[Any]) -> EndUser:
+    """An end user from a row of ``EU_COLS``."""
+    return EndUser(
+        id=row[0], workspace_id=row[1], external_id=row[2], display_name=row[3], email=row[4],
+        metadata=_metadata_decoder.decode(row[5]), created_at=row[6], updated_at=row[7],
+    )  # fmt: skip
+
+
+def eu_values(eu: EndUser) -> tuple[Any, ...]:
+    """The values of ``EU_COLS`` for an end user (metadata as JSON text)."""
+    return (
+        eu.id, eu.workspace_id, eu.external_id, eu.display_name, eu.email,
+        msgspec.json.encode(eu.metadata).decode(), eu.created_at, eu.updated_at,
+    )  # fmt: skip
+
+
+def duplicate_end_user(external_id: str) -> Conflict:
+    return Conflict(
+        f"this workspace already has an end user with externalId {external_id!r}",
+        code="DUPLICATE",
+        details={"field": "externalId", "externalId": external_id},
+    )

@@ -111,6 +111,7 @@ def _open_sqlite(path: Path) -> MetaStore:
 
     from cubby.backends.sqlite.dashboard import SqliteSessions, SqliteUsage
     from cubby.backends.sqlite.db import SqliteDatabase
+    from cubby.backends.sqlite.end_users import SqliteEndUsers
     from cubby.backends.sqlite.files import SqliteFiles
     from cubby.backends.sqlite.idempotency import SqliteIdempotency
     from cubby.backends.sqlite.kv import SqliteKv
@@ -138,6 +139,7 @@ def _open_sqlite(path: Path) -> MetaStore:
         kv=SqliteKv(db),
         files=SqliteFiles(db),
         sessions=SqliteSessions(db, org_id),
+        end_users=SqliteEndUsers(db),
         usage=SqliteUsage(db),
         closer=db,
         idempotency=SqliteIdempotency(db),

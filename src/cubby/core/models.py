@@ -75,6 +75,21 @@ class ApiKey(Record):
     created_at: str
 
 
+class EndUser(Record):
+    """A registered end user of a workspace; ``external_id`` is execution's ``endUserId``."""
+
+    id: str
+    workspace_id: str
+    external_id: str
+    display_name: str | None
+    email: str | None
+    metadata: dict[str, Any]
+    created_at: str
+    updated_at: str
+    connection_count: int = 0  # built-ins hold no connections
+    type: str = "external"
+
+
 class WorkspaceIntegration(Record):
     id: str
     workspace_id: str

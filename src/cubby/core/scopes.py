@@ -16,6 +16,7 @@ from cubby.errors import ValidationError
 Scope = Literal["end_user", "workspace", "external"]
 SCOPES: tuple[str, ...] = ("end_user", "workspace", "external")
 MAX_OWNER_ID_BYTES = 256
+END_USER_PREFIX = "u:"
 
 
 class Persistence(msgspec.Struct, frozen=True, forbid_unknown_fields=True, rename="camel"):
@@ -102,5 +103,10 @@ def namespace_for(
             "this integration keeps data per end user (persistence scope 'end_user'): "
             "pass endUserId, or configure settings.persistence.scope 'workspace' or 'external'",
         )
-    _check_owner_id(end_user_id, "endUserId")
-    return Namespace(workspace_id, "u:" + end_user_id)
+    return end_user_namespace(workspace_id, end_user_id)
+
+
+def end_user_namespace(workspace_id: str, end_user_id: str, field: str = "endUserId") -> Namespace:
+    """The namespace of one end user's data (of every kind) in a workspace."""
+    _check_owner_id(end_user_id, field)
+    return Namespace(workspace_id, END_USER_PREFIX + end_user_id)

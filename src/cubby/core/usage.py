@@ -6,10 +6,10 @@ from __future__ import annotations
 from cubby.auth import Principal
 from cubby.backends.base import DataKind, Usage
 from cubby.core.models import WorkspaceIntegration
-from cubby.core.scopes import Namespace, namespace_for
+from cubby.core.scopes import END_USER_PREFIX, Namespace, namespace_for
 from cubby.services import Services
 
-END_USER_NS = "u:"
+END_USER_NS = END_USER_PREFIX
 
 # Which data table an integration kind keeps its data in (None: it keeps none of ours).
 KINDS: dict[str, DataKind] = {"kv-store": "kv", "storage": "files"}

@@ -19,6 +19,7 @@ import asyncpg
 from cubby.backends.base import MetaStore
 from cubby.backends.postgres.dashboard import PgSessions, PgUsage
 from cubby.backends.postgres.db import DEFAULT_POOL_SIZE, PgDatabase, connect
+from cubby.backends.postgres.end_users import PgEndUsers
 from cubby.backends.postgres.files import PgFiles
 from cubby.backends.postgres.idempotency import PgIdempotency
 from cubby.backends.postgres.kv import PgKv
@@ -114,6 +115,7 @@ def open_postgres(url: str) -> MetaStore:
         kv=PgKv(db),
         files=PgFiles(db),
         sessions=PgSessions(db, org_id),
+        end_users=PgEndUsers(db),
         usage=PgUsage(db),
         closer=db,
         idempotency=PgIdempotency(db),
