@@ -14,13 +14,12 @@ from cubby.core.scopes import Namespace
 from cubby.services import Services
 from tests.helpers import Api
 
-pytestmark = pytest.mark.conformance
-
 
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
+@pytest.mark.conformance
 def test_session_is_found_with_its_key_until_deleted(services: Services) -> None:
     key, _ = run(keys.create_key(services.meta, "web", None, None))
     sessions = services.meta.sessions
@@ -39,6 +38,7 @@ def test_session_is_found_with_its_key_until_deleted(services: Services) -> None
     assert run(sessions.find(hash_key("s1"))) is None
 
 
+@pytest.mark.conformance
 def test_expired_sessions_are_swept(services: Services) -> None:
     key, _ = run(keys.create_key(services.meta, "web", None, None))
     sessions = services.meta.sessions
@@ -71,6 +71,7 @@ def _fill(api: Api) -> tuple[str, str]:
     return ws, other
 
 
+@pytest.mark.conformance
 def test_usage_per_namespace_and_scope(api: Api, services: Services) -> None:
     ws, _ = _fill(api)
     usage = services.meta.usage
@@ -85,6 +86,7 @@ def test_usage_per_namespace_and_scope(api: Api, services: Services) -> None:
     assert run(usage.usage("kv", ws, "w", False)).keys == 0
 
 
+@pytest.mark.conformance
 def test_folder_usage_counts_only_under_the_prefix(api: Api, services: Services) -> None:
     ws, _ = _fill(api)
     folder = run(services.meta.usage.folder_usage(Namespace(ws, "w"), "a/"))
@@ -92,6 +94,7 @@ def test_folder_usage_counts_only_under_the_prefix(api: Api, services: Services)
     assert run(services.meta.usage.folder_usage(Namespace(ws, "u:bob"), "d/")).files == 3
 
 
+@pytest.mark.conformance
 def test_end_users_with_data_by_kind_paged(api: Api, services: Services) -> None:
     ws, other = _fill(api)
     usage = services.meta.usage
@@ -100,3 +103,26 @@ def test_end_users_with_data_by_kind_paged(api: Api, services: Services) -> None
     assert run(usage.namespaces("files", ws, "u:", None, 2)) == ["u:alice", "u:bob"]
     assert run(usage.namespaces("files", ws, "u:", "u:bob", 2)) == ["u:carol"]
     assert run(usage.namespaces("files", other, "u:", None, 10)) == ["u:zed"]
+
+
+def test_sqlite_plans_are_index_searches(api: Api, services: Services) -> None:
+    """The counting and end-user queries seek the (workspace_id, ns, ...) indexes; none scans
+    a table (SQLite's plan says SEARCH, never a bare SCAN of files or kv_entries)."""
+    ws, _ = _fill(api)
+    db: Any = services.meta.usage.db  # type: ignore[attr-defined]
+    statements: list[str] = []
+    db._reader.set_trace_callback(statements.append)
+    try:
+        run(services.meta.usage.namespaces("files", ws, "u:", None, 10))
+        run(services.meta.usage.namespaces("kv", ws, "u:", None, 10))
+        run(services.meta.usage.usage("files", ws, "u:", True))
+        run(services.meta.usage.usage("kv", ws, "w", False))
+        run(services.meta.usage.folder_usage(Namespace(ws, "w"), "a/"))
+    finally:
+        db._reader.set_trace_callback(None)
+    assert len(statements) == 5
+    for sql in statements:
+        plan = " | ".join(row[3] for row in db._reader.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "SEARCH" in plan, (sql, plan)
+        for table in ("files", "kv_entries"):
+            assert f"SCAN {table}" not in plan.replace(f"SCAN {table} USING", "_"), (sql, plan)

@@ -110,7 +110,7 @@ def serve(
     metrics: str,
     adopt: bool,
 ) -> None:
-    """Run the HTTP API.
+    """Run the HTTP API and the dashboard (at /, sign in with an API key).
 
     Creates the data dir, applies schema migrations and, the first time it starts (no API key
     was ever created), creates an organisation-wide key and prints it once with the base URL.

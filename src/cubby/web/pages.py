@@ -11,7 +11,7 @@ data (file names, keys, values, end-user ids), which templates autoescape, can n
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -189,6 +189,3 @@ def safe_next(value: str | None) -> str:
         return value
     return "/"
 
-
-def merge(base: Mapping[str, Any], **more: Any) -> dict[str, Any]:
-    return {**base, **more}

@@ -11,6 +11,7 @@ validation, the catalog and OpenAPI, so a new action appears here with no UI wor
 from __future__ import annotations
 
 import json
+import logging
 import pprint
 import time
 from typing import Any
@@ -25,6 +26,8 @@ from cubby.core.execute import ExecuteRequest, execute
 from cubby.core.registry import Action
 from cubby.errors import CubbyError, InternalError, ValidationError
 from cubby.web.pages import SECURITY_HEADERS, Ctx, page
+
+log = logging.getLogger(__name__)
 
 EXECUTE_PATH = "/api/v1/actions/execute"
 INPUT_PREFIX = "input."
@@ -196,6 +199,7 @@ async def _execute(ctx: Ctx, body: dict[str, Any]) -> tuple[int, Any]:
     except msgspec.ValidationError as exc:  # pragma: no cover - the form builds valid bodies
         return 400, ValidationError(str(exc)).to_body()
     except Exception:  # pragma: no cover - as the API's handler answers it
+        log.exception("unhandled error in a playground run")
         return 500, InternalError("internal error; the server log has the details").to_body()
 
 
