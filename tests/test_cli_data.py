@@ -118,6 +118,21 @@ def test_files_commands(server: LiveServer, tmp_path: Path) -> None:
     missing = cli(server, "files", "get", *w, "notes/a.txt")
     assert missing.exit_code == 1 and "FILE_NOT_FOUND" in missing.stderr
 
+    # mv, conditional and expiring put, rm -r (issue 14)
+    assert ok(cli(server, "files", "mv", *w, "media/blob.bin", "media/moved.bin")).stdout == (
+        "moved media/blob.bin -> media/moved.bin\n"
+    )
+    clash = cli(server, "files", "mv", *w, "exports/report.csv", "media/moved.bin")
+    assert clash.exit_code == 1 and "CONFLICT" in clash.stderr
+    ok(cli(server, "files", "mv", *w, "-f", "exports/report.csv", "media/moved.bin"))
+    no_clobber = cli(server, "files", "put", *w, "media/moved.bin", str(source), "--no-clobber")
+    assert no_clobber.exit_code == 1 and "CONFLICT" in no_clobber.stderr
+    put = ok(cli(server, "files", "put", *w, "media/tmp.txt", str(source), "--expires-in", "60"))
+    assert json.loads(put.stdout)["expiresAt"] is not None
+    removed = ok(cli(server, "files", "rm", *w, "-r", "media"))
+    assert removed.stdout == "deleted 2 files under media/\n"
+    assert ok(cli(server, "files", "ls", *w)).stdout == ""
+
 
 @pytest.mark.parametrize(
     ("args", "env", "message"),

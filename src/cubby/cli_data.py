@@ -164,6 +164,8 @@ def files() -> None:
     cubby files put -w acme reports/jan.csv ./jan.csv
     cubby files get -w acme reports/jan.csv > jan.csv
     cubby files ls -w acme reports/
+    cubby files mv -w acme reports/jan.csv archive/jan.csv
+    cubby files rm -w acme -r archive/
     """
 
 
@@ -171,11 +173,25 @@ def files() -> None:
 @click.argument("path")
 @click.argument("source", type=click.File("rb"), default="-")
 @click.option("--content-type", default=None, help="MIME type (default: guessed by the server).")
+@click.option(
+    "--expires-in",
+    type=click.IntRange(1, 10 * 365 * 24 * 3600),
+    default=None,
+    metavar="SECONDS",
+    help="Delete the file this many seconds after the write (default: never).",
+)
+@click.option(
+    "--if-match", default=None, metavar="ETAG", help="Only replace the file with this etag."
+)
+@click.option("--no-clobber", is_flag=True, help="Only write if no file exists at PATH.")
 @_target_options("files", "storage")
 def files_put(
     path: str,
     source: BinaryIO,
     content_type: str | None,
+    expires_in: int | None,
+    if_match: str | None,
+    no_clobber: bool,
     workspace: str,
     alias: str,
     end_user: str | None,
@@ -188,7 +204,14 @@ def files_put(
     with _client() as client:
         store = client.storage(_workspace_id(client, workspace), alias, end_user)
         with _Progress(f"uploading {_mib(len(data))}", len(data)):
-            written = store.write(path, data, content_type=content_type)
+            written = store.write(
+                path,
+                data,
+                content_type=content_type,
+                expires_in=expires_in,
+                if_match=if_match,
+                if_none_match=no_clobber,
+            )
     _echo_json(written)
 
 
@@ -223,13 +246,40 @@ def files_ls(prefix: str, as_json: bool, workspace: str, alias: str, end_user: s
                 click.echo(f"{info['size']:>10}  {info['updatedAt']}  {info['path']}")
 
 
+@files.command("mv")
+@click.argument("source")
+@click.argument("target")
+@click.option("--overwrite", "-f", is_flag=True, help="Replace a file already at TARGET.")
+@_target_options("files", "storage")
+def files_mv(
+    source: str, target: str, overwrite: bool, workspace: str, alias: str, end_user: str | None
+) -> None:
+    """Rename SOURCE to TARGET atomically (the content is not copied)."""
+    with _client() as client:
+        store = client.storage(_workspace_id(client, workspace), alias, end_user)
+        moved = store.move(source, target, overwrite=overwrite)
+    click.echo(f"moved {moved['from']} -> {moved['to']}")
+
+
 @files.command("rm")
 @click.argument("path")
+@click.option(
+    "--recursive",
+    "-r",
+    is_flag=True,
+    help="PATH is a folder (ending in '/'): delete every file under it.",
+)
 @_target_options("files", "storage")
-def files_rm(path: str, workspace: str, alias: str, end_user: str | None) -> None:
-    """Delete PATH; exits 1 if there was no such file."""
+def files_rm(path: str, recursive: bool, workspace: str, alias: str, end_user: str | None) -> None:
+    """Delete PATH; exits 1 if there was no such file. With -r, delete the folder PATH/."""
     with _client() as client:
-        deleted = client.storage(_workspace_id(client, workspace), alias, end_user).delete(path)
+        store = client.storage(_workspace_id(client, workspace), alias, end_user)
+        if recursive:
+            folder = path if path.endswith("/") else path + "/"
+            count = store.delete_folder(folder)
+            click.echo(f"deleted {count} file{'' if count == 1 else 's'} under {folder}")
+            return
+        deleted = store.delete(path)
     if not deleted:
         click.echo(f"cubby: no such file: {path}", err=True)
         sys.exit(1)

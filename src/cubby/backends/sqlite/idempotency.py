@@ -94,8 +94,11 @@ class SqliteSession:
         await done
 
     def abort(self) -> None:
-        if self._done is not None and not self._done.done():
+        if self._done is None:
+            return
+        if not self._done.done():
             self._inbox.put(_ABORT)
+        self._done.add_done_callback(_consume)  # its error (if any) was the action's to see
 
     # -- the writer side (inside the batch transaction, in the job's SAVEPOINT) -----------------
     def _run(self, conn: sqlite3.Connection) -> None:
@@ -137,6 +140,11 @@ class SqliteSession:
                 continue
             conn.execute("RELEASE step")
             _deliver(loop, set_future_result, future, value)
+
+
+def _consume(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _deliver(loop: asyncio.AbstractEventLoop, how: Any, future: Any, value: Any) -> None:
