@@ -167,7 +167,8 @@ def cubby_server(
     full_env = {**os.environ, "CUBBY_DATA_DIR": str(folder), **(env or {})}
     try:
         key = subprocess.run(
-            [PYTHON, "-m", "cubby", "api-keys", "create", "--name", "bench"],
+            [PYTHON, "-m", "cubby", "api-keys", "create", "--name", "bench",
+             "--create-data-dir"],
             env=full_env, capture_output=True, text=True, check=True,
         ).stdout.strip()
         port = free_port()

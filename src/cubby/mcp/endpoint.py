@@ -84,6 +84,9 @@ class McpEndpoint:
             # call; no cubby tool declares Mcp-Param headers, so there is nothing to check.
             get_tool_input_schema=lambda name: None,
         )
+        # The SDK wraps every request in an OpenTelemetry span (a no-op without an exporter,
+        # yet a measurable share of a warm tools/call); cubby has its own request log/metrics.
+        self.server.middleware = []
 
     def routes(self) -> list[BaseRoute]:
         return [Route("/mcp/{server}", endpoint=self, name="mcp")]

@@ -16,6 +16,7 @@ failure comes back as a tool result with ``isError: true`` carrying the cubby er
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import re
 import uuid
@@ -49,6 +50,7 @@ def tool_name(alias: str, action: str) -> str:
     return _UNSAFE.sub("_", f"{alias}__{action}")[:MAX_NAME]
 
 
+@functools.lru_cache(maxsize=8192)  # built for every tool on every request; uuid5 is not free
 def synced_tool_id(server_id: str, integration_id: str, action: str) -> str:
     """A stable id for a synced tool, so the tools resource can override it by id."""
     return str(uuid.uuid5(_TOOL_IDS, f"{server_id}/{integration_id}/{action}"))
@@ -213,6 +215,16 @@ def merge_arguments(spec: ToolSpec, arguments: dict[str, Any] | None) -> dict[st
     return {**(spec.record.input_defaults or {}), **(arguments or {})}
 
 
+def find_tool(specs: Sequence[ToolSpec], name: str) -> ToolSpec:
+    spec = next((s for s in specs if s.name == name), None)
+    if spec is None:
+        raise NotFound(
+            f"this MCP server has no tool named {name!r}",
+            details={"tool": name, "tools": [s.name for s in specs]},
+        )
+    return spec
+
+
 async def call_tool(
     services: Services,
     principal: Principal,
@@ -223,13 +235,7 @@ async def call_tool(
     arguments: dict[str, Any] | None,
 ) -> types.CallToolResult:
     try:
-        specs = await server_tools(services, server_id, workspace_id)
-        spec = next((s for s in specs if s.name == name), None)
-        if spec is None:
-            raise NotFound(
-                f"this MCP server has no tool named {name!r}",
-                details={"tool": name, "tools": [s.name for s in specs]},
-            )
+        spec = find_tool(await server_tools(services, server_id, workspace_id), name)
         request = ExecuteRequest(
             integration_name=spec.integration.name,
             action_name=spec.action.name,

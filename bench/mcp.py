@@ -1,0 +1,81 @@
+"""MCP benchmark: ``tools/call`` of ``state__get`` on ``/mcp/srv_<id>`` against
+``POST /api/v1/actions/execute`` of the same ``get``, same server, same run (issue 17).
+
+The MCP request is the one a stateless Streamable HTTP client sends: a JSON-RPC ``tools/call``
+with the server token; no session, so wrk can repeat it. Both read the same key of the same
+workspace-scoped kv-store integration.
+
+    .venv/bin/python bench/mcp.py [--duration 5] [--workers 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from lib import Cubby, cubby_server, machine_description
+from loadgen import LoadResult, wrk
+
+KEY = {"key": "hot"}
+
+
+def setup(cubby: Cubby) -> tuple[str, str, str]:
+    """A workspace with a ``state`` integration holding ``hot``, and an MCP server on it:
+    (workspace id, MCP endpoint path, server token)."""
+    ws = cubby.call("POST", "/api/v1/workspaces", {"name": "Bench", "slug": "bench"})[
+        "workspace"]["id"]
+    cubby.call("POST", f"/api/v1/workspaces/{ws}/integrations", {
+        "integrationName": "kv-store", "alias": "state",
+        "settings": {"persistence": {"scope": "workspace"}}})
+    cubby.execute({"integrationName": "kv-store", "actionName": "put", "workspaceId": ws,
+                   "integrationAlias": "state",
+                   "input": {**KEY, "value": {"cursor": "abc", "n": 42}}})
+    made = cubby.call("POST", "/api/v1/mcp/servers", {"name": "bench", "workspaceId": ws})
+    path = "/mcp/" + made["mcpEndpoint"].rsplit("/mcp/", 1)[1]
+    return str(ws), path, str(made["bearerToken"])
+
+
+def run(duration: int, workers: int) -> list[LoadResult]:
+    with cubby_server(workers=workers) as cubby:
+        ws, mcp_path, token = setup(cubby)
+        execute = json.dumps({"integrationName": "kv-store", "actionName": "get",
+                              "workspaceId": ws, "integrationAlias": "state", "input": KEY})
+        call = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                           "params": {"name": "state__get", "arguments": KEY}})
+        mcp_headers = {"Authorization": f"Bearer {token}",
+                       "Accept": "application/json, text/event-stream"}
+        results = [
+            wrk(f"execute kv get, {workers}w", cubby.base_url, "/api/v1/actions/execute",
+                "POST", execute, cubby.auth_headers, duration),
+            wrk(f"MCP tools/call state__get, {workers}w", cubby.base_url, mcp_path, "POST",
+                call, mcp_headers, duration),
+        ]
+        for result in results:
+            print(result.row(), flush=True)
+        direct, mcp = results
+        print(f"MCP tools/call / execute: req/s {mcp.rps / direct.rps:.2f}x, "
+              f"p50 {mcp.p50_ms / direct.p50_ms:.2f}x "
+              f"({mcp.rps:,.0f} vs {direct.rps:,.0f} req/s)")
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=int, default=5, help="seconds per load run")
+    parser.add_argument("--workers", type=int, default=1, help="cubby worker processes")
+    args = parser.parse_args()
+    print(f"# MCP benchmark on {machine_description()}")
+    print("| workload | req/s | p50 ms | p99 ms | errors |")
+    print("|---|---|---|---|---|")
+    results = run(args.duration, args.workers)
+    failed = sum(r.errors for r in results)
+    if failed:
+        raise SystemExit(f"{failed} requests failed")
+
+
+if __name__ == "__main__":
+    main()
