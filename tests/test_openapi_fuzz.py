@@ -30,6 +30,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from starlette.testclient import TestClient
 
+from cubby.api import downloads
 from cubby.app import api_endpoints, build_services, create_app
 from cubby.core import keys
 from tests import backends
@@ -134,7 +135,9 @@ def _use_real_ids(case: Any, world: World) -> None:
             body.pop("workspaceIntegrationId", None)
 
 
-OPERATIONS = [(ep.method, ep.path) for ep in api_endpoints()]
+OPERATIONS = [(ep.method, ep.path) for ep in api_endpoints()] + [
+    (method.upper(), path) for path, item in downloads.OPENAPI.items() for method in item
+]
 
 
 def test_the_document_covers_every_endpoint(api_schema: Any) -> None:

@@ -36,7 +36,7 @@ from cubby.backends.blobs import open_blob_store
 from cubby.backends.url import open_meta_store
 from cubby.core import files, idempotency, kv_expiry, signing
 from cubby.core.registry import Registry
-from cubby.errors import CubbyError, InternalError, MethodNotAllowed, NotFound
+from cubby.errors import CubbyError, HttpError, InternalError, MethodNotAllowed, NotFound
 from cubby.integrations import register_builtins
 from cubby.mcp import servers as mcp_servers
 from cubby.mcp.endpoint import McpEndpoint
@@ -94,7 +94,7 @@ async def _error(request: Request, exc: Exception) -> Response:
                 headers={"Allow": ", ".join(allowed)},
             )
         else:
-            error = CubbyError(str(exc.detail), code="HTTP_ERROR")
+            error = HttpError(str(exc.detail))
             error.status = exc.status_code
     else:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -120,13 +120,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     settings = settings or Settings.from_env()
     services = services or build_services(settings)
     endpoints = api_endpoints()
-    openapi_doc = build_openapi(endpoints, services.registry)
-    docs_html = render_docs(openapi_doc)
+    openapi_doc = build_openapi(endpoints, services.registry, downloads.OPENAPI)
 
     async def openapi(request: Request) -> Response:
+        """The OpenAPI 3.1 document of every API route, made from their declarations."""
         return json_response(openapi_doc)
 
     async def docs(request: Request) -> Response:
+        """This page: the API reference, made from the OpenAPI document and the route table."""
         return HTMLResponse(docs_html)
 
     routes: list[BaseRoute] = [
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     ]
     mcp = McpEndpoint(services)
     routes += mcp.routes()
+    docs_html = render_docs(openapi_doc, routes)  # every route, the non-Endpoint ones too
     signing.signing_key(settings)  # fail at start, not on the first download, if it is unusable
 
     @contextlib.asynccontextmanager

@@ -18,17 +18,26 @@ CubbyError
 │   └── IdempotencyInProgress 409 IDEMPOTENCY_IN_PROGRESS (the first call is still running)
 ├── PayloadTooLarge          413 PAYLOAD_TOO_LARGE
 ├── RangeNotSatisfiable      416 RANGE_NOT_SATISFIABLE
-└── InternalError            500 INTERNAL_ERROR
+├── InternalError            500 INTERNAL_ERROR
+└── HttpError                4xx HTTP_ERROR (another framework error, its own status)
+
+:func:`catalog` lists every code with its status and meaning (the class docstrings); the
+OpenAPI document's error-code enum and ``/docs`` are made from it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
 class CubbyError(Exception):
+    """Base of every error cubby answers; its subclasses are the API's error codes."""
+
     status: int = 500
     code: str = "INTERNAL_ERROR"
+    # Further codes raised as ``SomeError(..., code="X")`` with this class's status: X -> meaning.
+    also: dict[str, str] = {}
 
     def __init__(
         self,
@@ -53,6 +62,8 @@ class CubbyError(Exception):
 
 
 class ValidationError(CubbyError):
+    """The request is well-formed JSON but a field is wrong; `details.field` names it."""
+
     status = 400
     code = "VALIDATION_ERROR"
 
@@ -62,16 +73,26 @@ class ValidationError(CubbyError):
 
 
 class InvalidJSON(CubbyError):
+    """The body is not valid JSON (or not UTF-8)."""
+
     status = 400
     code = "INVALID_JSON"
 
 
 class AmbiguousIntegration(CubbyError):
+    """The workspace has several integrations of this kind; send `integrationAlias` (`details`
+    lists the aliases).
+    """
+
     status = 400
     code = "AMBIGUOUS_INTEGRATION"
 
 
 class ActionFailed(CubbyError):
+    """The action ran and failed; `details.reason` says why (`FILE_NOT_FOUND`, `NOT_A_LIST`,
+    `NOT_UTF8`, `CONFLICT`, ...).
+    """
+
     status = 400
     code = "ACTION_FAILED"
 
@@ -81,48 +102,74 @@ class ActionFailed(CubbyError):
 
 
 class Unauthenticated(CubbyError):
+    """No API key, or an unknown, revoked or expired one."""
+
     status = 401
     code = "UNAUTHENTICATED"
 
 
 class Forbidden(CubbyError):
+    """The key may not do this (e.g. managing API keys needs an organisation-wide key), or a
+    download URL is invalid or expired.
+    """
+
     status = 403
     code = "FORBIDDEN"
 
 
 class ScopeDenied(CubbyError):
+    """The key is restricted to other workspaces."""
+
     status = 403
     code = "SCOPE_DENIED"
 
 
 class ActionNotAllowed(CubbyError):
+    """The workspace integration's `enabledActions` does not include this action."""
+
     status = 403
     code = "ACTION_NOT_ALLOWED"
 
 
 class NotFound(CubbyError):
+    """No such resource (workspace, key, integration, route)."""
+
     status = 404
     code = "NOT_FOUND"
 
 
 class IntegrationNotFound(CubbyError):
+    """No integration with this `integrationName` is registered."""
+
     status = 404
     code = "INTEGRATION_NOT_FOUND"
 
 
 class ActionNotFound(CubbyError):
+    """The integration has no action with this `actionName`."""
+
     status = 404
     code = "ACTION_NOT_FOUND"
 
 
 class MethodNotAllowed(CubbyError):
+    """The path exists but not with this method; the `Allow` header lists the methods."""
+
     status = 405
     code = "METHOD_NOT_ALLOWED"
 
 
 class Conflict(CubbyError):
+    """The request conflicts with what exists (`DUPLICATE`: e.g. an end user's `externalId` in
+    use).
+    """
+
     status = 409
     code = "DUPLICATE"
+    also = {
+        "SLUG_EXISTS": "Another workspace has this slug.",
+        "ALIAS_CONFLICT": "The workspace already has an integration with this alias.",
+    }
 
 
 class IdempotencyConflict(Conflict):
@@ -134,11 +181,15 @@ class IdempotencyInProgress(Conflict):
 
 
 class PayloadTooLarge(CubbyError):
+    """The body, a KV value or a file is over its limit; `details.limit` gives it."""
+
     status = 413
     code = "PAYLOAD_TOO_LARGE"
 
 
 class RangeNotSatisfiable(CubbyError):
+    """A download's `Range` starts past the end of the file; `details.size` gives its size."""
+
     status = 416
     code = "RANGE_NOT_SATISFIABLE"
 
@@ -152,5 +203,45 @@ class RangeNotSatisfiable(CubbyError):
 
 
 class InternalError(CubbyError):
+    """A bug in cubby; the server log has the details (never the body)."""
+
     status = 500
     code = "INTERNAL_ERROR"
+
+
+class HttpError(CubbyError):
+    """Another HTTP error from the framework, with its own status (e.g. a malformed request)."""
+
+    status = 400
+    code = "HTTP_ERROR"
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    code: str
+    status: int
+    meaning: str
+
+
+def catalog() -> list[ErrorCode]:
+    """Every code the API can answer, from the class tree (``code`` and ``also`` of each
+    class), with its status and meaning (the class docstring), by status then code."""
+    found: dict[str, ErrorCode] = {}
+
+    def walk(cls: type[CubbyError]) -> None:
+        doc = (cls.__doc__ or "").strip().split("\n\n")[0]
+        meaning = " ".join(doc.split()) or _humanize(cls.__name__)
+        found.setdefault(cls.code, ErrorCode(cls.code, cls.status, meaning))
+        for code, text in cls.__dict__.get("also", {}).items():
+            found.setdefault(code, ErrorCode(code, cls.status, text))
+        for sub in cls.__subclasses__():
+            walk(sub)
+
+    for sub in CubbyError.__subclasses__():
+        walk(sub)
+    return sorted(found.values(), key=lambda e: (e.status, e.code))
+
+
+def _humanize(name: str) -> str:
+    words = "".join(f" {ch.lower()}" if ch.isupper() else ch for ch in name).strip()
+    return words[:1].upper() + words[1:] + "."

@@ -1,42 +1,311 @@
-"""A human-readable page of the OpenAPI document, with no external assets."""
+"""``/docs``: a readable API reference made from the OpenAPI document (so it shows what the
+declarations say, nothing else), with no external assets.
+
+Every operation with its parameters, a request example and a response example (from the
+schemas, :mod:`cubby.api.examples`), every action with its inputs, every error code with its
+status and meaning, and every other route of the app with its handler's docstring. The
+dashboard's pages are summarised in one line (:func:`dashboard_route` says which they are).
+Descriptions are Markdown, rendered here (raw HTML in them is escaped).
+"""
 
 from __future__ import annotations
 
 import html
+import inspect
 import json
+from collections.abc import Iterable
 from typing import Any
 
+from markdown_it import MarkdownIt
+from starlette.routing import BaseRoute, Mount, Route
 
-def render_docs(doc: dict[str, Any]) -> str:
+from cubby.api.examples import example, resolve
+from cubby.errors import ErrorCode
+
+_md = MarkdownIt("commonmark", {"html": False})
+_EXECUTE = "Execute."
+
+
+def md(text: str) -> str:
+    """Markdown as HTML (block level)."""
+    return str(_md.render(text or ""))
+
+
+def md_inline(text: str) -> str:
+    return str(_md.renderInline(text or ""))
+
+
+def dashboard_route(route: BaseRoute) -> bool:
+    """The dashboard's HTML pages and static files: routes served by the ``cubby.web``
+    package (its handlers, and its ``/static`` mount). They are for browsers, not clients."""
+    if isinstance(route, Mount):
+        app = route.app
+        return type(app).__module__.startswith("starlette.staticfiles") or getattr(
+            app, "__module__", ""
+        ).startswith("cubby.web")
+    endpoint = getattr(route, "endpoint", None)
+    return bool(getattr(endpoint, "__module__", "").startswith("cubby.web"))
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text))
+
+
+def _pre(value: Any) -> str:
+    return f"<pre>{_e(json.dumps(value, indent=2, ensure_ascii=False))}</pre>"
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
+
+
+def _type_name(schema: dict[str, Any], components: dict[str, Any]) -> str:
+    if "$ref" in schema:
+        return str(schema["$ref"].rsplit("/", 1)[1])
+    for word in ("anyOf", "oneOf"):
+        if word in schema:
+            names = [_type_name(s, components) for s in schema[word]]
+            return " | ".join(n for n in names if n != "null") + (
+                " | null" if "null" in names else ""
+            )
+    if "enum" in schema:
+        return " | ".join(json.dumps(v) for v in schema["enum"])
+    if "const" in schema:
+        return json.dumps(schema["const"])
+    kind = schema.get("type")
+    if kind == "array":
+        return f"array of {_type_name(schema.get('items', {}), components)}"
+    if isinstance(kind, list):
+        return " | ".join(kind)
+    return str(kind or "any JSON")
+
+
+def _field_doc(schema: dict[str, Any]) -> str:
+    for option in [schema, *schema.get("anyOf", [])]:
+        if option.get("description"):
+            return str(option["description"])
+    return ""
+
+
+def _fields_table(schema: dict[str, Any], components: dict[str, Any]) -> str:
+    schema = resolve(schema, components)
+    props = schema.get("properties", {})
+    if not props:
+        return "<p>No fields.</p>"
+    required = set(schema.get("required", ()))
     rows = []
+    for name, sub in props.items():
+        default = ""
+        if "default" in sub and sub["default"] is not None:
+            default = f" (default <code>{_e(json.dumps(sub['default']))}</code>)"
+        rows.append(
+            f"<tr><td><code>{_e(name)}</code></td><td>{_e(_type_name(sub, components))}</td>"
+            f"<td>{'yes' if name in required else 'no'}</td>"
+            f"<td>{md_inline(_field_doc(sub))}{default}</td></tr>"
+        )
+    return (
+        "<table><tr><th>field</th><th>type</th><th>required</th><th>meaning</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+
+
+def _operation(path: str, method: str, op: dict[str, Any], components: dict[str, Any],
+               codes: dict[int, list[str]]) -> str:
+    anchor = _slug(f"{method} {path}")
+    parts = [
+        f"<section class='op' id='{anchor}'><h3><code>{method.upper()}</code> "
+        f"<code>{_e(path)}</code></h3><p>{md_inline(op.get('summary', ''))}"
+        + (" <small>(API key)</small>" if op.get("security") else " <small>(no API key)</small>")
+        + "</p>",
+        md(op.get("description", "")),
+    ]
+    params = op.get("parameters", [])
+    if params:
+        rows = "".join(
+            f"<tr><td><code>{_e(p['name'])}</code></td><td>{_e(p['in'])}</td>"
+            f"<td>{_e(_type_name(p.get('schema', {}), components))}</td>"
+            f"<td>{md_inline(p.get('description', ''))}</td></tr>"
+            for p in params
+        )
+        parts.append("<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th>"
+                     f"<th>meaning</th></tr>{rows}</table>")
+    body = op.get("requestBody", {}).get("content", {}).get("application/json")
+    if body is not None:
+        schema = body["schema"]
+        if schema.get("$ref", "").endswith("ByAction"):
+            parts.append("<h4>Request body</h4><p>One of the <a href='#actions'>actions</a>, "
+                         "e.g.:</p>")
+            first = resolve(schema, components).get("oneOf", [{}])[0]
+            parts.append(_pre(example(first, components, all_fields=False)))
+        else:
+            parts.append("<h4>Request body</h4>" + _fields_table(schema, components))
+            parts.append("<p>Example:</p>" + _pre(example(schema, components, all_fields=False)))
+    for status, response in op.get("responses", {}).items():
+        if status[0] not in "23":
+            continue
+        parts.append(f"<h4>Response {status}</h4><p>{md_inline(response.get('description', ''))}"
+                     "</p>")
+        for media, content in response.get("content", {}).items():
+            schema = content.get("schema", {})
+            if media == "application/json" and schema:
+                parts.append(_pre(example(schema, components)))
+            else:
+                parts.append(f"<p>Content type <code>{_e(media)}</code>.</p>")
+    errors = [s for s in op.get("responses", {}) if s[0] in "45"]
+    if errors:
+        items = []
+        for status in errors:
+            known = codes.get(int(status), [])
+            text = ", ".join(f"<a href='#error-{c}'>{c}</a>" for c in known) or md_inline(
+                op["responses"][status].get("description", "")
+            )
+            items.append(f"<li><code>{status}</code> {text}</li>")
+        parts.append(f"<h4>Errors</h4><ul class='errors'>{''.join(items)}</ul>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _actions(components: dict[str, Any]) -> str:
+    out = []
+    current = None
+    for name, variant in components.items():
+        if not name.startswith(_EXECUTE):
+            continue
+        integration = variant["properties"]["integrationName"]["const"]
+        action = variant["properties"]["actionName"]["const"]
+        if integration != current:
+            current = integration
+            info = variant.get("x-integration", {})
+            title = info.get("displayName", integration)
+            out.append(f"<h3 id='integration-{_e(integration)}'>{_e(title)} "
+                       f"(<code>{_e(integration)}</code>)</h3>{md(info.get('description', ''))}")
+        request = example(variant, components, all_fields=False)
+        request["workspaceId"] = "3f2b8c1e-4a5d-4e6f-9a0b-1c2d3e4f5a6b"
+        request["integrationAlias"] = "files" if integration == "storage" else "state"
+        output = variant.get("x-output")
+        out.append(
+            f"<section class='action' id='action-{_e(integration)}-{_e(action)}'>"
+            f"<h4><code>{_e(integration)}</code> / <code>{_e(action)}</code></h4>"
+            f"{md(variant.get('description', ''))}"
+            f"<p>Input:</p>{_fields_table(variant['properties']['input'], components)}"
+            f"<p>Request (<code>POST /api/v1/actions/execute</code>):</p>{_pre(request)}"
+        )
+        if output is not None:
+            answer = {"success": True, "output": example(output, components), "duration": 1.8}
+            out.append(f"<p>Response:</p>{_pre(answer)}")
+        out.append("</section>")
+    return "".join(out)
+
+
+def _errors_table(catalog: list[ErrorCode]) -> str:
+    rows = "".join(
+        f"<tr id='error-{_e(e.code)}'><td><code>{_e(e.code)}</code></td><td>{e.status}</td>"
+        f"<td>{md_inline(e.meaning)}</td></tr>"
+        for e in catalog
+    )
+    return ("<p>Every error answer is <code>{\"error\": \"&lt;message&gt;\", \"code\": "
+            "\"&lt;CODE&gt;\", \"details\": {...}}</code> with a JSON content type.</p>"
+            f"<table><tr><th>code</th><th>status</th><th>meaning</th></tr>{rows}</table>")
+
+
+def _route_doc(route: BaseRoute) -> str:
+    endpoint = getattr(route, "endpoint", None) or getattr(route, "app", None)
+    doc = inspect.getdoc(endpoint) or ""
+    if not doc:
+        module = inspect.getmodule(endpoint)
+        doc = (inspect.getdoc(module) or "") if module is not None else ""
+    return doc.split("\n\n")[0]
+
+
+def _other_routes(routes: Iterable[BaseRoute], documented: set[str]) -> str:
+    rows = []
+    dashboard = False
+    for route in routes:
+        if dashboard_route(route):
+            dashboard = True
+            continue
+        path = getattr(route, "path", "")
+        if path in documented:
+            continue
+        methods = sorted(getattr(route, "methods", None) or ["*"]) if isinstance(route, Route) \
+            else ["*"]
+        rows.append(f"<tr><td><code>{_e(' '.join(methods))}</code></td><td><code>{_e(path)}"
+                    f"</code></td><td>{md_inline(_route_doc(route))}</td></tr>")
+    out = ""
+    if dashboard:
+        out += ("<p>The dashboard (HTML pages for people) is at <a href='/'>/</a>; sign in "
+                "with an API key. Its pages live under <code>/ui/</code>.</p>")
+    if rows:
+        out += ("<table><tr><th>methods</th><th>path</th><th>what</th></tr>"
+                + "".join(rows) + "</table>")
+    return out
+
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; padding: 0 1rem;
+  line-height: 1.45; color: #1b1b1b; }
+table { border-collapse: collapse; width: 100%; margin: .4rem 0 1rem; }
+td, th { border-bottom: 1px solid #ddd; padding: .35rem .5rem; vertical-align: top;
+  text-align: left; }
+pre { background: #f5f5f3; padding: .6rem; overflow-x: auto; border-radius: 4px; }
+code { background: #f1f1ef; padding: 0 .2rem; border-radius: 3px; }
+pre code { background: none; }
+section.op, section.action { border-top: 1px solid #ccc; margin-top: 1.2rem; }
+nav > ul { columns: 2; } nav ul ul { columns: 1; }
+small { color: #666; }
+"""
+
+
+def render_docs(
+    doc: dict[str, Any], routes: Iterable[BaseRoute] = (), catalog: list[ErrorCode] | None = None
+) -> str:
+    from cubby.errors import catalog as error_catalog
+
+    codes_list = catalog if catalog is not None else error_catalog()
+    codes: dict[int, list[str]] = {}
+    for e in codes_list:
+        codes.setdefault(e.status, []).append(e.code)
+    components = doc["components"]["schemas"]
+    by_tag: dict[str, list[str]] = {}
+    nav: dict[str, list[str]] = {}
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
-            statuses = ", ".join(op["responses"])
-            summary = html.escape(op["summary"])
-            description = html.escape(op.get("description", ""))
-            rows.append(
-                f"<tr><td><code>{method.upper()}</code></td><td><code>{html.escape(path)}</code>"
-                f"</td><td>{summary}<br><small>{description}</small></td><td>{statuses}</td></tr>"
+            tag = (op.get("tags") or ["Other"])[0]
+            by_tag.setdefault(tag, []).append(_operation(path, method, op, components, codes))
+            nav.setdefault(tag, []).append(
+                f"<li><a href='#{_slug(f'{method} {path}')}'><code>{method.upper()}</code> "
+                f"{_e(path)}</a></li>"
             )
-    schemas = "".join(
-        f"<h3 id='{html.escape(name)}'>{html.escape(name)}</h3>"
-        f"<pre>{html.escape(json.dumps(schema, indent=2))}</pre>"
-        for name, schema in sorted(doc["components"]["schemas"].items())
-    )
+    nav_html = "".join(f"<li>{_e(tag)}<ul>{''.join(items)}</ul></li>" for tag, items in nav.items())
+    routes_html = "".join(f"<h2 id='{_slug(tag)}'>{_e(tag)}</h2>{''.join(ops)}"
+                          for tag, ops in by_tag.items())
     info = doc["info"]
+    title = f"{_e(info['title'])} API"
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(info["title"])} API</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 70rem; margin: 2rem auto; padding: 0 1rem; }}
-table {{ border-collapse: collapse; width: 100%; }} td, th {{ border-bottom: 1px solid #ddd;
-padding: .4rem; vertical-align: top; text-align: left; }} pre {{ background: #f6f6f6;
-padding: .6rem; overflow-x: auto; }}
-</style></head><body>
-<h1>{html.escape(info["title"])} API <small>{html.escape(info["version"])}</small></h1>
-<p>Machine-readable: <a href="/openapi.json">/openapi.json</a>. Authenticate with
-<code>Authorization: Bearer &lt;api key&gt;</code>.</p>
-<pre>{html.escape(info["description"])}</pre>
-<h2>Routes</h2>
-<table><tr><th>Method</th><th>Path</th><th>What</th><th>Statuses</th></tr>{"".join(rows)}</table>
-<h2>Schemas</h2>{schemas}
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>{_STYLE}</style></head><body>
+<h1>{title} <small>{_e(info["version"])}</small></h1>
+{md(info.get("description", ""))}
+<p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Liveness:
+<a href="/health">/health</a>.</p>
+<h2 id="auth">Authentication</h2>
+<p>Every <code>/api/v1</code> route needs <code>Authorization: Bearer &lt;API key&gt;</code>.
+The first <code>cubby serve</code> on a new data dir prints an organisation-wide key once;
+make more with <code>cubby api-keys create --name NAME</code> (add <code>--workspace ID</code>
+to restrict one) or <code>POST /api/v1/api-keys</code>. <code>cubby init</code> makes a
+workspace with the <code>files</code> and <code>state</code> integrations and a key for it.</p>
+<nav><h2>Contents</h2><ul><li><a href="#auth">Authentication</a></li>
+<li><a href="#actions">Actions</a></li><li><a href="#errors">Error codes</a></li>
+<li><a href="#other-routes">Other routes</a></li>{nav_html}</ul></nav>
+<h2 id="actions">Actions</h2>
+<p>Run one with <code>POST /api/v1/actions/execute</code>. The answer is
+<code>{{"success": true, "output": ..., "duration": ms}}</code>.</p>
+{_actions(components)}
+<h2 id="errors">Error codes</h2>
+{_errors_table(codes_list)}
+{routes_html}
+<h2 id="other-routes">Other routes</h2>
+{_other_routes(routes, set(doc["paths"]))}
 </body></html>"""

@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from email.utils import format_datetime
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -179,3 +179,39 @@ def _gone(path: str) -> NotFound:
 
 
 ROUTES = [Route(signing.URL_PREFIX + "{token}", download, methods=["GET", "HEAD"])]
+
+
+def _download_operation(method: str) -> dict[str, Any]:
+    body = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+    return {
+        "operationId": f"download_{method}",
+        "summary": "Download a file through a signed URL" + (" (headers only)" if method == "head"
+                                                              else ""),
+        "tags": ["Storage"],
+        "description": "The URL comes from the storage action `get_download_url` and works "
+        "without an API key until it expires (the signed token is the credential). The "
+        "answer has the file's `Content-Type`, `ETag` and `Last-Modified`; `Range: "
+        "bytes=first-last` (or `first-`, `-suffix`) gets 206 with those bytes, so downloads "
+        "resume and media can seek; `If-Range` guards a resume, `If-None-Match` gets 304.",
+        "parameters": [
+            {"name": "token", "in": "path", "required": True, "schema": {"type": "string"},
+             "description": "The signed token of the download URL."},
+            {"name": "Range", "in": "header", "required": False, "schema": {"type": "string"},
+             "description": "One byte range, e.g. `bytes=0-1023`."},
+        ],
+        "responses": {
+            "200": {"description": "The whole file.", "content": body},
+            "206": {"description": "The requested range (`Content-Range` says which).",
+                    "content": body},
+            "304": {"description": "Not modified (the `If-None-Match` ETag is current)."},
+            "403": {"content": "error"},
+            "404": {"content": "error"},
+            "416": {"content": "error"},
+        },
+    }
+
+
+# Its OpenAPI operations (the route is not an Endpoint: the answer is the file, not JSON).
+OPENAPI = {
+    signing.URL_PREFIX + "{token}": {m: _download_operation(m) for m in ("get", "head")}
+}

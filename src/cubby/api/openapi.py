@@ -6,29 +6,35 @@ from __future__ import annotations
 import copy
 import json
 import re
+from http import HTTPStatus
 from typing import Any
 
 import msgspec
 from msgspec import inspect as mi
 
-from cubby import __version__
+from cubby import __version__, errors
 from cubby.api.endpoint import Endpoint
 from cubby.api.wire import CreateIntegration, ErrorBody
 from cubby.core.execute import ExecuteRequest, ExecuteResponse
 from cubby.core.registry import Action, Integration, Registry
 
 _REF = "#/components/schemas/{name}"
-_STATUS_TEXT = {
-    400: "Invalid input (VALIDATION_ERROR, INVALID_JSON, AMBIGUOUS_INTEGRATION, ACTION_FAILED)",
-    401: "Missing, unknown, revoked or expired API key (UNAUTHENTICATED)",
-    403: "Not allowed (FORBIDDEN, SCOPE_DENIED, ACTION_NOT_ALLOWED)",
-    404: "Not found",
-    409: "Conflict (SLUG_EXISTS, ALIAS_CONFLICT)",
-    413: "Payload too large (PAYLOAD_TOO_LARGE)",
-}
 
 
-def build_openapi(endpoints: list[Endpoint], registry: Registry) -> dict[str, Any]:
+def status_text(status: int) -> str:
+    """``Conflict (DUPLICATE, SLUG_EXISTS, ...)``: the status's phrase and the codes it has."""
+    codes = [e.code for e in errors.catalog() if e.status == status]
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    return f"{phrase} ({', '.join(codes)})" if codes else phrase
+
+
+def build_openapi(
+    endpoints: list[Endpoint],
+    registry: Registry,
+    extra_paths: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """``extra_paths``: operations of routes that are not Endpoints (e.g. downloads), as
+    OpenAPI path items; their error responses may give ``"content": "error"``."""
     types: list[Any] = [ErrorBody]
     for ep in endpoints:
         if ep.body is not None:
@@ -50,13 +56,24 @@ def build_openapi(endpoints: list[Endpoint], registry: Registry) -> dict[str, An
     create = components.get(CreateIntegration.__name__)
     if create is not None:
         create["properties"]["integrationName"]["enum"] = registry.names()
+    error_body = components[ErrorBody.__name__]
+    error_body["properties"]["code"]["enum"] = [e.code for e in errors.catalog()]
 
     paths: dict[str, dict[str, Any]] = {}
     for ep in endpoints:
         paths.setdefault(ep.path, {})[ep.method.lower()] = _operation(ep, by_type)
+    error_content = {"application/json": {"schema": by_type[ErrorBody]}}
+    for path, item in (extra_paths or {}).items():
+        for method, op in item.items():
+            op = copy.deepcopy(op)
+            for status, response in op.get("responses", {}).items():
+                response.setdefault("description", status_text(int(status)))
+                if response.get("content") == "error":
+                    response["content"] = error_content
+            paths.setdefault(path, {})[method] = op
 
     actions_doc = [
-        f"- `{integration.name}` / `{action.name}`: input `{ref['$ref']}`"
+        f"- `{integration.name}` / `{action.name}`: input `{ref['$ref'].rsplit('/', 1)[1]}`"
         for (integration, action), ref in zip(actions, inputs, strict=True)
     ]
     return {
@@ -97,6 +114,11 @@ def _describe_actions(
         variant["properties"]["integrationName"] = {"const": integration.name}
         variant["properties"]["actionName"] = {"const": action.name}
         variant["properties"]["input"] = input_ref
+        variant["description"] = action.description
+        variant["x-integration"] = {
+            "displayName": integration.display_name,
+            "description": integration.description,
+        }
         # which output this action answers with (the response's `output` is their union):
         # the TypeScript SDK's generated types pair each action with it
         variant["x-output"] = output_ref
@@ -168,8 +190,8 @@ def _operation(ep: Endpoint, by_type: dict[Any, Any]) -> dict[str, Any]:
     if ep.body is not None:
         codes |= {400, 413}
     for code in sorted(codes):
-        responses[str(code)] = {"description": _STATUS_TEXT.get(code, "Error"), "content": error}
-    responses["500"] = {"description": "Internal error (a bug)", "content": error}
+        responses[str(code)] = {"description": status_text(code), "content": error}
+    responses["500"] = {"description": status_text(500), "content": error}
     op["responses"] = responses
     if ep.auth:
         op["security"] = [{"bearer": []}]
