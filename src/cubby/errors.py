@@ -19,6 +19,7 @@ CubbyError
 ├── PayloadTooLarge          413 PAYLOAD_TOO_LARGE
 ├── RangeNotSatisfiable      416 RANGE_NOT_SATISFIABLE
 ├── InternalError            500 INTERNAL_ERROR
+├── Unavailable              503 UNAVAILABLE
 └── HttpError                4xx HTTP_ERROR (another framework error, its own status)
 
 :func:`catalog` lists every code with its status and meaning (the class docstrings); the
@@ -207,6 +208,14 @@ class InternalError(CubbyError):
 
     status = 500
     code = "INTERNAL_ERROR"
+
+
+class Unavailable(CubbyError):
+    """A part of the server is not running yet or any more (e.g. the MCP endpoint outside the
+    app's lifespan); retry later."""
+
+    status = 503
+    code = "UNAVAILABLE"
 
 
 class HttpError(CubbyError):

@@ -41,6 +41,7 @@ _DEFAULT_LOGO = (resources.files("cubby.integrations") / "logos" / "default.svg"
 
 
 async def logo(request: Request) -> Response:
+    """The SVG logo of a registered integration (each catalog entry's ``logoUrl``); no key."""
     services: Services = request.app.state.services
     integration = services.registry.get(request.path_params["name"])
     if integration is None:

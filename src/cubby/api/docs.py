@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from markdown_it import MarkdownIt
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount
 
 from cubby.api.examples import example, resolve
 from cubby.errors import ErrorCode
@@ -228,8 +228,7 @@ def _other_routes(routes: Iterable[BaseRoute], documented: set[str]) -> str:
         path = getattr(route, "path", "")
         if path in documented:
             continue
-        methods = sorted(getattr(route, "methods", None) or ["*"]) if isinstance(route, Route) \
-            else ["*"]
+        methods = sorted(getattr(route, "methods", None) or ["any"])
         rows.append(f"<tr><td><code>{_e(' '.join(methods))}</code></td><td><code>{_e(path)}"
                     f"</code></td><td>{md_inline(_route_doc(route))}</td></tr>")
     out = ""

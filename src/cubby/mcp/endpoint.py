@@ -31,7 +31,7 @@ from starlette.types import Receive, Scope, Send
 from cubby import __version__
 from cubby.api.endpoint import json_response
 from cubby.core.models import is_uuid
-from cubby.errors import CubbyError, Forbidden, MethodNotAllowed, NotFound
+from cubby.errors import CubbyError, Forbidden, MethodNotAllowed, NotFound, Unavailable
 from cubby.mcp.models import ENDPOINT_PREFIX
 from cubby.mcp.tokens import Caller
 from cubby.mcp.tools import call_tool, server_tools
@@ -134,8 +134,7 @@ class McpEndpoint:
             )
             manager = self.manager
             if manager is None:
-                raise CubbyError("the MCP endpoint is not running (app lifespan not started)",
-                                 code="UNAVAILABLE")  # fmt: skip
+                raise Unavailable("the MCP endpoint is not running (app lifespan not started)")
         except CubbyError as exc:
             extra = dict(exc.headers or {})
             if exc.status == 401:
