@@ -349,6 +349,69 @@ export interface UpdateTool {
   sortOrder?: number
 }
 
+export interface CreateEndUser {
+  workspaceId: string
+  externalId: string
+  displayName?: string | null
+  email?: string | null
+  metadata?: Record<string, unknown> | null
+}
+
+export interface EndUserEnvelope {
+  endUser: EndUser
+}
+
+/** A registered end user of a workspace; `external_id` is execution's `endUserId`. */
+export interface EndUser {
+  id: string
+  workspaceId: string
+  externalId: string
+  displayName: string | null
+  email: string | null
+  metadata: Record<string, unknown>
+  createdAt: string
+  updatedAt: string
+  connectionCount?: number
+  type?: string
+}
+
+export interface EndUserList {
+  endUsers: EndUser[]
+  total: number
+}
+
+export interface UpdateEndUser {
+  displayName?: string | null
+  email?: string | null
+  metadata?: Record<string, unknown> | null
+}
+
+export interface EndUserDeleted {
+  deleted: boolean
+  id: string
+  erased?: Usage | null
+}
+
+export interface Usage {
+  keys?: number
+  files?: number
+  bytes?: number
+}
+
+export interface UsageEnvelope {
+  usage: Usage
+}
+
+export interface EraseEndUserData {
+  endUserId: string
+}
+
+export interface EndUserDataErased {
+  workspaceId: string
+  endUserId: string
+  erased: Usage
+}
+
 export interface WriteFileInput {
   /** Relative '/'-separated path, e.g. reports/monthly.json (at most 1024 bytes; no '.', '..' or empty segments, backslashes or control characters) */
   path: string
