@@ -51,7 +51,7 @@ def _client() -> Iterator[Cubby]:
 
 def _workspace_id(client: Cubby, workspace: str) -> str:
     """``workspace`` is an id or a slug; slugs are looked up (a page of 100 at a time)."""
-    if _UUID.match(workspace):
+    if _UUID.fullmatch(workspace):
         return workspace
     offset = 0
     while True:

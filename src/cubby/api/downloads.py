@@ -35,6 +35,7 @@ from cubby.backends.base import FileRecord
 from cubby.backends.blobs import Span
 from cubby.core import files, signing
 from cubby.core.scopes import Namespace
+from cubby.core.validators import ascii_digits
 from cubby.errors import NotFound, RangeNotSatisfiable
 from cubby.services import Services
 
@@ -77,19 +78,30 @@ def requested_span(header: str | None, size: int) -> Span | None:
     first_text, dash, last_text = spec.strip().partition("-")
     if not dash or not (first_text or last_text):
         return None
-    if not all(part.isdigit() for part in (first_text, last_text) if part):
-        return None
+    first_text, last_text = first_text.strip(), last_text.strip()
+    if not all(ascii_digits(part) for part in (first_text, last_text) if part):
+        return None  # not a byte range (e.g. Unicode digits): ignore it, as RFC 9110 allows
     if not first_text:  # "-N": the last N bytes
-        suffix = int(last_text)
+        suffix = _position(last_text)
         if suffix == 0 or size == 0:
             raise RangeNotSatisfiable.for_size(size)
         return max(0, size - suffix), size - 1
-    first = int(first_text)
-    if last_text and int(last_text) < first:
+    first = _position(first_text)
+    last = _position(last_text) if last_text else None
+    if last is not None and last < first:
         return None  # malformed: ignore it
     if first >= size:
         raise RangeNotSatisfiable.for_size(size)
-    return first, min(int(last_text), size - 1) if last_text else size - 1
+    return first, size - 1 if last is None else min(last, size - 1)
+
+
+def _position(digits: str) -> int:
+    """A byte position; any number of digits (a position past every file stays past it)."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= _MAX_POSITION_DIGITS else 10**_MAX_POSITION_DIGITS
+
+
+_MAX_POSITION_DIGITS = 18
 
 
 def _range_applies(request: Request, record: FileRecord) -> bool:

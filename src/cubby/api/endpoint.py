@@ -19,6 +19,7 @@ from starlette.types import Receive
 
 from cubby.auth import Principal
 from cubby.core.validation import decode_body
+from cubby.core.validators import ascii_digits
 from cubby.errors import PayloadTooLarge, Unauthenticated
 from cubby.services import Services
 
@@ -104,7 +105,7 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 async def read_body(receive: Receive, declared: str | bytes | None, limit: int) -> bytes:
     """The whole body from ASGI ``receive``, refusing (413) anything over ``limit`` before
     reading it all (``declared`` is the Content-Length header, if any)."""
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and _declared_over(declared, limit):
         raise too_large(limit)
     chunks: list[bytes] = []
     size = 0
@@ -120,6 +121,15 @@ async def read_body(receive: Receive, declared: str | bytes | None, limit: int) 
             chunks.append(chunk)
         if not message.get("more_body", False):
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _declared_over(declared: str | bytes, limit: int) -> bool:
+    """A Content-Length of ASCII digits above ``limit`` (a huge one without parsing it all)."""
+    text = declared.decode("latin-1") if isinstance(declared, bytes) else declared
+    if not ascii_digits(text):
+        return False  # not a length: the server's framing rejects it, or the stream decides
+    digits = text.lstrip("0")
+    return len(digits) > len(str(limit)) or int(digits or "0") > limit
 
 
 def too_large(limit: int) -> PayloadTooLarge:

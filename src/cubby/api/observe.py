@@ -49,7 +49,7 @@ def _error_code(body: bytes) -> str:
         code = _code_decoder.decode(body).code
     except (msgspec.DecodeError, msgspec.ValidationError):
         return ""
-    return code if _CODE_RE.match(code) else ""
+    return code if _CODE_RE.fullmatch(code) else ""
 
 
 def log_path(scope: Scope) -> str:
@@ -109,7 +109,7 @@ class Observe:
             if name == b"x-request-id":
                 request_id = value
                 break
-        if not _SAFE_ID.match(request_id):
+        if not _SAFE_ID.fullmatch(request_id):
             request_id = secrets.token_hex(8).encode()
         state: list[Any] = [0, 0, ""]  # status, bytes sent, error code
 

@@ -7,9 +7,11 @@ more than some routes serve); below 1, or not an integer, is a 400 naming the pa
 from __future__ import annotations
 
 from cubby.api.endpoint import Call, QueryParam
+from cubby.core.validators import ascii_digits
 from cubby.errors import ValidationError
 
 MAX_OFFSET = 2**31 - 1  # far past any real listing; keeps the value inside every SQL integer
+_MAX_DIGITS = 30  # far past every bound below; a 5,000-digit number is not worth parsing
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no", ""}
 
@@ -19,10 +21,10 @@ def int_param(call: Call, name: str, default: int, low: int, high: int | None) -
     raw = call.request.query_params.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError.for_field(name, f"{name} must be an integer") from None
+    digits = raw[1:] if raw[:1] == "-" else raw
+    if not ascii_digits(digits) or len(digits) > _MAX_DIGITS:  # int() also reads "٣" as 3
+        raise ValidationError.for_field(name, f"{name} must be an integer")
+    value = int(raw)
     if value < low:
         raise ValidationError.for_field(name, f"{name} must be >= {low}")
     return value if high is None else min(value, high)

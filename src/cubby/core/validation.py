@@ -20,6 +20,7 @@ from typing import Any
 import msgspec
 from msgspec import inspect as mi
 
+from cubby.core.json_depth import check_depth, too_deep
 from cubby.errors import InvalidJSON, ValidationError
 
 _AT_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
@@ -169,6 +170,8 @@ def decode_or_raise(
         raise validation_error(exc, prefix) from None
     except msgspec.DecodeError as exc:
         raise InvalidJSON(f"the request body is not valid JSON: {exc}") from None
+    except RecursionError:  # a caller that skipped check_depth
+        raise too_deep() from None
     except UnicodeDecodeError as exc:  # invalid UTF-8 inside a string
         raise InvalidJSON(
             f"the request body is not valid UTF-8 (byte {exc.start}): JSON must be UTF-8",
@@ -177,6 +180,8 @@ def decode_or_raise(
 
 
 def decode_body(decoder: msgspec.json.Decoder[Any], raw: bytes) -> Any:
-    """A whole request body: UTF-8 first, then JSON decoded and validated in one pass."""
+    """A whole request body: UTF-8 and the nesting limit first, then JSON decoded and
+    validated in one pass."""
     check_utf8(raw)
+    check_depth(raw)
     return decode_or_raise(decoder, raw)

@@ -1,4 +1,8 @@
-"""Field rules of API.md that a type alone cannot express."""
+"""Field rules of API.md that a type alone cannot express.
+
+Every format check is a full match (``re.fullmatch``): ``re.match`` with ``$`` also accepts a
+trailing newline, which let ``kv\n`` live next to ``kv`` (issue 16).
+"""
 
 from __future__ import annotations
 
@@ -14,13 +18,19 @@ ALIAS_MAX = 64
 
 
 def check_slug(slug: str) -> str:
-    if len(slug) > SLUG_MAX or not SLUG_RE.match(slug):
+    if len(slug) > SLUG_MAX or not SLUG_RE.fullmatch(slug):
         raise ValidationError.for_field(
             "slug",
             f"slug must be lowercase letters, digits and '-', start with a letter or digit, "
             f"at most {SLUG_MAX} characters; got {slug!r}",
         )
     return slug
+
+
+def ascii_digits(text: str) -> bool:
+    """``text`` is one or more ASCII digits. ``str.isdigit`` alone also takes ``²`` (which
+    ``int`` refuses) and ``٣`` (which ``int`` reads as 3)."""
+    return text.isascii() and text.isdigit()
 
 
 def check_name(name: str, field: str = "name") -> str:
@@ -32,7 +42,7 @@ def check_name(name: str, field: str = "name") -> str:
 
 
 def check_alias(alias: str) -> str:
-    if len(alias) > ALIAS_MAX or not ALIAS_RE.match(alias):
+    if len(alias) > ALIAS_MAX or not ALIAS_RE.fullmatch(alias):
         raise ValidationError.for_field(
             "alias",
             "alias must match ^[a-z][a-z0-9_-]*$ (lowercase, starting with a letter) and be "

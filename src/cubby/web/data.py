@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 from cubby.api.endpoint import read_body
 from cubby.core import signing, usage, workspaces
 from cubby.core import workspace_integrations as wis
+from cubby.core.json_depth import check_depth
 from cubby.core.models import Workspace, WorkspaceIntegration
 from cubby.core.paging import decode_cursor, encode_cursor
 from cubby.core.paths import normalize_path
@@ -88,7 +89,9 @@ async def _run(ctx: Ctx, t: Target, action: str, params: dict[str, Any]) -> Any:
 
 def _parse_json(text: str, field: str = "value") -> Any:
     try:
-        return msgspec.json.decode(text.encode("utf-8"))
+        raw = text.encode("utf-8")
+        check_depth(raw)
+        return msgspec.json.decode(raw)
     except (msgspec.DecodeError, UnicodeEncodeError) as exc:
         raise ValidationError.for_field(field, f"{field} is not valid JSON: {exc}") from None
 

@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Route
 from cubby.core import usage, workspaces
 from cubby.core import workspace_integrations as wis
 from cubby.core.execute import ExecuteRequest, execute
+from cubby.core.json_depth import check_depth
 from cubby.core.registry import Action
 from cubby.errors import CubbyError, InternalError, ValidationError
 from cubby.web.pages import SECURITY_HEADERS, Ctx, page
@@ -61,6 +62,7 @@ def build_input(props: dict[str, dict[str, Any]], fields: dict[str, str]) -> dic
         if kind == "NUMBER":
             out[name] = _number(raw, field)
         elif kind == "JSON":
+            check_depth(raw.encode("utf-8", "surrogatepass"))
             try:
                 out[name] = json.loads(raw)
             except ValueError as exc:

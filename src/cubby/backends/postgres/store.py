@@ -43,7 +43,7 @@ def parse_url(url: str) -> tuple[str, int]:
     rest = []
     for name, value in params:
         if name == POOL_SIZE_PARAM:
-            if not value.isdigit() or int(value) < 1:
+            if not (value.isascii() and value.isdigit()) or len(value) > 6 or int(value) < 1:
                 raise BackendConfigError(
                     f"{POOL_SIZE_PARAM} in CUBBY_DATABASE_URL must be a positive integer, "
                     f"got {value!r}"
