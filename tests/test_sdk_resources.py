@@ -214,6 +214,10 @@ async def catalog_scenario(c: AnyClient) -> None:
     assert {"get", "put", "delete", "add_to_list", "remove_from_list"} <= set(kv["actions"])
     err = await raises(NotFoundError, lambda: c.integrations.get("nope"))
     assert err.code == "INTEGRATION_NOT_FOUND"
+    summary = await aw(c.integrations.list_summary())
+    assert summary["total"] == catalog["total"]
+    brief = {i["name"]: i for i in summary["integrations"]}["kv-store"]
+    assert brief["actionCount"] == len(kv["actions"]) and brief["logoUrl"] == kv["logoUrl"]
 
 
 async def actions_scenario(c: AnyClient) -> None:
@@ -320,12 +324,55 @@ async def raw_request_scenario(c: AnyClient) -> None:
     await raises(NotFoundError, lambda: c.request("GET", "/api/v1/nothing-here"))
 
 
+async def end_users_scenario(c: AnyClient) -> None:
+    ws = (await aw(c.workspaces.create(name="Tenants", slug="tenants")))["workspace"]["id"]
+    made = await aw(
+        c.end_users.create(
+            workspace_id=ws, external_id="user_1", display_name="Ada", email="ada@example.com",
+            metadata={"plan": "pro"},
+        )
+    )  # fmt: skip
+    eu = made["endUser"]
+    assert eu["externalId"] == "user_1" and eu["metadata"] == {"plan": "pro"}
+    other = (await aw(c.end_users.create(workspace_id=ws, external_id="user_2")))["endUser"]
+    err = await raises(
+        ConflictError, lambda: c.end_users.create(workspace_id=ws, external_id="user_1")
+    )
+    assert err.code == "DUPLICATE"
+    listed = await aw(c.end_users.list(ws))
+    assert listed["total"] == 2 and [e["id"] for e in listed["endUsers"]] == [eu["id"], other["id"]]
+    assert len((await aw(c.end_users.list(ws, limit=1, offset=1)))["endUsers"]) == 1
+    assert (await aw(c.end_users.get(eu["id"])))["endUser"] == eu
+    updated = await aw(c.end_users.update(eu["id"], display_name="Ada L."))
+    assert updated["endUser"]["displayName"] == "Ada L." and updated["endUser"]["email"]
+
+    # data under the end user's externalId, then usage and erase
+    for user in ("user_1", "user_2"):
+        files = c.storage(ws, alias=None, end_user_id=user)
+        await aw(files.write("notes.txt", "hello"))
+        kv = c.kv(ws, alias=None, end_user_id=user)
+        await aw(kv.put("k", user))
+    usage = await aw(c.end_users.usage(eu["id"]))
+    assert usage == {"usage": {"keys": 1, "files": 1, "bytes": 5}}
+    erased = await aw(c.end_users.erase(ws, "user_2"))
+    assert erased == {
+        "workspaceId": ws, "endUserId": "user_2", "erased": {"keys": 1, "files": 1, "bytes": 5},
+    }  # fmt: skip
+    assert (await aw(c.end_users.usage(other["id"])))["usage"]["keys"] == 0
+    gone = await aw(c.end_users.delete(eu["id"], erase_data=True))
+    assert gone == {"deleted": True, "id": eu["id"], "erased": usage["usage"]}
+    assert await aw(c.end_users.delete(other["id"])) == {"deleted": True, "id": other["id"]}
+    await raises(NotFoundError, lambda: c.end_users.get(eu["id"]))
+    assert (await aw(c.end_users.list(ws)))["total"] == 0
+
+
 SCENARIOS: dict[str, Callable[..., Any]] = {
     "workspaces": workspaces_scenario,
     "workspace_integrations": workspace_integrations_scenario,
     "api_keys": api_keys_scenario,
     "catalog": catalog_scenario,
     "actions": actions_scenario,
+    "end_users": end_users_scenario,
     "raw_request": raw_request_scenario,
 }
 

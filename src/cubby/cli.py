@@ -245,7 +245,7 @@ def revoke_key(key_id: str, data_dir: Path | None, database_url: str | None) -> 
     click.echo(f"revoked {key_id}")
 
 
-from cubby import cli_mcp, cli_setup, cli_workspaces  # noqa: E402 - setup commands
+from cubby import cli_end_users, cli_mcp, cli_setup, cli_workspaces  # noqa: E402 - setup commands
 from cubby.cli_data import files, kv  # noqa: E402 - data commands, SDK imported lazily
 
 main.add_command(files)
@@ -255,3 +255,4 @@ main.add_command(cli_workspaces.integrations)
 main.add_command(cli_setup.init)
 main.add_command(cli_setup.status)
 main.add_command(cli_mcp.mcp)
+main.add_command(cli_end_users.end_users)

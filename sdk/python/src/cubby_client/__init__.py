@@ -9,7 +9,8 @@
     kv.put("cursor", 42)
 
 The resource layer mirrors the HTTP API (``client.workspaces``, ``client.api_keys``,
-``client.integrations``, ``client.actions.execute``) and returns its JSON bodies. Errors are
+``client.integrations``, ``client.end_users``, ``client.actions.execute``) and returns its
+JSON bodies. Errors are
 the tree under :class:`CubbyError` (see ``cubby_client._exceptions``).
 """
 
@@ -36,12 +37,20 @@ from cubby_client._types import (
     ApiKeyCreated,
     ApiKeyList,
     Deleted,
+    EndUser,
+    EndUserDataErased,
+    EndUserDeleted,
+    EndUserEnvelope,
+    EndUserList,
+    EndUserUsage,
     ExecuteResult,
     FileInfo,
     FileMoved,
     Integration,
     IntegrationCatalog,
     IntegrationEnvelope,
+    IntegrationSummary,
+    IntegrationSummaryList,
     Persistence,
     Workspace,
     WorkspaceEnvelope,
@@ -72,12 +81,20 @@ __all__ = [
     "Cubby",
     "CubbyError",
     "Deleted",
+    "EndUser",
+    "EndUserDataErased",
+    "EndUserDeleted",
+    "EndUserEnvelope",
+    "EndUserList",
+    "EndUserUsage",
     "ExecuteResult",
     "FileInfo",
     "FileMoved",
     "Integration",
     "IntegrationCatalog",
     "IntegrationEnvelope",
+    "IntegrationSummary",
+    "IntegrationSummaryList",
     "NotFoundError",
     "PayloadTooLargeError",
     "PermissionDeniedError",

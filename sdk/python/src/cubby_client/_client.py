@@ -19,6 +19,7 @@ from cubby_client._base import (
     BaseClient,
     NotGiven,
 )
+from cubby_client._end_users import AsyncEndUsers, EndUsers
 from cubby_client._exceptions import transport_error
 from cubby_client._integrations import AsyncIntegrations, Integrations
 from cubby_client._kv import KV, AsyncKV
@@ -56,6 +57,7 @@ class Cubby(BaseClient):
     api_keys: ApiKeys
     integrations: Integrations
     actions: Actions
+    end_users: EndUsers
 
     def __init__(
         self,
@@ -81,6 +83,7 @@ class Cubby(BaseClient):
         self.api_keys = ApiKeys(self)
         self.integrations = Integrations(self)
         self.actions = Actions(self)
+        self.end_users = EndUsers(self)
 
     def storage(
         self, workspace_id: str, alias: str | None = "files", end_user_id: str | None = None
@@ -161,6 +164,7 @@ class AsyncCubby(BaseClient):
     api_keys: AsyncApiKeys
     integrations: AsyncIntegrations
     actions: AsyncActions
+    end_users: AsyncEndUsers
 
     def __init__(
         self,
@@ -186,6 +190,7 @@ class AsyncCubby(BaseClient):
         self.api_keys = AsyncApiKeys(self)
         self.integrations = AsyncIntegrations(self)
         self.actions = AsyncActions(self)
+        self.end_users = AsyncEndUsers(self)
 
     def storage(
         self, workspace_id: str, alias: str | None = "files", end_user_id: str | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cubby_client._request import APIRequest, AsyncSender, SyncSender
-from cubby_client._types import IntegrationCatalog, IntegrationEnvelope
+from cubby_client._types import IntegrationCatalog, IntegrationEnvelope, IntegrationSummaryList
 
 __all__ = ["AsyncIntegrations", "Integrations"]
 
@@ -12,6 +12,10 @@ _ROOT = "/api/v1/integrations"
 
 def list_request() -> APIRequest[IntegrationCatalog]:
     return APIRequest("GET", _ROOT)
+
+
+def summary_request() -> APIRequest[IntegrationSummaryList]:
+    return APIRequest("GET", _ROOT, params={"summary": "true"})
 
 
 def get_request(name: str) -> APIRequest[IntegrationEnvelope]:
@@ -28,6 +32,10 @@ class Integrations:
         """Every integration with its actions."""
         return self._client._send(list_request())
 
+    def list_summary(self) -> IntegrationSummaryList:
+        """Every integration in brief: name, logo, categories and counts of actions."""
+        return self._client._send(summary_request())
+
     def get(self, name: str) -> IntegrationEnvelope:
         """One integration by name (``NotFoundError`` if unknown)."""
         return self._client._send(get_request(name))
@@ -42,6 +50,10 @@ class AsyncIntegrations:
     async def list(self) -> IntegrationCatalog:
         """Every integration with its actions."""
         return await self._client._send(list_request())
+
+    async def list_summary(self) -> IntegrationSummaryList:
+        """Every integration in brief: name, logo, categories and counts of actions."""
+        return await self._client._send(summary_request())
 
     async def get(self, name: str) -> IntegrationEnvelope:
         """One integration by name (``NotFoundError`` if unknown)."""

@@ -13,12 +13,20 @@ __all__ = [
     "ApiKeyCreated",
     "ApiKeyList",
     "Deleted",
+    "EndUser",
+    "EndUserDataErased",
+    "EndUserDeleted",
+    "EndUserEnvelope",
+    "EndUserList",
+    "EndUserUsage",
     "ExecuteResult",
     "FileInfo",
     "Integration",
     "IntegrationAction",
     "IntegrationCatalog",
     "IntegrationEnvelope",
+    "IntegrationSummary",
+    "IntegrationSummaryList",
     "Persistence",
     "Workspace",
     "WorkspaceEnvelope",
@@ -67,14 +75,14 @@ class WorkspaceIntegration(TypedDict):
     workspaceId: str
     integrationName: str
     alias: str
-    displayName: str | None
-    connectionStrategy: str | None
+    displayName: str  # the catalog's display name unless one was set
+    connectionStrategy: Literal["fixed", "per_user", "per_user_with_fallback"]
     connectionId: str | None
     authMethodKey: str | None
     oauthAppMode: str | None
     oauthAppId: str | None
-    enabledActions: list[str] | None
-    settings: dict[str, Any] | None
+    enabledActions: list[str]  # every action when unrestricted
+    settings: dict[str, Any]
     sortOrder: int
     createdAt: str
     updatedAt: str
@@ -121,8 +129,28 @@ class Integration(TypedDict):
     name: str
     displayName: str
     description: str
+    logoUrl: str
     categories: list[str]
+    auth: dict[str, Any]
+    authOptions: list[dict[str, Any]]
     actions: dict[str, IntegrationAction]
+    triggers: dict[str, Any]
+
+
+class IntegrationSummary(TypedDict):
+    name: str
+    displayName: str
+    description: str
+    logoUrl: str
+    categories: list[str]
+    actionCount: int
+    triggerCount: int
+    auth: dict[str, Any]
+
+
+class IntegrationSummaryList(TypedDict):
+    integrations: list[IntegrationSummary]
+    total: int
 
 
 class IntegrationEnvelope(TypedDict):
@@ -133,6 +161,53 @@ class IntegrationCatalog(TypedDict):
     integrations: list[Integration]
     total: int
     registered: list[str]
+
+
+class EndUser(TypedDict):
+    id: str
+    workspaceId: str
+    externalId: str  # the end_user_id of data calls
+    displayName: str | None
+    email: str | None
+    metadata: dict[str, Any]
+    connectionCount: int
+    type: str
+    createdAt: str
+    updatedAt: str
+
+
+class EndUserEnvelope(TypedDict):
+    endUser: EndUser
+
+
+class EndUserList(TypedDict):
+    endUsers: list[EndUser]
+    total: int
+
+
+class Usage(TypedDict):
+    keys: int
+    files: int
+    bytes: int
+
+
+class EndUserUsage(TypedDict):
+    usage: Usage
+
+
+class _EndUserDeletedBase(TypedDict):
+    deleted: bool
+    id: str
+
+
+class EndUserDeleted(_EndUserDeletedBase, total=False):
+    erased: Usage  # with erase_data=True
+
+
+class EndUserDataErased(TypedDict):
+    workspaceId: str
+    endUserId: str
+    erased: Usage
 
 
 class ExecuteResult(TypedDict):
