@@ -21,7 +21,7 @@ from cubby.core import workspace_integrations as wis
 from cubby.core.models import KeyPermissions, Workspace, WorkspaceIntegration
 from cubby.errors import CubbyError, NotFound, ValidationError
 from cubby.services import Services
-from cubby.web import data, playground
+from cubby.web import data, mcp, playground
 from cubby.web import session as sessions
 from cubby.web.pages import Ctx, error_page, page, read_form, render, safe_next
 from cubby.web.session import SIGNIN_COOKIE
@@ -160,6 +160,7 @@ async def _usage(ctx: Ctx, ws: Workspace, items: list[WorkspaceIntegration]) -> 
 WORKSPACE_SECTIONS: list[Section] = [
     Section("workspace/integrations.html", _no_data),
     Section("workspace/usage.html", _usage),
+    Section("workspace/mcp.html", mcp.load),
     Section("workspace/settings.html", _no_data),
 ]
 
@@ -307,6 +308,7 @@ def web_routes() -> list[BaseRoute]:
         Route(wi, integration_page, methods=["GET"]),
         Route(wi, update_integration, methods=["POST"]),
         Route(wi + "/delete", remove_integration, methods=["POST"]),
+        *mcp.routes(ws),
         *data.routes(wi),
         Route("/ui/api-keys", api_keys_page, methods=["GET"]),
         Route("/ui/api-keys", create_api_key, methods=["POST"]),
