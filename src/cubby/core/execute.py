@@ -174,7 +174,7 @@ async def execute(
         services.meta,
         request.workspace_id,
         request.idempotency_key,
-        idempotency.fingerprint(target, params),
+        idempotency.fingerprint(target, bytes(raw_input)),
         lambda: action.handler(ctx, params),
     )
     kind = ReplayedResponse if replayed else ExecuteResponse

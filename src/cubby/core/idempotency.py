@@ -44,6 +44,7 @@ SWEEP_INTERVAL_SECONDS = 600.0
 SWEEP_BATCH = 1000
 
 _encoder = msgspec.json.Encoder()
+_canonical = msgspec.json.Encoder(order="sorted")
 _inflight: dict[tuple[str, str], asyncio.Event] = {}
 
 
@@ -55,12 +56,12 @@ def check_key(key: str) -> str:
     return key
 
 
-def fingerprint(parts: list[Any], params: Any) -> str:
-    """What "the same request" means: the action, its target and its decoded input (so key
-    order and whitespace in the JSON do not matter, values do)."""
+def fingerprint(parts: list[Any], raw_input: bytes) -> str:
+    """What "the same request" means: the action, its target and its input as JSON values (so
+    key order and whitespace do not matter, values do)."""
     digest = hashlib.sha256(_encoder.encode(parts))
     digest.update(b"\0")
-    digest.update(_encoder.encode(params))
+    digest.update(_canonical.encode(msgspec.json.decode(raw_input)))
     return digest.hexdigest()
 
 
