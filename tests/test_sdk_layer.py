@@ -74,6 +74,42 @@ async def kv_scenario(c: AnyClient) -> None:
     assert await aw(c.kv(solo, "only").get("x")) == 1
 
 
+async def kv_beyond_scenario(c: AnyClient) -> None:
+    """increment, keys(prefix), versions with if_version, expiries."""
+    ws = await _workspace(c, "kv-beyond", ("kv-store", "state", WORKSPACE))
+    kv = c.kv(ws)
+    assert await aw(kv.increment("hits")) == 1
+    assert await aw(kv.increment("hits", by=41)) == 42
+    assert await aw(kv.increment("ratio", by=0.5)) == 0.5
+    await aw(kv.put("name", "x"))
+    err = await raises(BadRequestError, lambda: kv.increment("name"))
+    assert err.reason == "NOT_A_NUMBER"
+
+    assert await aw(kv.entry("doc")) == {"key": "doc", "value": None, "version": 0,
+                                         "expiresAt": None}
+    assert await aw(kv.put("doc", {"n": 1}, if_version=0)) == 1
+    err = await raises(BadRequestError, lambda: kv.put("doc", {"n": 9}, if_version=0))
+    assert err.reason == "CONFLICT" and err.details["currentVersion"] == 1
+    entry = await aw(kv.entry("doc"))
+    assert await aw(kv.put("doc", {"n": entry["value"]["n"] + 1},
+                           if_version=entry["version"])) == 2
+    assert await aw(kv.get("doc")) == {"n": 2}
+
+    await aw(kv.put("session", {"u": 1}, expires_in=3600))
+    assert (await aw(kv.entry("session")))["expiresAt"]
+    assert await aw(kv.append("recent", "a", expires_in=60)) == 1
+
+    for i in range(5):
+        await aw(kv.put(f"page:{i}", i))
+    listed = await collect(kv.keys("page:", page_size=2))
+    assert [k["key"] for k in listed] == [f"page:{i}" for i in range(5)]
+    assert listed[0]["version"] == 1 and listed[0]["isList"] is False
+    everything = [k["key"] for k in await collect(kv.keys())]
+    assert everything == sorted(everything) and len(everything) == 11
+    recent = next(k for k in await collect(kv.keys("rec")))
+    assert (recent["isList"], recent["length"]) == (True, 1) and recent["expiresAt"]
+
+
 async def storage_scenario(c: AnyClient) -> None:
     ws = await _workspace(
         c, "files-layer", ("storage", "files", WORKSPACE), ("storage", "private", None)
@@ -120,7 +156,8 @@ async def storage_scenario(c: AnyClient) -> None:
     assert "secret.txt" not in [f["path"] for f in await collect(files.list())]
 
 
-LAYER_SCENARIOS = {"kv": kv_scenario, "storage": storage_scenario}
+LAYER_SCENARIOS = {"kv": kv_scenario, "kv-beyond": kv_beyond_scenario,
+                   "storage": storage_scenario}
 
 
 @pytest.mark.parametrize("scenario", list(LAYER_SCENARIOS))

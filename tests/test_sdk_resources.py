@@ -240,7 +240,8 @@ async def actions_scenario(c: AnyClient) -> None:
             idempotency_key="put-k-1",
         )
     )
-    assert put["success"] is True and put["output"] == {"key": "k", "value": {"n": 1}}
+    assert put["success"] is True
+    assert put["output"] == {"key": "k", "value": {"n": 1}, "version": 1, "expiresAt": None}
     assert isinstance(put["duration"], int | float)
     by_id = await aw(
         c.actions.execute(

@@ -497,20 +497,27 @@ def test_kv_layer_wire_shapes(script: Callable[..., Scripted]) -> None:
             outputs(
                 {"key": "k", "value": None},
                 {"key": "k", "value": [1]},
-                {"key": "k", "value": [1]},
+                {"key": "k", "value": [1], "version": 4, "expiresAt": None},
                 {"key": "k", "deleted": False},
-                {"key": "l", "length": 3},
+                {"key": "l", "length": 3, "version": 3},
                 {"key": "l", "removed": 2, "length": 1},
+                {"key": "n", "value": 2.5, "version": 2},
+                {"key": "k", "value": 1, "version": 5, "expiresAt": "2030-01-01T00:00:00.000Z"},
+                {"keys": [{"key": "a"}], "nextCursor": "c1"},
+                {"keys": [{"key": "b"}], "nextCursor": None},
             )
         )
     )
     kv = s.client.kv(WS, alias=None)
     assert s.run(lambda c: kv.get("k", default="dflt")) == "dflt"
     assert s.run(lambda c: kv.get("k")) == [1]
-    assert s.run(lambda c: kv.put("k", [1])) is None
+    assert s.run(lambda c: kv.put("k", [1])) == 4
     assert s.run(lambda c: kv.delete("k")) is False
-    assert s.run(lambda c: kv.append("l", {"a": 1})) == 3
+    assert s.run(lambda c: kv.append("l", {"a": 1}, expires_in=60)) == 3
     assert s.run(lambda c: kv.remove("l", {"a": 1})) == 2
+    assert s.run(lambda c: kv.increment("n", by=0.5)) == 2.5
+    assert s.run(lambda c: kv.put("k", 1, expires_in=60, if_version=4)) == 5
+    assert s.run(lambda c: collect(kv.keys("", page_size=1))) == [{"key": "a"}, {"key": "b"}]
     bodies = s.bodies()
     assert all("integrationAlias" not in b and "endUserId" not in b for b in bodies)
     assert [(b["actionName"], b["input"]) for b in bodies] == [
@@ -518,6 +525,10 @@ def test_kv_layer_wire_shapes(script: Callable[..., Scripted]) -> None:
         ("get", {"key": "k"}),
         ("put", {"key": "k", "value": [1]}),
         ("delete", {"key": "k"}),
-        ("add_to_list", {"key": "l", "value": {"a": 1}}),
+        ("add_to_list", {"key": "l", "value": {"a": 1}, "expiresInSeconds": 60}),
         ("remove_from_list", {"key": "l", "value": {"a": 1}}),
+        ("increment", {"key": "n", "by": 0.5}),
+        ("put", {"key": "k", "value": 1, "expiresInSeconds": 60, "ifVersion": 4}),
+        ("list_keys", {"limit": 1}),
+        ("list_keys", {"limit": 1, "cursor": "c1"}),
     ]

@@ -27,6 +27,8 @@ __all__ = [
     "IntegrationEnvelope",
     "IntegrationSummary",
     "IntegrationSummaryList",
+    "KVEntry",
+    "KeyInfo",
     "Persistence",
     "Workspace",
     "WorkspaceEnvelope",
@@ -225,6 +227,27 @@ class FileInfo(TypedDict):
     size: int
     contentType: str
     etag: str
+    updatedAt: str
+    expiresAt: str | None
+
+
+class KVEntry(TypedDict):
+    """What kv-store ``get`` returns: ``version`` 0 and ``value`` None for a missing key."""
+
+    key: str
+    value: Any
+    version: int
+    expiresAt: str | None
+
+
+class KeyInfo(TypedDict):
+    """One key as ``list_keys`` describes it (``length`` is None unless it holds a list)."""
+
+    key: str
+    size: int
+    isList: bool
+    length: int | None
+    version: int
     updatedAt: str
     expiresAt: str | None
 
