@@ -93,12 +93,21 @@ async def _explain_missing(
     )
 
 
+def _names_one(request: ExecuteRequest, candidates: list[WorkspaceIntegration]) -> bool:
+    """Whether ``candidates`` hold the integration the request names by id or alias (if any)."""
+    if request.workspace_integration_id is not None:
+        return any(c.id == request.workspace_integration_id for c in candidates)
+    if request.integration_alias is not None:
+        return any(c.alias == request.integration_alias for c in candidates)
+    return True
+
+
 async def resolve_integration(
     services: Services, request: ExecuteRequest
 ) -> WorkspaceIntegration | None:
     """The workspace integration that runs, or None for the built-in default."""
     exists, candidates = await services.integrations.for_execute(
-        request.workspace_id, request.integration_name
+        request.workspace_id, request.integration_name, lambda found: _names_one(request, found)
     )
     if not exists:
         raise NotFound("workspace not found", details={"workspaceId": request.workspace_id})

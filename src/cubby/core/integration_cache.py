@@ -4,12 +4,15 @@ Only answers that name at least one integration are cached, for the same few sec
 is trusted (``CUBBY_KEY_CACHE_SECONDS``). Changes made through this process drop the workspace's
 entries at once; other processes pick them up when the entry expires. Not caching "no such
 workspace" and "no integration yet" means a workspace or integration created anywhere is used
-by the very next call everywhere.
+by the very next call everywhere. Likewise a cached answer that lacks what the call names (an
+alias or id created in another process since) is a miss: ``wanted`` says so, and the database
+answers (issue 16: such a call failed for up to the cache window).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from cubby.backends.base import IntegrationStore
 from cubby.core.models import WorkspaceIntegration
@@ -24,11 +27,20 @@ class IntegrationCache:
         self._entries: dict[tuple[str, str], tuple[float, list[WorkspaceIntegration]]] = {}
 
     async def for_execute(
-        self, workspace_id: str, integration_name: str
+        self,
+        workspace_id: str,
+        integration_name: str,
+        wanted: Callable[[list[WorkspaceIntegration]], bool] | None = None,
     ) -> tuple[bool, list[WorkspaceIntegration]]:
+        """Does the workspace exist, and its integrations of that name. A cached list for which
+        ``wanted`` is false is not used: the database is asked (and the cache refreshed)."""
         key = (workspace_id, integration_name)
         hit = self._entries.get(key)
-        if hit is not None and time.monotonic() - hit[0] < self.ttl:
+        if (
+            hit is not None
+            and time.monotonic() - hit[0] < self.ttl
+            and (wanted is None or wanted(hit[1]))
+        ):
             return True, hit[1]
         exists, candidates = await self.store.for_execute(workspace_id, integration_name)
         if exists and candidates and self.ttl > 0:
