@@ -5,6 +5,7 @@ import { KV } from './kv.js'
 import { Actions } from './resources/actions.js'
 import { ApiKeys } from './resources/apiKeys.js'
 import { Integrations } from './resources/integrations.js'
+import { McpServers } from './resources/mcpServers.js'
 import { Workspaces } from './resources/workspaces.js'
 import { Storage } from './storage.js'
 import { Target, type TargetOptions } from './target.js'
@@ -14,13 +15,14 @@ import { Target, type TargetOptions } from './target.js'
  * `http://127.0.0.1:8080`) where `process.env` exists.
  *
  * The resource layer mirrors the HTTP API (`workspaces`, `apiKeys`, `integrations`,
- * `actions.execute`) and returns its JSON bodies; `storage()` and `kv()` are the friendly layer.
+ * `actions.execute`, `mcpServers`) and returns its JSON bodies; `storage()` and `kv()` are the friendly layer.
  */
 export class Cubby extends APIClient {
   readonly workspaces: Workspaces
   readonly apiKeys: ApiKeys
   readonly integrations: Integrations
   readonly actions: Actions
+  readonly mcpServers: McpServers
 
   constructor(options: ClientOptions = {}) {
     super(options)
@@ -28,6 +30,7 @@ export class Cubby extends APIClient {
     this.apiKeys = new ApiKeys(this)
     this.integrations = new Integrations(this)
     this.actions = new Actions(this)
+    this.mcpServers = new McpServers(this)
   }
 
   /** Files of the storage integration `alias` (default `files`; `null`: the only one). */

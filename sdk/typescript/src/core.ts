@@ -184,11 +184,10 @@ export class APIClient {
       } else if (answer.status >= 200 && answer.status < 300) {
         return this.parse<T>(call, answer)
       } else {
+        const error = statusError(answer.status, answer.statusText, answer.headers, answer.text)
         const retryAfter = answer.headers.get('retry-after')
-        delay = policy.afterResponse(answer.status, retryAfter, idempotent, attempt)
-        if (delay === undefined) {
-          throw statusError(answer.status, answer.statusText, answer.headers, answer.text)
-        }
+        delay = policy.afterResponse(answer.status, retryAfter, idempotent, attempt, error.code)
+        if (delay === undefined) throw error
       }
       await sleep(delay * 1000, options.signal)
     }

@@ -42,8 +42,16 @@ export {
 } from './errors.js'
 export { RetryPolicy, parseRetryAfter, type RetryPolicyOptions } from './retry.js'
 export { decodeBase64, encodeBase64 } from './base64.js'
-export { Storage, type DownloadUrlOptions, type ListOptions, type WritableContent, type WriteOptions } from './storage.js'
-export { KV, type GetOptions } from './kv.js'
+export {
+  Storage,
+  type DeleteOptions,
+  type DownloadUrlOptions,
+  type ListOptions,
+  type MoveOptions,
+  type WritableContent,
+  type WriteOptions,
+} from './storage.js'
+export { KV, type GetOptions, type KeysOptions, type PutOptions } from './kv.js'
 export type { TargetOptions } from './target.js'
 export {
   Actions,
@@ -57,6 +65,7 @@ export {
 } from './resources/actions.js'
 export { ApiKeys, type CreateApiKeyParams } from './resources/apiKeys.js'
 export { Integrations } from './resources/integrations.js'
+export { McpServers, type ListMcpServersParams } from './resources/mcpServers.js'
 export {
   Workspaces,
   type AddIntegrationParams,

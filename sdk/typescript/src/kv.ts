@@ -4,11 +4,24 @@
  */
 
 import type { APIClient, RequestOptions } from './core.js'
+import type { KeyEntry, KeyList, KeyValue } from './generated/api.js'
 import { requestOptions, type Target } from './target.js'
 
 export interface GetOptions<D> extends RequestOptions {
   /** What a missing key (or one holding `null`) reads as; default `null`. */
   default?: D
+}
+
+export interface PutOptions extends RequestOptions {
+  /** Delete the key this many seconds from now (default: never). */
+  expiresInSeconds?: number | undefined
+  /** Write only if the key is at this version (`0`: only if it does not exist), else `CONFLICT`. */
+  ifVersion?: number | undefined
+}
+
+export interface KeysOptions extends RequestOptions {
+  /** Keys per request (server default 100); every page is fetched either way. */
+  pageSize?: number | undefined
 }
 
 export class KV {
@@ -29,9 +42,41 @@ export class KV {
     return value === null ? (options.default ?? null) : value
   }
 
-  /** Set `key` to `value` (any JSON). */
-  async put(key: string, value: unknown, options: RequestOptions = {}): Promise<void> {
-    await this.target.run(this.client, 'put', { key, value }, requestOptions(options))
+  /**
+   * Set `key` to `value` (any JSON); the stored `key, value, version, expiresAt`. With
+   * `ifVersion`, `BadRequestError` with `reason === 'CONFLICT'` (and `details.currentVersion`)
+   * when the key moved on.
+   */
+  async put(key: string, value: unknown, options: PutOptions = {}): Promise<KeyValue> {
+    const input: { key: string; value: unknown; expiresInSeconds?: number; ifVersion?: number } = { key, value }
+    if (options.expiresInSeconds !== undefined) input.expiresInSeconds = options.expiresInSeconds
+    if (options.ifVersion !== undefined) input.ifVersion = options.ifVersion
+    return this.target.run(this.client, 'put', input, requestOptions(options))
+  }
+
+  /** Add `by` (default 1; negative subtracts) to the number at `key` (missing: 0); the new value. */
+  async increment(key: string, by = 1, options: RequestOptions = {}): Promise<number> {
+    const output = await this.target.run(this.client, 'increment', { key, by }, requestOptions(options))
+    return Number(output.value)
+  }
+
+  /** Every key under `prefix` with its size, version and expiry, sorted (`for await`). */
+  async *keys(prefix = '', options: KeysOptions = {}): AsyncGenerator<KeyEntry, void, undefined> {
+    let cursor: string | null = null
+    do {
+      const page: KeyList = await this.target.run(
+        this.client,
+        'list_keys',
+        {
+          ...(prefix ? { prefix } : {}),
+          ...(cursor !== null ? { cursor } : {}),
+          ...(options.pageSize !== undefined ? { limit: options.pageSize } : {}),
+        },
+        requestOptions(options),
+      )
+      yield* page.keys
+      cursor = page.nextCursor || null
+    } while (cursor !== null)
   }
 
   /** Delete `key`; `false` if it did not exist. */

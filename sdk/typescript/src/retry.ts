@@ -6,6 +6,8 @@
  *   HEAD, OPTIONS, PUT, DELETE, and action executions that carry an `idempotencyKey` (the server
  *   runs those at most once). Any other POST that failed half-way may have run, and running it
  *   twice is not ours to decide.
+ * - For those execute calls with an `idempotencyKey`, a 409 `IDEMPOTENCY_IN_PROGRESS` (the first
+ *   attempt is still running on the server) is retried too.
  * - The wait is `Retry-After` when the server sends one (seconds or an HTTP date, capped at
  *   `maxRetryAfter`), else exponential backoff from `initialDelay` doubling up to `maxDelay`,
  *   minus up to 25% random jitter so many clients do not retry in lockstep.
@@ -58,10 +60,22 @@ export class RetryPolicy {
     this.random = options.random ?? Math.random
   }
 
-  /** Seconds to wait before retrying this status, or undefined to return/throw it. */
-  afterResponse(status: number, retryAfter: string | null, idempotent: boolean, attempt: number) {
+  /**
+   * Seconds to wait before retrying this status, or undefined to return/throw it. `code` is the
+   * API's error code of the answer, when it has one.
+   */
+  afterResponse(
+    status: number,
+    retryAfter: string | null,
+    idempotent: boolean,
+    attempt: number,
+    code?: string,
+  ): number | undefined {
     if (attempt >= this.maxRetries) return undefined
     if (status === 429 || (idempotent && (status >= 500 || status === 408))) {
+      return this.delay(attempt, retryAfter)
+    }
+    if (idempotent && status === 409 && code === 'IDEMPOTENCY_IN_PROGRESS') {
       return this.delay(attempt, retryAfter)
     }
     return undefined

@@ -8,7 +8,7 @@
 import { decodeBase64, encodeBase64 } from './base64.js'
 import type { APIClient, RequestOptions } from './core.js'
 import { CubbyError } from './errors.js'
-import type { FileInfo, FileList, WriteFileInput } from './generated/api.js'
+import type { FileInfo, FileList, FileMoved, WriteFileInput } from './generated/api.js'
 import { requestOptions, type Target } from './target.js'
 
 export type WritableContent = string | Uint8Array | ArrayBuffer | Blob
@@ -16,6 +16,22 @@ export type WritableContent = string | Uint8Array | ArrayBuffer | Blob
 export interface WriteOptions extends RequestOptions {
   /** Media type, e.g. `text/csv`; default: the Blob's type, else guessed from the extension. */
   contentType?: string | undefined
+  /** Delete the file this many seconds after this write (default: never). */
+  expiresInSeconds?: number | undefined
+  /** Only if the file's current etag is this one (else reason `CONFLICT`, nothing written). */
+  ifMatch?: string | undefined
+  /** Only if no file exists at the path yet (else reason `CONFLICT`). */
+  ifNoneMatch?: boolean | undefined
+}
+
+export interface DeleteOptions extends RequestOptions {
+  /** Only if the file's current etag is this one (else reason `CONFLICT`). */
+  ifMatch?: string | undefined
+}
+
+export interface MoveOptions extends RequestOptions {
+  /** Replace a file already at the new path (default: reason `CONFLICT`). */
+  overwrite?: boolean | undefined
 }
 
 export interface ListOptions extends RequestOptions {
@@ -45,13 +61,20 @@ export class Storage {
     private readonly target: Target<'storage'>,
   ) {}
 
-  /** Create or replace `path`; its `path, size, contentType, etag, updatedAt`. */
+  /**
+   * Create or replace `path` atomically; its `path, size, contentType, etag, updatedAt,
+   * expiresAt`. `ifMatch` / `ifNoneMatch` make it conditional: `BadRequestError` with
+   * `reason === 'CONFLICT'` when the file changed meanwhile, and nothing is written.
+   */
   async write(path: string, content: WritableContent, options: WriteOptions = {}): Promise<FileInfo> {
     const wire = await toWire(content)
     const input: WriteFileInput = { path, content: wire.content }
     if (wire.base64) input.contentEncoding = 'base64'
     const contentType = options.contentType ?? wire.type
     if (contentType !== undefined) input.contentType = contentType
+    if (options.expiresInSeconds !== undefined) input.expiresInSeconds = options.expiresInSeconds
+    if (options.ifMatch !== undefined) input.ifMatch = options.ifMatch
+    if (options.ifNoneMatch) input.ifNoneMatch = '*'
     return this.target.run(this.client, 'write_file', input, requestOptions(options))
   }
 
@@ -96,9 +119,25 @@ export class Storage {
     } while (cursor !== null)
   }
 
-  /** Delete `path`; `false` if it did not exist. */
-  async delete(path: string, options: RequestOptions = {}): Promise<boolean> {
-    const output = await this.target.run(this.client, 'delete_file', { path }, requestOptions(options))
+  /** Delete `path`; `false` if it did not exist (`ifMatch`: only that version of it). */
+  async delete(path: string, options: DeleteOptions = {}): Promise<boolean> {
+    const input = options.ifMatch === undefined ? { path } : { path, ifMatch: options.ifMatch }
+    const output = await this.target.run(this.client, 'delete_file', input, requestOptions(options))
+    return output.deleted
+  }
+
+  /**
+   * Rename `from` to `to` atomically (no copy). A file at `to` is a `CONFLICT` unless
+   * `overwrite`; a missing `from` is `FILE_NOT_FOUND`.
+   */
+  async move(from: string, to: string, options: MoveOptions = {}): Promise<FileMoved> {
+    const input = options.overwrite ? { from, to, overwrite: true } : { from, to }
+    return this.target.run(this.client, 'move_file', input, requestOptions(options))
+  }
+
+  /** Delete every file under `prefix` (which must end with `/`); how many went. */
+  async deleteFolder(prefix: string, options: RequestOptions = {}): Promise<number> {
+    const output = await this.target.run(this.client, 'delete_folder', { prefix }, requestOptions(options))
     return output.deleted
   }
 

@@ -11,6 +11,29 @@ export interface TargetOptions {
   endUserId?: string | undefined
 }
 
+/**
+ * Actions that change nothing. Every other action of the friendly layer gets a fresh
+ * idempotency key per call (the same on each of its retries), so the client's retries after a
+ * 5xx or a lost connection can never apply a write twice.
+ */
+export const READ_ONLY_ACTIONS: ReadonlySet<string> = new Set([
+  'get',
+  'list_keys',
+  'read_file',
+  'list_files',
+  'get_download_url',
+])
+
+/** A random key (UUID v4 where the platform has `crypto.randomUUID`). */
+export function newIdempotencyKey(): string {
+  const crypto = (globalThis as { crypto?: Partial<Crypto> }).crypto
+  if (typeof crypto?.randomUUID === 'function') return crypto.randomUUID()
+  const bytes = new Uint8Array(16)
+  if (typeof crypto?.getRandomValues === 'function') crypto.getRandomValues(bytes)
+  else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256)
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
 export class Target<I extends keyof BuiltinActions> {
   constructor(
     readonly integrationName: I,
@@ -19,7 +42,7 @@ export class Target<I extends keyof BuiltinActions> {
     readonly endUserId: string | undefined,
   ) {}
 
-  /** Run `action` with `input`; the action's output. */
+  /** Run `action` with `input`; the action's output (writes carry a new idempotency key). */
   async run<A extends keyof BuiltinActions[I] & string>(
     client: APIClient,
     action: A,
@@ -30,6 +53,7 @@ export class Target<I extends keyof BuiltinActions> {
       workspaceId: this.workspaceId,
       integrationAlias: this.alias ?? undefined,
       endUserId: this.endUserId,
+      idempotencyKey: READ_ONLY_ACTIONS.has(action) ? undefined : newIdempotencyKey(),
       input,
     })
     const result = await client.send<ExecuteResult<never>>(call, options)

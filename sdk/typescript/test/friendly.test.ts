@@ -122,6 +122,49 @@ describe('storage()', () => {
   })
 })
 
+describe('storage() extras', () => {
+  test('move, deleteFolder, conditional and expiring writes', async () => {
+    const files = client.storage(await workspace('extras'))
+    const first = await files.write('drafts/a.txt', 'v1')
+    await assert.rejects(
+      files.write('drafts/a.txt', 'v0', { ifNoneMatch: true }),
+      (e: unknown) => e instanceof BadRequestError && e.reason === 'CONFLICT',
+    )
+    const second = await files.write('drafts/a.txt', 'v2', { ifMatch: first.etag })
+    await assert.rejects(
+      files.write('drafts/a.txt', 'v3', { ifMatch: first.etag }),
+      (e: unknown) => e instanceof BadRequestError && e.reason === 'CONFLICT',
+    )
+    assert.equal(await files.readText('drafts/a.txt'), 'v2')
+    await assert.rejects(files.delete('drafts/a.txt', { ifMatch: first.etag }), BadRequestError)
+
+    const moved = await files.move('drafts/a.txt', 'final/a.txt')
+    assert.deepEqual(moved, { from: 'drafts/a.txt', to: 'final/a.txt', etag: second.etag })
+    await files.write('drafts/b.txt', 'b')
+    await assert.rejects(
+      files.move('drafts/b.txt', 'final/a.txt'),
+      (e: unknown) => e instanceof BadRequestError && e.reason === 'CONFLICT',
+    )
+    await files.move('drafts/b.txt', 'final/a.txt', { overwrite: true })
+    assert.equal(await files.readText('final/a.txt'), 'b')
+    await assert.rejects(
+      files.move('drafts/none.txt', 'x.txt'),
+      (e: unknown) => e instanceof BadRequestError && e.reason === 'FILE_NOT_FOUND',
+    )
+
+    await files.write('final/c.txt', 'c')
+    await files.write('keep/d.txt', 'd')
+    assert.equal(await files.deleteFolder('final/'), 2)
+    const left: string[] = []
+    for await (const file of files.list()) left.push(file.path)
+    assert.deepEqual(left, ['keep/d.txt'])
+
+    const expiring = await files.write('tmp/e.txt', 'e', { expiresInSeconds: 3600 })
+    assert.ok(expiring.expiresAt && Date.parse(expiring.expiresAt) > Date.now())
+    assert.equal(await files.delete('keep/d.txt', { ifMatch: (await files.write('keep/d.txt', 'd2')).etag }), true)
+  })
+})
+
 describe('kv()', () => {
   test('defaults for missing keys', async () => {
     const kv = client.kv(await workspace('kv-default'))
@@ -148,6 +191,26 @@ describe('kv()', () => {
     assert.equal(await kv.remove('queue', 'a'), 2)
     assert.deepEqual(await kv.get('queue'), [{ id: 2 }])
     assert.equal(await kv.remove('queue', 'zzz'), 0)
+  })
+
+  test('versions, ifVersion, increment, keys', async () => {
+    const kv = client.kv(await workspace('kv-extras'))
+    const created = await kv.put('doc', { n: 1 }, { ifVersion: 0 })
+    assert.ok(created.version > 0)
+    await assert.rejects(
+      kv.put('doc', { n: 2 }, { ifVersion: 0 }),
+      (e: unknown) => e instanceof BadRequestError && e.reason === 'CONFLICT' && e.details['currentVersion'] === created.version,
+    )
+    const next = await kv.put('doc', { n: 2 }, { ifVersion: created.version, expiresInSeconds: 600 })
+    assert.ok(next.version > created.version)
+    assert.ok(next.expiresAt)
+    assert.equal(await kv.increment('hits'), 1)
+    assert.equal(await kv.increment('hits', 41), 42)
+    assert.equal(await kv.increment('hits', -2), 40)
+    for (let i = 0; i < 25; i++) await kv.put(`user:${String(i).padStart(2, '0')}`, i)
+    const keys: string[] = []
+    for await (const entry of kv.keys('user:', { pageSize: 10 })) keys.push(entry.key)
+    assert.deepEqual(keys, Array.from({ length: 25 }, (_, i) => `user:${String(i).padStart(2, '0')}`))
   })
 })
 

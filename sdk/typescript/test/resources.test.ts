@@ -387,6 +387,18 @@ describe('actions.execute', () => {
       input: { key: 'k' },
     })
     assert.equal(byAlias.output.value, 1)
+    // the same key and body again: the first answer; another body: 409 IDEMPOTENCY_CONFLICT
+    const append = (value: number) =>
+      client.actions.execute('kv-store', 'add_to_list', {
+        workspaceId,
+        integrationAlias: 'state',
+        idempotencyKey: 'append-once-1',
+        input: { key: 'list', value },
+      })
+    assert.equal((await append(7)).output.length, 1)
+    assert.equal((await append(7)).output.length, 1)
+    await rejects(append(8), ConflictError, 409, 'IDEMPOTENCY_CONFLICT')
+    assert.deepEqual(await client.kv(workspaceId).get('list'), [7])
   })
 })
 

@@ -9,6 +9,7 @@ import {
   APIConnectionError,
   APITimeoutError,
   APIUserAbortError,
+  ConflictError,
   Cubby,
   RateLimitError,
   RetryPolicy,
@@ -120,6 +121,42 @@ describe('503', () => {
     }
     // backoff 0.5 s then 1 s, each minus up to 25% jitter
     assert.ok(Date.now() - started >= 0.75 * 1500 - 50, `waited ${Date.now() - started} ms`)
+  })
+
+  test('409 IDEMPOTENCY_IN_PROGRESS is retried with a key, not without', async () => {
+    const inProgress = async (): Promise<StubServer> => {
+      const server = await stubServer((_request, index, res) => {
+        if (index > 0) return json(res, 200, OK)
+        const body = { error: 'still running', code: 'IDEMPOTENCY_IN_PROGRESS' }
+        json(res, 409, body, { 'Retry-After': '0' })
+      })
+      stubs.push(server)
+      return server
+    }
+    const keyed = await inProgress()
+    await execute(client(keyed), { idempotencyKey: 'k-1' })
+    assert.equal(keyed.requests.length, 2)
+    const unkeyed = await inProgress()
+    await assert.rejects(execute(client(unkeyed)), ConflictError)
+    assert.equal(unkeyed.requests.length, 1)
+  })
+
+  test('the friendly layer keys every write (so it is retried), never a read', async () => {
+    const server = await stub([503, { 'Retry-After': '0' }], [200])
+    await client(server).kv('w').append('list', 1).catch(() => undefined)
+    assert.equal(server.requests.length, 2)
+    const [first, second] = server.requests.map((r) => JSON.parse(r.body))
+    assert.equal(typeof first.idempotencyKey, 'string')
+    assert.equal(first.idempotencyKey, second.idempotencyKey, 'the same key on the retry')
+    assert.equal(first.actionName, 'add_to_list')
+    const again = await stub([503, { 'Retry-After': '0' }], [200])
+    await client(again).kv('w').append('list', 1).catch(() => undefined)
+    assert.notEqual(JSON.parse(again.requests[0]!.body).idempotencyKey, first.idempotencyKey, 'a new key per call')
+
+    const read = await stub([503, { 'Retry-After': '0' }], [200])
+    await assert.rejects(client(read).kv('w').get('k'), ServerError)
+    assert.equal(read.requests.length, 1)
+    assert.equal(JSON.parse(read.requests[0]!.body).idempotencyKey, undefined)
   })
 
   test('ServerError after the retries, with the body message', async () => {
