@@ -139,7 +139,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         *web_routes(),  # the dashboard: `/` and /ui/...
     ]
     mcp = McpEndpoint(services)
-    routes += mcp.routes()
+    routes[:0] = mcp.routes()  # first: a hot path, and the router tries routes in order
     docs_html = render_docs(openapi_doc, routes)  # every route, the non-Endpoint ones too
     signing.signing_key(settings)  # fail at start, not on the first download, if it is unusable
 
