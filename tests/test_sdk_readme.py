@@ -9,7 +9,15 @@ from pathlib import Path
 
 import cubby_client
 import pytest
-from cubby_client import _actions, _api_keys, _integrations, _kv, _storage, _workspaces
+from cubby_client import (
+    _actions,
+    _api_keys,
+    _end_users,
+    _integrations,
+    _kv,
+    _storage,
+    _workspaces,
+)
 
 from tests.helpers import live_server
 
@@ -45,6 +53,7 @@ def test_readme_mentions_every_public_method_and_error() -> None:
         _workspaces.Workspaces,
         _api_keys.ApiKeys,
         _integrations.Integrations,
+        _end_users.EndUsers,
         _actions.Actions,
         _storage.Storage,
         _kv.KV,
