@@ -72,6 +72,37 @@ def test_kv_commands(server: LiveServer) -> None:
     assert "ACTION_FAILED" in failed.stderr and "NOT_A_LIST" in failed.stderr
 
 
+def test_kv_ls_incr_expiry_and_if_version(server: LiveServer) -> None:
+    w = ("-w", "acme")
+    for key in ("ls:b", "ls:a", "ls:c%"):
+        ok(cli(server, "kv", "put", *w, key, "1"))
+    ok(cli(server, "kv", "put", *w, "ls:tmp", "x", "--expires-in", "3600"))
+    ok(cli(server, "kv", "append", *w, "ls:list", "x", "--expires-in", "60"))
+    assert ok(cli(server, "kv", "ls", *w, "ls:")).stdout.split() == [
+        "ls:a", "ls:b", "ls:c%", "ls:list", "ls:tmp"]
+    long = ok(cli(server, "kv", "ls", *w, "ls:", "--long")).stdout.splitlines()
+    assert "list[1]" in long[3] and long[3].endswith("ls:list") and "Z" in long[3].split()[4]
+    assert long[0].split()[:3] == ["1", "value", "v1"] and long[0].split()[4] == "-"
+    rows = [json.loads(line) for line in ok(cli(server, "kv", "ls", *w, "ls:", "--json")).stdout
+            .splitlines()]
+    assert rows[4]["key"] == "ls:tmp" and rows[4]["expiresAt"] and rows[4]["version"] == 1
+
+    assert ok(cli(server, "kv", "incr", *w, "hits")).stdout == "1\n"
+    assert ok(cli(server, "kv", "incr", *w, "hits", "--by", "41")).stdout == "42\n"
+    assert ok(cli(server, "kv", "incr", *w, "hits", "--by", "0.5")).stdout == "42.5\n"
+    bad = cli(server, "kv", "incr", *w, "hits", "--by", "many")
+    assert bad.exit_code == 2 and "not a number" in bad.stderr
+    nan = cli(server, "kv", "incr", *w, "ls:tmp")
+    assert nan.exit_code == 1 and "NOT_A_NUMBER" in nan.stderr
+
+    ok(cli(server, "kv", "put", *w, "cas", "1", "--if-version", "0"))
+    lost = cli(server, "kv", "put", *w, "cas", "2", "--if-version", "0")
+    assert lost.exit_code == 1 and "CONFLICT" in lost.stderr
+    assert '"currentVersion": 1' in lost.stderr
+    ok(cli(server, "kv", "put", *w, "cas", "2", "--if-version", "1"))
+    assert ok(cli(server, "kv", "get", *w, "cas")).stdout == "2\n"
+
+
 def test_kv_workspace_id_env_alias_and_end_user(server: LiveServer) -> None:
     env = {"CUBBY_WORKSPACE": server.env["TEST_WORKSPACE_ID"]}
     ok(cli(server, "kv", "put", "--alias", "mine", "--end-user", "alice", "theme", "dark", **env))

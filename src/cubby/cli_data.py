@@ -327,9 +327,65 @@ def kv() -> None:
 
     \b
     cubby kv put -w acme sync:status in_progress
+    cubby kv put -w acme session:abc '{"user": 1}' --expires-in 3600
     cubby kv get -w acme sync:status --raw
+    cubby kv ls -w acme sync: --long
+    cubby kv incr -w acme visits
     cubby kv append -w acme processed_orders order_123
     """
+
+
+_kv_expires_option = click.option(
+    "--expires-in",
+    type=click.IntRange(1, 10 * 365 * 24 * 3600),
+    default=None,
+    metavar="SECONDS",
+    help="Delete the key this many seconds from now (1 to ten years).",
+)
+
+
+@kv.command("ls")
+@click.argument("prefix", default="")
+@click.option("--long", "-l", "long", is_flag=True,
+              help="Also size, kind (value or list of N), version, update and expiry.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@_target_options("state", "kv-store")
+def kv_ls(
+    prefix: str, long: bool, as_json: bool, workspace: str, alias: str, end_user: str | None
+) -> None:
+    """List the keys starting with PREFIX, in order (UTF-8 byte order)."""
+    with _client() as client:
+        store = client.kv(_workspace_id(client, workspace), alias, end_user)
+        for info in store.keys(prefix):
+            if as_json:
+                _echo_json(info)
+            elif long:
+                kind = f"list[{info['length']}]" if info["isList"] else "value"
+                click.echo(
+                    f"{info['size']:>10}  {kind:<12} v{info['version']:<6} {info['updatedAt']}  "
+                    f"{info['expiresAt'] or '-':<24}  {info['key']}"
+                )
+            else:
+                click.echo(info["key"])
+
+
+@kv.command("incr")
+@click.argument("key")
+@click.option("--by", default="1", show_default=True, metavar="NUMBER",
+              help="The number to add (integer or float; negative subtracts).")
+@_target_options("state", "kv-store")
+def kv_incr(key: str, by: str, workspace: str, alias: str, end_user: str | None) -> None:
+    """Add a number to the number at KEY atomically (missing: 0); prints the new value."""
+    try:
+        amount: int | float = int(by)
+    except ValueError:
+        try:
+            amount = float(by)
+        except ValueError:
+            raise click.BadParameter(f"{by!r} is not a number", param_hint="--by") from None
+    with _client() as client:
+        store = client.kv(_workspace_id(client, workspace), alias, end_user)
+        _echo_json(store.increment(key, amount))
 
 
 @kv.command("get")
@@ -350,14 +406,24 @@ def kv_get(key: str, raw: bool, workspace: str, alias: str, end_user: str | None
 @click.argument("key")
 @click.argument("value")
 @_string_option
+@_kv_expires_option
+@click.option("--if-version", type=click.IntRange(0), default=None, metavar="N",
+              help="Write only if KEY is at version N (0: only if it does not exist).")
 @_target_options("state", "kv-store")
 def kv_put(
-    key: str, value: str, as_string: bool, workspace: str, alias: str, end_user: str | None
+    key: str,
+    value: str,
+    as_string: bool,
+    expires_in: int | None,
+    if_version: int | None,
+    workspace: str,
+    alias: str,
+    end_user: str | None,
 ) -> None:
-    """Set KEY to VALUE."""
+    """Set KEY to VALUE (without --expires-in a key never expires)."""
     with _client() as client:
         client.kv(_workspace_id(client, workspace), alias, end_user).put(
-            key, _parse_value(value, as_string)
+            key, _parse_value(value, as_string), expires_in=expires_in, if_version=if_version
         )
 
 
@@ -378,14 +444,21 @@ def kv_rm(key: str, workspace: str, alias: str, end_user: str | None) -> None:
 @click.argument("key")
 @click.argument("value")
 @_string_option
+@_kv_expires_option
 @_target_options("state", "kv-store")
 def kv_append(
-    key: str, value: str, as_string: bool, workspace: str, alias: str, end_user: str | None
+    key: str,
+    value: str,
+    as_string: bool,
+    expires_in: int | None,
+    workspace: str,
+    alias: str,
+    end_user: str | None,
 ) -> None:
     """Append VALUE to the list at KEY (created if missing); prints the new length."""
     with _client() as client:
         store = client.kv(_workspace_id(client, workspace), alias, end_user)
-        click.echo(store.append(key, _parse_value(value, as_string)))
+        click.echo(store.append(key, _parse_value(value, as_string), expires_in=expires_in))
 
 
 @kv.command("remove")
