@@ -40,6 +40,7 @@ from cubby.errors import CubbyError, HttpError, InternalError, MethodNotAllowed,
 from cubby.integrations import register_builtins
 from cubby.mcp import servers as mcp_servers
 from cubby.mcp.endpoint import McpEndpoint
+from cubby.private_files import private_dir
 from cubby.services import Services
 from cubby.settings import Settings
 from cubby.web.routes import web_routes
@@ -62,7 +63,7 @@ def api_endpoints() -> list[Endpoint]:
 
 
 def build_services(settings: Settings) -> Services:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     meta = open_meta_store(settings.resolved_database_url)
     try:
         blobs = open_blob_store(settings.resolved_files_url)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from cubby.backends.url import BackendConfigError
+from cubby.private_files import private_dir, restrict_umask
 from cubby.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ def ensure_data_dir(folder: Path, create: bool = False, adopt: bool = False) -> 
     it is missing or empty (``serve``, ``init``); ``adopt``: make any folder one
     (``--create-data-dir``)."""
     shown = folder.resolve() if folder.exists() else folder.absolute()
+    restrict_umask()  # before the first file of the data dir is made
     if not folder.exists():
         if not (create or adopt):
             fail(
@@ -89,6 +91,7 @@ def ensure_data_dir(folder: Path, create: bool = False, adopt: bool = False) -> 
             pass
         if not (folder / MARKER).exists():
             (folder / MARKER).write_text(_MARKER_TEXT)
+        private_dir(folder)
     except OSError as exc:
         fail(
             f"the data dir {shown} is not writable: {_reason(exc)}; fix its permissions or "

@@ -33,6 +33,7 @@ from obstore.store import LocalStore
 from cubby import metrics
 from cubby.backends.url import BackendConfigError
 from cubby.core.models import new_id
+from cubby.private_files import private_dir
 
 T = TypeVar("T")
 
@@ -223,7 +224,7 @@ def open_blob_store(url: str) -> BlobStore:
     if scheme == "file":
         path = Path(unquote(parts.path))
         try:
-            path.mkdir(parents=True, exist_ok=True)
+            private_dir(path, "files folder")  # bodies 0600 in folders 0700
             store = LocalStore(path, mkdir=True)
         except OSError as exc:
             raise BackendConfigError(f"cannot use file store {path}: {exc}") from None

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from cubby import metrics
+from cubby.private_files import private_file, restrict_umask
 
 T = TypeVar("T")
 
@@ -98,7 +99,10 @@ class SqliteDatabase:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        restrict_umask()  # the database, its WAL and SHM files: 0600
         path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm", "-writelock"):
+            private_file(Path(f"{path}{suffix}"), "database file")
         migrate_conn = connect(path)
         try:
             apply_migrations(migrate_conn)
