@@ -21,7 +21,8 @@ $(VENV)/.installed-dev: pyproject.toml sdk/python/pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-run
 	$(BIN)/cubby serve $(ARGS)
 
-## test: lint, type-check and run the whole test suite
+## test: lint, type-check and run the whole test suite (PostgreSQL tests too whenever a server
+## answers at postgresql://postgres@127.0.0.1:5432/postgres or CUBBY_TEST_POSTGRES_URL)
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests sdk bench
 	$(BIN)/mypy

@@ -4,8 +4,10 @@ Tests marked ``conformance`` run once per combination of metadata database and f
 ``sqlite+file``, ``sqlite+s3``, ``postgres+file`` and ``postgres+s3``.
 
 - PostgreSQL: ``CUBBY_TEST_POSTGRES_URL`` names a server and a database to connect to for
-  admin work. The run creates its own database (random name, dropped at the end); each test
-  gets a fresh schema in it (``?search_path=...`` in the URL), dropped after the test.
+  admin work; unset, the default local URL (``postgresql://postgres@127.0.0.1:5432/postgres``)
+  is used whenever a server answers there. The run creates its own database (random name,
+  dropped at the end); each test gets a fresh schema in it (``?search_path=...`` in the URL),
+  dropped after the test.
 - S3: moto's standalone server, started once per run on a free loopback port as a subprocess;
   each test gets a fresh bucket, emptied and deleted after the test. Dummy AWS credentials are
   put in the environment so nothing ever looks for real ones.
@@ -41,6 +43,7 @@ from tests.helpers import free_port
 DEFAULT_COMBO = "sqlite+file"
 COMBOS = ("sqlite+file", "sqlite+s3", "postgres+file", "postgres+s3")
 POSTGRES_ENV = "CUBBY_TEST_POSTGRES_URL"
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 REQUIRE_ALL_ENV = "CUBBY_TEST_REQUIRE_ALL"
 S3_ENV = {
     "AWS_ACCESS_KEY_ID": "cubby-test",
@@ -177,20 +180,24 @@ _postgres_error: str | None = None
 
 
 def postgres() -> PostgresRun:
+    """The run's PostgreSQL: at ``CUBBY_TEST_POSTGRES_URL``, else at the default local URL
+    whenever a server answers there (so ``make test`` runs these tests on a machine that has
+    PostgreSQL without any setting)."""
     global _postgres, _postgres_error
     if _postgres is None and _postgres_error is None:
         url = os.environ.get(POSTGRES_ENV, "")
-        if not url:
-            _postgres_error = (
-                f"{POSTGRES_ENV} is not set (e.g. postgresql://postgres@127.0.0.1/postgres)"
-            )
-        else:
-            try:
-                _postgres = PostgresRun(url)
-            except ImportError:
-                _postgres_error = "asyncpg is not installed (pip install -e '.[dev]')"
-            except Exception as exc:
+        try:
+            _postgres = PostgresRun(url or DEFAULT_POSTGRES_URL)
+        except ImportError:
+            _postgres_error = "asyncpg is not installed (pip install -e '.[dev]')"
+        except Exception as exc:
+            if url:
                 _postgres_error = f"cannot use PostgreSQL at {POSTGRES_ENV}: {exc}"
+            else:
+                _postgres_error = (
+                    f"no PostgreSQL server answers at {DEFAULT_POSTGRES_URL} (start one there, "
+                    f"or set {POSTGRES_ENV})"
+                )
     if _postgres is None:
         unavailable(_postgres_error or "PostgreSQL unavailable")
     return _postgres

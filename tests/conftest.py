@@ -89,9 +89,20 @@ def _combo_of(nodeid: str) -> str | None:
     return next((part for part in match.group(1).split("-") if part in COMBOS), None)
 
 
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """``conformance: sqlite+file 40 passed, postgres+s3 40 passed, ...`` (xdist-safe: it
-    reads the combination from the test id)."""
+    """One line per distinct skip reason with its count (pytest's own ``-rs`` lists every
+    test), then ``conformance: sqlite+file 40 passed, postgres+s3 40 passed, ...`` (xdist-safe:
+    it reads the combination from the test id)."""
+    reasons = Counter(_skip_reason(r) for r in terminalreporter.stats.get("skipped", []))
+    for reason, count in reasons.most_common():
+        terminalreporter.write_line(f"skipped {count}: {reason}")
     counts: dict[str, Counter[str]] = {combo: Counter() for combo in COMBOS}
     for outcome in ("passed", "failed", "error", "skipped"):
         for report in terminalreporter.stats.get(outcome, []):
