@@ -88,8 +88,8 @@ def seed(data_dir: Path, kv_keys: int, files: int) -> Seeded:
         conn.execute("PRAGMA synchronous=OFF")
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany(
-            "INSERT INTO kv_entries (workspace_id, ns, key, is_list, value, length, updated_at)"
-            " VALUES (?, ?, ?, 0, ?, 0, ?)", kv_rows())
+            "INSERT INTO kv_entries (workspace_id, ns, key, is_list, value, length, size,"
+            " updated_at) VALUES (?, ?, ?, 0, ?, 0, length(CAST(?4 AS BLOB)), ?)", kv_rows())
         conn.executemany(
             "INSERT INTO files (workspace_id, ns, path, size, content_type, etag, inline_body,"
             " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", file_rows())
