@@ -51,7 +51,7 @@ export {
   type WritableContent,
   type WriteOptions,
 } from './storage.js'
-export { KV, type GetOptions, type KeysOptions, type PutOptions } from './kv.js'
+export { KV, type AppendOptions, type GetOptions, type KeysOptions, type PutOptions } from './kv.js'
 export type { TargetOptions } from './target.js'
 export {
   Actions,

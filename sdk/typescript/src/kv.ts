@@ -19,6 +19,11 @@ export interface PutOptions extends RequestOptions {
   ifVersion?: number | undefined
 }
 
+export interface AppendOptions extends RequestOptions {
+  /** Set the list's expiry to this many seconds from now (default: keep the one it has). */
+  expiresInSeconds?: number | undefined
+}
+
 export interface KeysOptions extends RequestOptions {
   /** Keys per request (server default 100); every page is fetched either way. */
   pageSize?: number | undefined
@@ -43,18 +48,30 @@ export class KV {
   }
 
   /**
-   * Set `key` to `value` (any JSON); the stored `key, value, version, expiresAt`. With
-   * `ifVersion`, `BadRequestError` with `reason === 'CONFLICT'` (and `details.currentVersion`)
-   * when the key moved on.
+   * `{ key, value, version, expiresAt }` of `key` (`version` 0 when missing), for a
+   * read-modify-write with `put(key, value, { ifVersion: entry.version })`.
    */
-  async put(key: string, value: unknown, options: PutOptions = {}): Promise<KeyValue> {
+  async entry(key: string, options: RequestOptions = {}): Promise<KeyValue> {
+    return this.target.run(this.client, 'get', { key }, requestOptions(options))
+  }
+
+  /**
+   * Set `key` to `value` (any JSON); the key's new version. `expiresInSeconds` makes it expire
+   * (without it a put clears any expiry). With `ifVersion`, `BadRequestError` with
+   * `reason === 'CONFLICT'` (and `details.currentVersion`) when the key moved on.
+   */
+  async put(key: string, value: unknown, options: PutOptions = {}): Promise<number> {
     const input: { key: string; value: unknown; expiresInSeconds?: number; ifVersion?: number } = { key, value }
     if (options.expiresInSeconds !== undefined) input.expiresInSeconds = options.expiresInSeconds
     if (options.ifVersion !== undefined) input.ifVersion = options.ifVersion
-    return this.target.run(this.client, 'put', input, requestOptions(options))
+    const output = await this.target.run(this.client, 'put', input, requestOptions(options))
+    return output.version
   }
 
-  /** Add `by` (default 1; negative subtracts) to the number at `key` (missing: 0); the new value. */
+  /**
+   * Add `by` (default 1; negative subtracts) to the number at `key` atomically (missing: 0);
+   * the new value. A key holding anything else: `reason === 'NOT_A_NUMBER'`.
+   */
   async increment(key: string, by = 1, options: RequestOptions = {}): Promise<number> {
     const output = await this.target.run(this.client, 'increment', { key, by }, requestOptions(options))
     return Number(output.value)
@@ -85,9 +102,14 @@ export class KV {
     return output.deleted
   }
 
-  /** Append to the list at `key` (created if missing); the new length. Atomic on the server. */
-  async append(key: string, value: unknown, options: RequestOptions = {}): Promise<number> {
-    const output = await this.target.run(this.client, 'add_to_list', { key, value }, requestOptions(options))
+  /**
+   * Append to the list at `key` (created if missing); the new length. Atomic on the server.
+   * `expiresInSeconds` sets the list's expiry, else it keeps the one it has.
+   */
+  async append(key: string, value: unknown, options: AppendOptions = {}): Promise<number> {
+    const input: { key: string; value: unknown; expiresInSeconds?: number } = { key, value }
+    if (options.expiresInSeconds !== undefined) input.expiresInSeconds = options.expiresInSeconds
+    const output = await this.target.run(this.client, 'add_to_list', input, requestOptions(options))
     return output.length
   }
 

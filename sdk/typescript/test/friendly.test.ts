@@ -195,15 +195,24 @@ describe('kv()', () => {
 
   test('versions, ifVersion, increment, keys', async () => {
     const kv = client.kv(await workspace('kv-extras'))
+    assert.deepEqual(await kv.entry('doc'), { key: 'doc', value: null, version: 0, expiresAt: null })
     const created = await kv.put('doc', { n: 1 }, { ifVersion: 0 })
-    assert.ok(created.version > 0)
+    assert.ok(created > 0)
     await assert.rejects(
       kv.put('doc', { n: 2 }, { ifVersion: 0 }),
-      (e: unknown) => e instanceof BadRequestError && e.reason === 'CONFLICT' && e.details['currentVersion'] === created.version,
+      (e: unknown) => e instanceof BadRequestError && e.reason === 'CONFLICT' && e.details['currentVersion'] === created,
     )
-    const next = await kv.put('doc', { n: 2 }, { ifVersion: created.version, expiresInSeconds: 600 })
-    assert.ok(next.version > created.version)
-    assert.ok(next.expiresAt)
+    const entry = await kv.entry('doc')
+    assert.equal(entry.version, created)
+    const next = await kv.put('doc', { n: 2 }, { ifVersion: entry.version, expiresInSeconds: 600 })
+    assert.ok(next > created)
+    const after = await kv.entry('doc')
+    assert.deepEqual(after.value, { n: 2 })
+    assert.ok(after.expiresAt && Date.parse(after.expiresAt) > Date.now())
+    assert.equal(await kv.append('recent', 'a', { expiresInSeconds: 60 }), 1)
+    assert.ok((await kv.entry('recent')).expiresAt)
+    await kv.put('label', 'text')
+    await assert.rejects(kv.increment('label'), (e: unknown) => e instanceof BadRequestError && e.reason === 'NOT_A_NUMBER')
     assert.equal(await kv.increment('hits'), 1)
     assert.equal(await kv.increment('hits', 41), 42)
     assert.equal(await kv.increment('hits', -2), 40)
