@@ -4,6 +4,7 @@ import { APIClient, type ClientOptions } from './core.js'
 import { KV } from './kv.js'
 import { Actions } from './resources/actions.js'
 import { ApiKeys } from './resources/apiKeys.js'
+import { EndUsers } from './resources/endUsers.js'
 import { Integrations } from './resources/integrations.js'
 import { McpServers } from './resources/mcpServers.js'
 import { Workspaces } from './resources/workspaces.js'
@@ -15,7 +16,8 @@ import { Target, type TargetOptions } from './target.js'
  * `http://127.0.0.1:8080`) where `process.env` exists.
  *
  * The resource layer mirrors the HTTP API (`workspaces`, `apiKeys`, `integrations`,
- * `actions.execute`, `mcpServers`) and returns its JSON bodies; `storage()` and `kv()` are the friendly layer.
+ * `actions.execute`, `mcpServers`, `endUsers`) and returns its JSON bodies; `storage()` and
+ * `kv()` are the friendly layer.
  */
 export class Cubby extends APIClient {
   readonly workspaces: Workspaces
@@ -23,6 +25,7 @@ export class Cubby extends APIClient {
   readonly integrations: Integrations
   readonly actions: Actions
   readonly mcpServers: McpServers
+  readonly endUsers: EndUsers
 
   constructor(options: ClientOptions = {}) {
     super(options)
@@ -31,6 +34,7 @@ export class Cubby extends APIClient {
     this.integrations = new Integrations(this)
     this.actions = new Actions(this)
     this.mcpServers = new McpServers(this)
+    this.endUsers = new EndUsers(this)
   }
 
   /** Files of the storage integration `alias` (default `files`; `null`: the only one). */

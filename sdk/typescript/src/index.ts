@@ -64,6 +64,7 @@ export {
   type ExecuteTarget,
 } from './resources/actions.js'
 export { ApiKeys, type CreateApiKeyParams } from './resources/apiKeys.js'
+export { EndUsers, type DeleteEndUserParams, type ListEndUsersParams } from './resources/endUsers.js'
 export { Integrations } from './resources/integrations.js'
 export { McpServers, type ListMcpServersParams } from './resources/mcpServers.js'
 export {
