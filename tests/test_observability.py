@@ -197,3 +197,56 @@ def test_metrics_anyone_mode_and_request_ids(settings: Settings, services: Servi
     long_id = "x" * 129
     assert client.get("/health", headers={"X-Request-Id": long_id}).headers[
         "x-request-id"] != long_id
+
+
+def test_open_dashboard_sessions_are_counted_at_each_scrape(
+    settings: Settings, services: Services, org_key: str
+) -> None:
+    import asyncio
+
+    from cubby.core import clock
+
+    client = in_process(settings, services, "anyone")
+    gauge = ("cubby_dashboard_sessions_open", ())
+    assert samples(client.get("/metrics").text)[gauge] == 0
+    key_id = asyncio.run(services.meta.api_keys.all())[0].id
+    now = clock.now()
+    for n, expires in enumerate((now + 3600, now + 60, now - 1)):
+        asyncio.run(services.meta.sessions.create(f"hash-{n}", key_id, "csrf",
+                                                  clock.iso(now - 10), clock.iso(expires)))
+    assert samples(client.get("/metrics").text)[gauge] == 2  # the expired one is not open
+
+
+@pytest.mark.slow
+def test_mcp_tool_calls_are_counted(tmp_path: Path) -> None:
+    import anyio
+
+    from tests.mcp_client import SPEC, connect, create_server, text
+
+    with live_server(tmp_path / "data", args=("--metrics", "anyone")) as server, \
+            httpx.Client(base_url=server.base_url, timeout=30) as http:
+        api = server.api(http)
+        ws = api.create_workspace("agents")
+        api.add_integration(ws, "storage", "files", SPEC)
+        mcp = create_server(api, ws)
+
+        def calls(action: str, outcome: str) -> float:
+            values = samples(http.get("/metrics").text)
+            key = ("cubby_mcp_tool_calls_total", (("action", action), ("integration", "storage"),
+                                                   ("outcome", outcome)))
+            return values.get(key, 0.0)
+
+        before = (calls("write_file", "ok"), calls("read_file", "error"))
+
+        async def session() -> None:
+            async with connect(mcp["mcpEndpoint"], mcp["bearerToken"]) as client:
+                for i in range(3):
+                    wrote = await client.call_tool("files__write_file",
+                                                   {"path": f"n/{i}.md", "content": "x"})
+                    assert wrote.is_error is False, text(wrote)
+                missing = await client.call_tool("files__read_file", {"path": "nope.md"})
+                assert missing.is_error is True
+
+        anyio.run(session)
+        assert calls("write_file", "ok") - before[0] == 3
+        assert calls("read_file", "error") - before[1] == 1

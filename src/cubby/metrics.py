@@ -47,6 +47,8 @@ __all__ = [
     "ACTION_SECONDS",
     "BLOB_ERRORS",
     "CONTENT_TYPE",
+    "DASHBOARD_SESSIONS",
+    "MCP_CALLS",
     "REQUESTS",
     "REQUEST_SECONDS",
     "WRITER_BATCH",
@@ -59,7 +61,9 @@ __all__ = [
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-GaugeMode = Literal["livesum", "liveall", "livemax", "livemin", "max", "min", "sum", "all"]
+GaugeMode = Literal[
+    "livesum", "liveall", "livemax", "livemin", "max", "min", "sum", "all", "mostrecent"
+]
 
 _lock = threading.Lock()
 _defined: dict[str, Any] = {}
@@ -143,6 +147,17 @@ WRITER_BATCH = histogram(
     "cubby_sqlite_commit_batch_size",
     "Write jobs committed together in one SQLite transaction (group commit).",
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+)
+DASHBOARD_SESSIONS = gauge(
+    "cubby_dashboard_sessions_open",
+    "Dashboard sessions that have not expired (counted in the database at each scrape).",
+    mode="mostrecent",  # every worker counts the same table: the latest count is the answer
+)
+MCP_CALLS = counter(
+    "cubby_mcp_tool_calls",
+    "MCP tools/call requests, by the integration and action behind the tool and outcome "
+    "(ok, error: a tool error the agent sees, internal: a bug).",
+    ["integration", "action", "outcome"],
 )
 BLOB_ERRORS = counter(
     "cubby_blob_store_errors",

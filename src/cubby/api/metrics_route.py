@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from cubby import metrics
 from cubby.api.endpoint import Call, Endpoint
+from cubby.core import clock
 from cubby.errors import Forbidden, NotFound
 
 
@@ -27,6 +28,7 @@ async def read_metrics(call: Call) -> Response:
         principal = await services.auth.authenticate(call.request.headers.get("authorization"))
         if not principal.org_wide:
             raise Forbidden("reading /metrics needs an organisation-wide API key")
+    metrics.DASHBOARD_SESSIONS.set(await services.meta.sessions.count_open(clock.iso(clock.now())))
     return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
 
 

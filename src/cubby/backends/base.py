@@ -232,6 +232,9 @@ class SessionStore(Protocol):
 
     async def delete(self, id_hash: str) -> None: ...
     async def delete_expired(self, now: str) -> int: ...
+    async def count_open(self, now: str) -> int:
+        """Sessions that have not expired (the ``cubby_dashboard_sessions_open`` metric)."""
+        ...
 
 
 class Usage(msgspec.Struct):

@@ -27,6 +27,7 @@ from typing import Any
 import mcp_types as types
 import msgspec
 
+from cubby import metrics
 from cubby.auth import Principal
 from cubby.core.execute import ExecuteRequest, execute
 from cubby.core.models import WorkspaceIntegration
@@ -234,8 +235,10 @@ async def call_tool(
     name: str,
     arguments: dict[str, Any] | None,
 ) -> types.CallToolResult:
+    target = ("unknown", "unknown")  # the metric's labels: registered names only, never `name`
     try:
         spec = find_tool(await server_tools(services, server_id, workspace_id), name)
+        target = (spec.integration.name, spec.action.name)
         request = ExecuteRequest(
             integration_name=spec.integration.name,
             action_name=spec.action.name,
@@ -251,10 +254,13 @@ async def call_tool(
             if end_user_id is None and (exc.details or {}).get("field") == "endUserId":
                 raise needs_end_user(server_id) from None
             raise
+        metrics.MCP_CALLS.labels(*target, "ok").inc()
         return ok_result(_encoder.encode(response.output))
     except CubbyError as exc:
+        metrics.MCP_CALLS.labels(*target, "error").inc()
         return error_result(exc.to_body())
     except Exception:
+        metrics.MCP_CALLS.labels(*target, "internal").inc()
         log.exception("MCP tool %r failed", name)
         return error_result(
             {"error": "internal error; the server log has the details", "code": "INTERNAL_ERROR"}

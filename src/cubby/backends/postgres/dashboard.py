@@ -47,6 +47,11 @@ class PgSessions:
     async def delete_expired(self, now: str) -> int:
         return await self.db.execute("DELETE FROM dashboard_sessions WHERE expires_at <= $1", now)
 
+    async def count_open(self, now: str) -> int:
+        return int(await self.db.fetchval(
+            "SELECT count(*) FROM dashboard_sessions WHERE expires_at > $1", now
+        ))
+
 
 class PgUsage:
     def __init__(self, db: PgDatabase) -> None:

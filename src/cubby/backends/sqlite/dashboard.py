@@ -65,6 +65,13 @@ class SqliteSessions:
         )
         return int(cur.rowcount)
 
+    async def count_open(self, now: str) -> int:
+        return int(self.db.read(
+            lambda c: c.execute(
+                "SELECT count(*) FROM dashboard_sessions WHERE expires_at > ?", (now,)
+            ).fetchone()[0]
+        ))
+
 
 class SqliteUsage:
     def __init__(self, db: SqliteDatabase) -> None:
