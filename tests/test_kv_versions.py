@@ -128,3 +128,18 @@ def test_huge_by_is_a_400(api: Api, ws: str) -> None:
     resp = call(api, ws, "increment", '{"key": "k", "by": 1e400}')
     assert resp.status_code == 400, resp.text
     assert kv(api, ws, "get", key="k")["value"] is None
+
+
+def test_increment_with_an_idempotency_key_counts_once(api: Api, ws: str) -> None:
+    first = api.execute("kv-store", "increment", ws, {"key": "once", "by": 5},
+                        idempotencyKey="inc-1")
+    again = api.execute("kv-store", "increment", ws, {"key": "once", "by": 5},
+                        idempotencyKey="inc-1")
+    assert first.status_code == again.status_code == 200, (first.text, again.text)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json()["output"] == first.json()["output"] == {"key": "once", "value": 5,
+                                                                "version": 1}
+    assert kv(api, ws, "get", key="once")["value"] == 5
+    # list_keys is read-only: a key on it is ignored, never recorded
+    page = api.execute("kv-store", "list_keys", ws, {}, idempotencyKey="inc-1")
+    assert page.status_code == 200 and "Idempotent-Replayed" not in page.headers

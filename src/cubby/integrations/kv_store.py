@@ -308,6 +308,7 @@ def _entry(info: KeyInfo) -> KeyEntry:
     "list_keys",
     "List keys",
     "List keys sorted by key (UTF-8 byte order), optionally under a prefix, a page at a time",
+    read_only=True,
 )
 async def list_keys(ctx: ActionContext, params: ListKeysInput) -> KeyList:
     prefix = params.prefix or ""
