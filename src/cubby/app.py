@@ -11,7 +11,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 
@@ -82,6 +82,8 @@ def build_services(settings: Settings) -> Services:
 
 
 async def _error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, ClientDisconnect):  # gone mid-body (or cut off by a timeout): no answer
+        return Response(status_code=400)
     if isinstance(exc, CubbyError):
         error = exc
     elif isinstance(exc, HTTPException):

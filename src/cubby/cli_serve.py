@@ -47,7 +47,7 @@ def run(settings: Settings, log_level: str, log_format: str) -> None:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    from cubby import zerocopy
+    from cubby import http_protocol
 
     sock = bind(settings.host, settings.port)
     metrics_dir = None
@@ -64,7 +64,8 @@ def run(settings: Settings, log_level: str, log_format: str) -> None:
         log_config=log_config(log_format, log_level),
         access_log=False,  # cubby.api.observe logs each request, without secrets
         server_header=False,
-        http=zerocopy.PROTOCOL,  # downloads go out with sendfile
+        http=http_protocol.PROTOCOL,  # timeouts, JSON framing errors, sendfile downloads
+        timeout_keep_alive=max(1, round(settings.idle_timeout_seconds)),
     )
     where = settings.data_dir.resolve()
     click.echo(f"cubby: serving {settings.base_url} (data in {where})")

@@ -16,10 +16,12 @@ CubbyError
 ├── Conflict                 409 DUPLICATE / SLUG_EXISTS / ALIAS_CONFLICT
 │   ├── IdempotencyConflict  409 IDEMPOTENCY_CONFLICT (the key was used for another request)
 │   └── IdempotencyInProgress 409 IDEMPOTENCY_IN_PROGRESS (the first call is still running)
+├── RequestTimeout           408 REQUEST_TIMEOUT
 ├── PayloadTooLarge          413 PAYLOAD_TOO_LARGE
 ├── RangeNotSatisfiable      416 RANGE_NOT_SATISFIABLE
 ├── InternalError            500 INTERNAL_ERROR
 ├── Unavailable              503 UNAVAILABLE
+├── InsufficientStorage      507 INSUFFICIENT_STORAGE
 └── HttpError                4xx HTTP_ERROR (another framework error, its own status)
 
 :func:`catalog` lists every code with its status and meaning (the class docstrings); the
@@ -181,6 +183,14 @@ class IdempotencyInProgress(Conflict):
     code = "IDEMPOTENCY_IN_PROGRESS"
 
 
+class RequestTimeout(CubbyError):
+    """The request's headers or body did not arrive in time (`details.limit` gives the seconds);
+    the server closes the connection after this answer."""
+
+    status = 408
+    code = "REQUEST_TIMEOUT"
+
+
 class PayloadTooLarge(CubbyError):
     """The body, a KV value or a file is over its limit; `details.limit` gives it."""
 
@@ -216,6 +226,14 @@ class Unavailable(CubbyError):
 
     status = 503
     code = "UNAVAILABLE"
+
+
+class InsufficientStorage(CubbyError):
+    """The disk or bucket holding the data is full; nothing was written. Deleting files
+    (`delete_file`, `delete_folder`) still works, to free space."""
+
+    status = 507
+    code = "INSUFFICIENT_STORAGE"
 
 
 class HttpError(CubbyError):

@@ -73,6 +73,9 @@ class Settings:
     key_cache_seconds: float = 2.0
     metrics: str = "off"  # who may read /metrics: off | api-key | anyone
     orphan_grace_seconds: float = 3600.0
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 30.0
+    idle_timeout_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -94,6 +97,9 @@ class Settings:
             key_cache_seconds=_float(env, "CUBBY_KEY_CACHE_SECONDS", 2.0),
             metrics=_choice(env, "CUBBY_METRICS", METRICS_MODES),
             orphan_grace_seconds=_float(env, "CUBBY_ORPHAN_GRACE_SECONDS", 3600.0, minimum=0),
+            header_timeout_seconds=_float(env, "CUBBY_HEADER_TIMEOUT_SECONDS", 10.0, minimum=0),
+            body_timeout_seconds=_float(env, "CUBBY_BODY_TIMEOUT_SECONDS", 30.0, minimum=0),
+            idle_timeout_seconds=_float(env, "CUBBY_IDLE_TIMEOUT_SECONDS", 5.0, minimum=0),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
