@@ -35,6 +35,7 @@ from cubby.auth import Authenticator
 from cubby.backends.blobs import open_blob_store
 from cubby.backends.url import open_meta_store
 from cubby.core import files, idempotency, kv_expiry, signing
+from cubby.core.disk_full import insufficient_storage, is_disk_full
 from cubby.core.registry import Registry
 from cubby.errors import CubbyError, HttpError, InternalError, MethodNotAllowed, NotFound
 from cubby.integrations import register_builtins
@@ -86,6 +87,9 @@ async def _error(request: Request, exc: Exception) -> Response:
         return Response(status_code=400)
     if isinstance(exc, CubbyError):
         error = exc
+    elif is_disk_full(exc):
+        log.warning("storage full on %s %s: %s", request.method, request.url.path, exc)
+        error = insufficient_storage()
     elif isinstance(exc, HTTPException):
         if exc.status_code == 404:
             error = NotFound(f"no route {request.method} {request.url.path}")

@@ -8,16 +8,20 @@ request, including other methods on this path, goes on to the app unchanged.
 
 from __future__ import annotations
 
+import logging
+
 import msgspec
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cubby.api.endpoint import read_body
+from cubby.core.disk_full import insufficient_storage, is_disk_full
 from cubby.core.execute import ExecuteRequest, execute, response_headers
 from cubby.core.validation import decode_body
 from cubby.errors import CubbyError
 from cubby.services import Services
 
+log = logging.getLogger(__name__)
 PATH = "/api/v1/actions/execute"
 _decoder = msgspec.json.Decoder(ExecuteRequest)
 _encoder = msgspec.json.Encoder()
@@ -57,6 +61,13 @@ class ExecuteFastPath:
             status, extra = exc.status, exc.headers
         except ClientDisconnect:  # gone before sending its whole body: nobody to answer
             return
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise  # the app's error handler answers (a JSON 500) and logs it
+            log.warning("storage full on execute: %s", exc)
+            full = insufficient_storage()
+            payload = _encoder.encode(full.to_body())
+            status, extra = full.status, None
         headers = [_JSON, (b"content-length", str(len(payload)).encode())]
         for name, value in (extra or {}).items():
             headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
