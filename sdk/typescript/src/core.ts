@@ -156,7 +156,7 @@ export class APIClient {
   }
 
   /** Call any route (`path` like `/api/v1/...`) with auth, retries and errors; the parsed JSON. */
-  request<T = unknown>(
+  async request<T = unknown>(
     method: string,
     path: string,
     options: RequestOptions & { query?: Query; body?: unknown } = {},

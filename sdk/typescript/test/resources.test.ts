@@ -95,7 +95,8 @@ describe('client', () => {
     const listed = await client.request<{ total: number }>('get', '/api/v1/workspaces', { query: { limit: 1 } })
     assert.equal(typeof listed.total, 'number')
     await rejects(client.request('GET', '/api/v1/nothing-here'), NotFoundError, 404, 'NOT_FOUND')
-    assert.throws(() => client.request('GET', 'api/v1/workspaces'), CubbyError)
+    await assert.rejects(client.request('GET', 'api/v1/workspaces'), CubbyError)
+    await assert.rejects(client.workspaces.get(''), CubbyError) // an empty id never changes the route
   })
 })
 
@@ -261,8 +262,8 @@ describe('apiKeys', () => {
     )
     await rejects(scoped.apiKeys.list(), PermissionDeniedError, 403, 'FORBIDDEN')
     await rejects(scoped.apiKeys.create({ name: 'x' }), PermissionDeniedError, 403, 'FORBIDDEN')
-    assert.throws(
-      () => client.apiKeys.create({ name: 'x', workspaceIds: [mine], permissions: { scope: 'workspace' } }),
+    await assert.rejects(
+      client.apiKeys.create({ name: 'x', workspaceIds: [mine], permissions: { scope: 'workspace' } }),
       CubbyError,
     )
     await client.apiKeys.delete(created.apiKey.id)

@@ -73,7 +73,7 @@ export class Actions {
    * `BadRequestError` with `code === 'ACTION_FAILED'` and `reason` (e.g. `FILE_NOT_FOUND`).
    * With an `idempotencyKey` the call is retried on 5xx and network errors too.
    */
-  execute<I extends string, A extends ActionName<I>>(
+  async execute<I extends string, A extends ActionName<I>>(
     integrationName: I,
     actionName: A,
     params: ExecuteParams<ActionInput<I, A>>,

@@ -20,12 +20,12 @@ export class ApiKeys {
   constructor(private readonly client: APIClient) {}
 
   /** Active keys (never their secret part). */
-  list(options?: RequestOptions): Promise<ApiKeyList> {
+  async list(options?: RequestOptions): Promise<ApiKeyList> {
     return this.client.send({ method: 'GET', path: ROOT }, options)
   }
 
   /** Create a key; the plain key is in `plainKey`, shown this once. */
-  create(params: CreateApiKeyParams, options?: RequestOptions): Promise<ApiKeyCreated> {
+  async create(params: CreateApiKeyParams, options?: RequestOptions): Promise<ApiKeyCreated> {
     const { workspaceIds, ...rest } = params
     if (workspaceIds !== undefined && rest.permissions != null) {
       throw new CubbyError('pass permissions or workspaceIds, not both')
@@ -37,7 +37,7 @@ export class ApiKeys {
   }
 
   /** Revoke a key by id (`NotFoundError` if unknown). */
-  delete(keyId: string, options?: RequestOptions): Promise<Deleted> {
+  async delete(keyId: string, options?: RequestOptions): Promise<Deleted> {
     return this.client.send({ method: 'DELETE', path: `${ROOT}/${segment(keyId)}` }, options)
   }
 }

@@ -32,33 +32,33 @@ export class EndUsers {
   constructor(private readonly client: APIClient) {}
 
   /** Register an end user; `externalId` is unique per workspace (409 `DUPLICATE`). */
-  create(params: CreateEndUser, options?: RequestOptions): Promise<EndUserEnvelope> {
+  async create(params: CreateEndUser, options?: RequestOptions): Promise<EndUserEnvelope> {
     return this.client.send({ method: 'POST', path: ROOT, body: params }, options)
   }
 
   /** One page of end users (of one workspace with `workspaceId`) and the `total`. */
-  list(params: ListEndUsersParams = {}, options?: RequestOptions): Promise<EndUserList> {
+  async list(params: ListEndUsersParams = {}, options?: RequestOptions): Promise<EndUserList> {
     return this.client.send({ method: 'GET', path: ROOT, query: { ...params } }, options)
   }
 
   /** One end user by the record's id (not its externalId). */
-  get(endUserId: string, options?: RequestOptions): Promise<EndUserEnvelope> {
+  async get(endUserId: string, options?: RequestOptions): Promise<EndUserEnvelope> {
     return this.client.send({ method: 'GET', path: `${ROOT}/${segment(endUserId)}` }, options)
   }
 
   /** Change the given fields (`displayName`, `email`, `metadata`). */
-  update(endUserId: string, params: UpdateEndUser, options?: RequestOptions): Promise<EndUserEnvelope> {
+  async update(endUserId: string, params: UpdateEndUser, options?: RequestOptions): Promise<EndUserEnvelope> {
     return this.client.send({ method: 'PATCH', path: `${ROOT}/${segment(endUserId)}`, body: params }, options)
   }
 
   /** Delete the record; with `eraseData: true` its keys and files too (counted in `erased`). */
-  delete(endUserId: string, params: DeleteEndUserParams = {}, options?: RequestOptions): Promise<EndUserDeleted> {
+  async delete(endUserId: string, params: DeleteEndUserParams = {}, options?: RequestOptions): Promise<EndUserDeleted> {
     const query = params.eraseData ? { eraseData: true } : {}
     return this.client.send({ method: 'DELETE', path: `${ROOT}/${segment(endUserId)}`, query }, options)
   }
 
   /** How many keys, files and bytes the end user holds in its workspace. */
-  usage(endUserId: string, options?: RequestOptions): Promise<UsageEnvelope> {
+  async usage(endUserId: string, options?: RequestOptions): Promise<UsageEnvelope> {
     return this.client.send({ method: 'GET', path: `${ROOT}/${segment(endUserId)}/usage` }, options)
   }
 
@@ -66,7 +66,7 @@ export class EndUsers {
    * Remove every key and file of `endUserId` (an execution `endUserId`, i.e. an externalId,
    * registered or not) in the workspace, across all `end_user`-scoped integrations.
    */
-  eraseData(workspaceId: string, endUserId: string, options?: RequestOptions): Promise<EndUserDataErased> {
+  async eraseData(workspaceId: string, endUserId: string, options?: RequestOptions): Promise<EndUserDataErased> {
     const path = `/api/v1/workspaces/${segment(workspaceId)}/erase-end-user-data`
     return this.client.send({ method: 'POST', path, body: { endUserId } }, options)
   }

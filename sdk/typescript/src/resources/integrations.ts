@@ -9,12 +9,12 @@ export class Integrations {
   constructor(private readonly client: APIClient) {}
 
   /** Every integration with its actions. */
-  list(options?: RequestOptions): Promise<CatalogList> {
+  async list(options?: RequestOptions): Promise<CatalogList> {
     return this.client.send({ method: 'GET', path: ROOT }, options)
   }
 
   /** One integration by name (`NotFoundError` if unknown). */
-  get(name: string, options?: RequestOptions): Promise<CatalogOne> {
+  async get(name: string, options?: RequestOptions): Promise<CatalogOne> {
     return this.client.send({ method: 'GET', path: ROOT, query: { name } }, options)
   }
 }

@@ -39,37 +39,37 @@ export class McpServers {
   constructor(private readonly client: APIClient) {}
 
   /** Create a server; its static `bearerToken` is in the answer, shown this once. */
-  create(params: CreateServer, options?: RequestOptions): Promise<ServerCreated> {
+  async create(params: CreateServer, options?: RequestOptions): Promise<ServerCreated> {
     return this.client.send({ method: 'POST', path: ROOT, body: params }, options)
   }
 
   /** One page of servers (of one workspace with `workspaceId`) and the `total`. */
-  list(params: ListMcpServersParams = {}, options?: RequestOptions): Promise<ServerList> {
+  async list(params: ListMcpServersParams = {}, options?: RequestOptions): Promise<ServerList> {
     return this.client.send({ method: 'GET', path: ROOT, query: { ...params } }, options)
   }
 
   /** A server with its tools. */
-  get(serverId: string, options?: RequestOptions): Promise<ServerWithTools> {
+  async get(serverId: string, options?: RequestOptions): Promise<ServerWithTools> {
     return this.client.send({ method: 'GET', path: server(serverId) }, options)
   }
 
   /** Change the given fields (`description` and `endUserId` may be `null`). */
-  update(serverId: string, params: UpdateServer, options?: RequestOptions): Promise<ServerEnvelope> {
+  async update(serverId: string, params: UpdateServer, options?: RequestOptions): Promise<ServerEnvelope> {
     return this.client.send({ method: 'PATCH', path: server(serverId), body: params }, options)
   }
 
   /** Delete a server; its tokens stop working. */
-  delete(serverId: string, options?: RequestOptions): Promise<Deleted> {
+  async delete(serverId: string, options?: RequestOptions): Promise<Deleted> {
     return this.client.send({ method: 'DELETE', path: server(serverId) }, options)
   }
 
   /** A new static bearer token; the old one stops working. */
-  regenerateToken(serverId: string, options?: RequestOptions): Promise<TokenRegenerated> {
+  async regenerateToken(serverId: string, options?: RequestOptions): Promise<TokenRegenerated> {
     return this.client.send({ method: 'POST', path: server(serverId, '/regenerate-token') }, options)
   }
 
   /** An access token that acts as `endUserId` (default lifetime 30 days, `expiresIn` seconds). */
-  createAccessToken(
+  async createAccessToken(
     serverId: string,
     params: CreateAccessToken,
     options?: RequestOptions,
@@ -78,7 +78,7 @@ export class McpServers {
   }
 
   /** The same as `createAccessToken`, under the route the Weavz SDK calls for OAuth tokens. */
-  createOAuthToken(
+  async createOAuthToken(
     serverId: string,
     params: CreateAccessToken,
     options?: RequestOptions,
@@ -87,29 +87,29 @@ export class McpServers {
   }
 
   /** The server's access tokens (never their secret part). */
-  listAccessTokens(serverId: string, options?: RequestOptions): Promise<TokenList> {
+  async listAccessTokens(serverId: string, options?: RequestOptions): Promise<TokenList> {
     return this.client.send({ method: 'GET', path: server(serverId, '/access-tokens') }, options)
   }
 
   /** Revoke an access token. */
-  revokeAccessToken(serverId: string, tokenId: string, options?: RequestOptions): Promise<Deleted> {
+  async revokeAccessToken(serverId: string, tokenId: string, options?: RequestOptions): Promise<Deleted> {
     const path = server(serverId, `/access-tokens/${segment(tokenId)}`)
     return this.client.send({ method: 'DELETE', path }, options)
   }
 
   /** Add (or override) a tool: one action of one workspace integration. */
-  addTool(serverId: string, params: CreateTool, options?: RequestOptions): Promise<ToolEnvelope> {
+  async addTool(serverId: string, params: CreateTool, options?: RequestOptions): Promise<ToolEnvelope> {
     return this.client.send({ method: 'POST', path: server(serverId, '/tools'), body: params }, options)
   }
 
   /** Change the given fields of a tool. */
-  updateTool(serverId: string, toolId: string, params: UpdateTool, options?: RequestOptions): Promise<ToolEnvelope> {
+  async updateTool(serverId: string, toolId: string, params: UpdateTool, options?: RequestOptions): Promise<ToolEnvelope> {
     const path = server(serverId, `/tools/${segment(toolId)}`)
     return this.client.send({ method: 'PATCH', path, body: params }, options)
   }
 
   /** Remove a tool. */
-  removeTool(serverId: string, toolId: string, options?: RequestOptions): Promise<Deleted> {
+  async removeTool(serverId: string, toolId: string, options?: RequestOptions): Promise<Deleted> {
     return this.client.send({ method: 'DELETE', path: server(serverId, `/tools/${segment(toolId)}`) }, options)
   }
 }

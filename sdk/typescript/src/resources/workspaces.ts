@@ -44,33 +44,33 @@ export class Workspaces {
   constructor(private readonly client: APIClient) {}
 
   /** One page of workspaces and the `total`. */
-  list(params: ListParams = {}, options?: RequestOptions): Promise<WorkspaceList> {
+  async list(params: ListParams = {}, options?: RequestOptions): Promise<WorkspaceList> {
     return this.client.send({ method: 'GET', path: ROOT, query: { ...params } }, options)
   }
 
   /** Create a workspace; `slug` is lowercase `[a-z0-9][a-z0-9-]*` and unique (409 `SLUG_EXISTS`). */
-  create(params: { name: string; slug: string }, options?: RequestOptions): Promise<WorkspaceEnvelope> {
+  async create(params: { name: string; slug: string }, options?: RequestOptions): Promise<WorkspaceEnvelope> {
     const body = { name: params.name, slug: params.slug }
     return this.client.send({ method: 'POST', path: ROOT, body }, options)
   }
 
   /** One workspace by id. */
-  get(workspaceId: string, options?: RequestOptions): Promise<WorkspaceEnvelope> {
+  async get(workspaceId: string, options?: RequestOptions): Promise<WorkspaceEnvelope> {
     return this.client.send({ method: 'GET', path: ws(workspaceId) }, options)
   }
 
   /** Rename a workspace or change its slug. */
-  update(workspaceId: string, params: UpdateWorkspace, options?: RequestOptions): Promise<WorkspaceEnvelope> {
+  async update(workspaceId: string, params: UpdateWorkspace, options?: RequestOptions): Promise<WorkspaceEnvelope> {
     return this.client.send({ method: 'PATCH', path: ws(workspaceId), body: compact({ ...params }) }, options)
   }
 
   /** Delete a workspace with all its integrations, files and keys. */
-  delete(workspaceId: string, options?: RequestOptions): Promise<Deleted> {
+  async delete(workspaceId: string, options?: RequestOptions): Promise<Deleted> {
     return this.client.send({ method: 'DELETE', path: ws(workspaceId) }, options)
   }
 
   /** The integrations configured in a workspace. */
-  listIntegrations(workspaceId: string, options?: RequestOptions): Promise<IntegrationList> {
+  async listIntegrations(workspaceId: string, options?: RequestOptions): Promise<IntegrationList> {
     return this.client.send({ method: 'GET', path: wi(workspaceId) }, options)
   }
 
@@ -78,7 +78,7 @@ export class Workspaces {
    * Add an integration under `alias` (default: its name). `settings: { persistence: { scope:
    * 'workspace' } }` decides whose data its actions see (`end_user` by default).
    */
-  addIntegration(
+  async addIntegration(
     workspaceId: string,
     params: AddIntegrationParams,
     options?: RequestOptions,
@@ -87,12 +87,12 @@ export class Workspaces {
   }
 
   /** One workspace integration by id. */
-  getIntegration(workspaceId: string, integrationId: string, options?: RequestOptions): Promise<IntegrationEnvelope> {
+  async getIntegration(workspaceId: string, integrationId: string, options?: RequestOptions): Promise<IntegrationEnvelope> {
     return this.client.send({ method: 'GET', path: wi(workspaceId, integrationId) }, options)
   }
 
   /** Change the given fields of a workspace integration (not its integration name). */
-  updateIntegration(
+  async updateIntegration(
     workspaceId: string,
     integrationId: string,
     params: UpdateIntegrationParams,
@@ -103,7 +103,7 @@ export class Workspaces {
   }
 
   /** Remove a workspace integration; the data in its scope stays. */
-  removeIntegration(workspaceId: string, integrationId: string, options?: RequestOptions): Promise<Deleted> {
+  async removeIntegration(workspaceId: string, integrationId: string, options?: RequestOptions): Promise<Deleted> {
     return this.client.send({ method: 'DELETE', path: wi(workspaceId, integrationId) }, options)
   }
 }
