@@ -29,7 +29,7 @@ from cubby.api import (
 from cubby.api.docs import render_docs
 from cubby.api.endpoint import Endpoint, json_response
 from cubby.api.fast_execute import ExecuteFastPath
-from cubby.api.observe import Observe
+from cubby.api.observe import Observe, log_path
 from cubby.api.openapi import build_openapi
 from cubby.auth import Authenticator
 from cubby.backends.blobs import open_blob_store
@@ -88,7 +88,7 @@ async def _error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, CubbyError):
         error = exc
     elif is_disk_full(exc):
-        log.warning("storage full on %s %s: %s", request.method, request.url.path, exc)
+        log.warning("storage full on %s %s: %s", request.method, log_path(request.scope), exc)
         error = insufficient_storage()
     elif isinstance(exc, HTTPException):
         if exc.status_code == 404:
@@ -104,7 +104,8 @@ async def _error(request: Request, exc: Exception) -> Response:
             error = HttpError(str(exc.detail))
             error.status = exc.status_code
     else:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        # log_path: never a download URL's token (a bearer credential) in the log
+        log.exception("unhandled error on %s %s", request.method, log_path(request.scope))
         error = InternalError("internal error; the server log has the details")
     headers = dict(error.headers or {})
     if error.status == 429:
