@@ -461,3 +461,23 @@ def test_deleting_a_workspace_removes_its_end_users(api: Api, client: TestClient
     ]
     api.ok("DELETE", f"/api/v1/workspaces/{ws}")
     _error(api.request("GET", f"/api/v1/end-users/{eu['id']}"), 404, "NOT_FOUND")
+
+
+def test_sqlite_erase_is_index_searches(api: Api, services: Services) -> None:
+    """Erasing seeks the (workspace_id, ns, ...) indexes of every data table; none is scanned
+    (SQLite's plan says SEARCH, never a bare SCAN)."""
+    ws = api.create_workspace("erase-plan")
+    api.output("kv-store", "add_to_list", ws, {"key": "l", "value": 1}, endUserId="u")
+    api.output("storage", "write_file", ws, {"path": "p", "content": "x"}, endUserId="u")
+    db: Any = services.meta.end_users.db  # type: ignore[attr-defined]
+    statements: list[str] = []
+    db._writer_conn.set_trace_callback(statements.append)
+    try:
+        api.ok("POST", f"/api/v1/workspaces/{ws}/erase-end-user-data", {"endUserId": "u"})
+    finally:
+        db._writer_conn.set_trace_callback(None)
+    deletes = [sql for sql in statements if sql.lstrip().upper().startswith("DELETE")]
+    assert {sql.split()[2] for sql in deletes} == {"kv_entries", "kv_list_items", "files"}
+    for sql in deletes:
+        plan = " | ".join(row[3] for row in db._reader.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "SEARCH" in plan and "SCAN" not in plan, (sql, plan)
