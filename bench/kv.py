@@ -34,7 +34,8 @@ def setup(cubby: Cubby) -> str:
 
 def run(duration: int, workers: int) -> list[LoadResult]:
     results: list[LoadResult] = []
-    with cubby_server(workers=workers) as cubby:
+    # A 100k-item list is over the default CUBBY_KV_MAX_LIST_ITEMS; this run measures appends.
+    with cubby_server(workers=workers, env={"CUBBY_KV_MAX_LIST_ITEMS": "100000"}) as cubby:
         ws = setup(cubby)
         headers = {"Authorization": f"Bearer {cubby.key}"}
         path = "/api/v1/actions/execute"

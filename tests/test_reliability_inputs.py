@@ -149,3 +149,37 @@ def test_prefix_ending_in_max_code_point(api: Api, ws: str) -> None:
         out = api.output("storage", "list_files", ws, {"prefix": prefix})
         got = [f["path"] for f in out["files"]]
         assert got == sorted(p for p in paths if p.startswith(prefix)), (prefix, got)
+
+
+# -- 9: the cost one request can impose ------------------------------------------------------------
+@BACKENDS
+def test_list_over_the_item_cap_is_a_413_and_changes_nothing(
+    api: Api, ws: str, services: Any
+) -> None:
+    limit = services.settings.kv_max_list_items
+    kv = {"integrationAlias": "kv"}
+    api.output("kv-store", "put", ws, {"key": "l", "value": [1, 2]}, **kv)
+    assert api.output("kv-store", "put", ws, {"key": "full", "value": [0] * limit}, **kv)
+    resp = api.execute("kv-store", "put", ws, {"key": "l", "value": [0] * (limit + 1)}, **kv)
+    out = error(resp, 413, "PAYLOAD_TOO_LARGE")
+    assert out["details"] == {"field": "input.value", "limit": limit, "items": limit + 1}
+    assert api.output("kv-store", "get", ws, {"key": "l"}, **kv)["value"] == [1, 2]
+
+
+def test_writer_alternates_light_batches_and_heavy_jobs() -> None:
+    from cubby.backends.sqlite.db import HEAVY_WEIGHT, _Job, _next_batch
+
+    def job(weight: int) -> _Job:
+        return _Job(lambda conn: None, None, None, weight=weight)
+
+    heavy1, heavy2 = job(HEAVY_WEIGHT * 10), job(HEAVY_WEIGHT)
+    light = [job(1) for _ in range(3)]
+    pending = [heavy1, light[0], heavy2, light[1], light[2]]
+    batch, rest, heavy_turn = _next_batch(pending, False)
+    assert batch == light and rest == [heavy1, heavy2] and heavy_turn
+    batch, rest, heavy_turn = _next_batch(rest + [late := job(1)], heavy_turn)
+    assert batch == [heavy1] and rest == [heavy2, late] and not heavy_turn  # heavy's turn
+    batch, rest, heavy_turn = _next_batch(rest, heavy_turn)
+    assert batch == [late] and rest == [heavy2]  # then the light job that came meanwhile
+    batch, rest, _ = _next_batch(rest, heavy_turn)
+    assert batch == [heavy2] and rest == []

@@ -73,6 +73,7 @@ class Settings:
     key_cache_seconds: float = 2.0
     metrics: str = "off"  # who may read /metrics: off | api-key | anyone
     orphan_grace_seconds: float = 3600.0
+    kv_max_list_items: int = 1000
     header_timeout_seconds: float = 10.0
     body_timeout_seconds: float = 30.0
     idle_timeout_seconds: float = 5.0
@@ -97,6 +98,7 @@ class Settings:
             key_cache_seconds=_float(env, "CUBBY_KEY_CACHE_SECONDS", 2.0),
             metrics=_choice(env, "CUBBY_METRICS", METRICS_MODES),
             orphan_grace_seconds=_float(env, "CUBBY_ORPHAN_GRACE_SECONDS", 3600.0, minimum=0),
+            kv_max_list_items=_int(env, "CUBBY_KV_MAX_LIST_ITEMS", 1000, minimum=1),
             header_timeout_seconds=_float(env, "CUBBY_HEADER_TIMEOUT_SECONDS", 10.0, minimum=0),
             body_timeout_seconds=_float(env, "CUBBY_BODY_TIMEOUT_SECONDS", 30.0, minimum=0),
             idle_timeout_seconds=_float(env, "CUBBY_IDLE_TIMEOUT_SECONDS", 5.0, minimum=0),

@@ -18,7 +18,8 @@ from starlette.routing import Route
 from starlette.types import Receive
 
 from cubby.auth import Principal
-from cubby.core.validation import decode_body
+from cubby.core import heavy
+from cubby.core.validation import decode_body_off_loop
 from cubby.core.validators import ascii_digits
 from cubby.errors import PayloadTooLarge, Unauthenticated
 from cubby.services import Services
@@ -80,17 +81,20 @@ class Endpoint:
             if self.auth:
                 principal = await services.auth.authenticate(request.headers.get("authorization"))
             body = None
+            raw = b""
             if decoder is not None:
                 raw = await read_body(
                     request.receive,
                     request.headers.get("content-length"),
                     services.settings.max_body_bytes,
                 )
-                body = decode_body(decoder, raw)
-            workspace_id = getattr(body, "workspace_id", None)
-            if isinstance(workspace_id, str):  # for the request log (cubby.api.observe)
-                request.scope["cubby.workspace"] = workspace_id
-            result = await self.handler(Call(request, services, principal, body))
+            async with heavy.turn(len(raw)):
+                if decoder is not None:
+                    body = await decode_body_off_loop(decoder, raw)
+                workspace_id = getattr(body, "workspace_id", None)
+                if isinstance(workspace_id, str):  # for the request log (cubby.api.observe)
+                    request.scope["cubby.workspace"] = workspace_id
+                result = await self.handler(Call(request, services, principal, body))
             if isinstance(result, Response):  # a handler that sets headers of its own
                 return result
             return json_response(result, self.status)

@@ -15,9 +15,10 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cubby.api.endpoint import read_body
+from cubby.core import heavy
 from cubby.core.disk_full import insufficient_storage, is_disk_full
 from cubby.core.execute import ExecuteRequest, execute, response_headers
-from cubby.core.validation import decode_body
+from cubby.core.validation import decode_body_off_loop
 from cubby.errors import CubbyError
 from cubby.services import Services
 
@@ -50,10 +51,11 @@ class ExecuteFastPath:
         try:
             principal = await services.auth.authenticate(authorization)
             raw = await read_body(receive, declared, services.settings.max_body_bytes)
-            request = decode_body(_decoder, raw)
-            scope["cubby.workspace"] = request.workspace_id  # for the request log
-            scope["cubby.action"] = (request.integration_name, request.action_name)
-            result = await execute(services, principal, request)
+            async with heavy.turn(len(raw)):
+                request = await decode_body_off_loop(_decoder, raw)
+                scope["cubby.workspace"] = request.workspace_id  # for the request log
+                scope["cubby.action"] = (request.integration_name, request.action_name)
+                result = await execute(services, principal, request)
             payload = _encoder.encode(result)
             status, extra = 200, response_headers(result)
         except CubbyError as exc:

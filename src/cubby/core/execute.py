@@ -18,6 +18,7 @@ from cubby.core import idempotency
 from cubby.core.models import WorkspaceIntegration, is_uuid
 from cubby.core.registry import Action, ActionContext, Integration
 from cubby.core.scopes import namespace_for
+from cubby.core.validation import off_loop
 from cubby.errors import (
     ActionNotAllowed,
     ActionNotFound,
@@ -154,7 +155,7 @@ async def execute(
     raw_input = request.input
     if bytes(raw_input).strip() == b"null":  # clients that send "input": null mean no input
         raw_input = EMPTY_INPUT
-    params = action.decode(raw_input)
+    params = await off_loop(action.decode, raw_input, size=len(raw_input))
     chosen = await resolve_integration(services, request)
     enabled = chosen.enabled_actions if chosen is not None else None
     if enabled is not None and action.name not in enabled:

@@ -11,17 +11,21 @@ and decoded once more. The hot path never pays for it.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import math
 import re
-from collections.abc import Hashable
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 import msgspec
 from msgspec import inspect as mi
 
+from cubby.core.heavy import HEAVY_BYTES
 from cubby.core.json_depth import check_depth, too_deep
 from cubby.errors import InvalidJSON, ValidationError
+
+T = TypeVar("T")
 
 _AT_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _FIELD = re.compile(r"(?:unknown|required) field `(?P<name>[^`]+)`")
@@ -177,6 +181,24 @@ def decode_or_raise(
             f"the request body is not valid UTF-8 (byte {exc.start}): JSON must be UTF-8",
             details={"position": exc.start},
         ) from None
+
+
+# Bodies at least this big are decoded on a worker thread: the event loop keeps serving other
+# requests meanwhile (it gets the GIL back every few milliseconds) instead of stalling for the
+# whole decode of a multi-megabyte body (issue 16, item 9).
+OFF_LOOP_BYTES = HEAVY_BYTES
+
+
+async def off_loop(fn: Callable[..., T], *args: Any, size: int) -> T:
+    """``fn(*args)`` here, or on a worker thread when ``size`` is at least OFF_LOOP_BYTES."""
+    if size < OFF_LOOP_BYTES:
+        return fn(*args)
+    return await asyncio.to_thread(fn, *args)
+
+
+async def decode_body_off_loop(decoder: msgspec.json.Decoder[Any], raw: bytes) -> Any:
+    """:func:`decode_body`, on a worker thread for a big body."""
+    return await off_loop(decode_body, decoder, raw, size=len(raw))
 
 
 def decode_body(decoder: msgspec.json.Decoder[Any], raw: bytes) -> Any:

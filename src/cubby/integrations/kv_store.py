@@ -8,9 +8,10 @@ import msgspec
 
 from cubby.backends.base import KeyInfo
 from cubby.core import clock
-from cubby.core.kv_values import is_json_array, list_item, list_items
+from cubby.core.kv_values import ListItem, is_json_array, list_item, list_items
 from cubby.core.paging import decode_cursor, encode_cursor
 from cubby.core.registry import ActionContext, Integration
+from cubby.core.validation import off_loop
 from cubby.errors import PayloadTooLarge, ValidationError
 from cubby.integrations import logo
 
@@ -18,6 +19,7 @@ MAX_KEY_BYTES = 512
 MAX_TTL_SECONDS = 10 * 365 * 24 * 3600  # ten years
 DEFAULT_LIST_LIMIT = 100
 MAX_LIST_LIMIT = 1000
+_raw_items = msgspec.json.Decoder(list[msgspec.Raw])
 
 kv_store = Integration(
     name="kv-store",
@@ -197,6 +199,19 @@ def check_value(ctx: ActionContext, value: msgspec.Raw) -> bytes:
     return compact
 
 
+async def _list_items(ctx: ActionContext, value: bytes) -> list[ListItem]:
+    """A list value's items, within CUBBY_KV_MAX_LIST_ITEMS (counted before any per-item work;
+    each item is a row for the single SQLite writer). Big lists are prepared off the loop."""
+    limit = ctx.services.settings.kv_max_list_items
+    count = len(_raw_items.decode(value))
+    if count > limit:
+        raise PayloadTooLarge(
+            f"the list has {count} items; the limit is {limit}",
+            details={"field": "input.value", "limit": limit, "items": count},
+        )
+    return await off_loop(list_items, value, size=len(value))
+
+
 def expiry(seconds: float | None) -> float | None:
     """The epoch second a key expires at, from ``expiresInSeconds`` (whole seconds)."""
     if seconds is None:
@@ -221,7 +236,7 @@ def iso_or_none(at: float | None) -> str | None:
 async def put(ctx: ActionContext, params: PutInput) -> KeyValue:
     key = check_key(params.key)
     value = check_value(ctx, params.value)
-    items = list_items(value) if is_json_array(value) else None
+    items = await _list_items(ctx, value) if is_json_array(value) else None
     expires_at = expiry(params.expires_in_seconds)
     version = await ctx.services.meta.kv.put(
         ctx.namespace, key, value, items, expires_at, params.if_version

@@ -30,6 +30,11 @@ T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 30_000
 MAX_BATCH = 256
+# A job that writes this many rows or more (a big list put) is heavy: it commits in a
+# transaction of its own, and the writer alternates between a batch of the light jobs queued
+# and one heavy job, so one tenant's big writes hold another's small write for at most about
+# one heavy job, never for a queue of them (issue 16, item 9).
+HEAVY_WEIGHT = 64
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -92,6 +97,7 @@ class _Job:
     done: threading.Event | None = None
     result: Any = None
     error: BaseException | None = None
+    weight: int = 1  # about how many rows the job writes (see HEAVY_WEIGHT)
 
 
 class SqliteDatabase:
@@ -132,16 +138,17 @@ class SqliteDatabase:
             conn.execute("COMMIT")
 
     # -- writes -------------------------------------------------------------------------
-    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def write(self, fn: Callable[[sqlite3.Connection], T], weight: int = 1) -> T:
         """Run ``fn`` in the writer thread; resolves after its transaction has committed
-        (inside an idempotency session: in that session's transaction, see idempotency.py)."""
+        (inside an idempotency session: in that session's transaction, see idempotency.py).
+        ``weight``: about how many rows ``fn`` writes (heavy jobs are scheduled apart)."""
         self._check_open()
         session = write_session.get()
         if session is not None and session.db is self:
             return await session.write(fn)  # type: ignore[no-any-return]
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put(_Job(fn, loop, future))
+        self._jobs.put(_Job(fn, loop, future, weight=weight))
         return await future
 
     def submit(self, job: _Job) -> None:
@@ -167,27 +174,31 @@ class SqliteDatabase:
 
     def _writer_loop(self) -> None:
         conn = self._writer_conn
+        pending: list[_Job] = []  # taken from the queue, not run yet, in arrival order
+        stop = False
+        heavy_turn = False
         while True:
-            first = self._jobs.get()
-            if first is None:
-                break
-            batch = [first]
-            stop = False
-            while len(batch) < MAX_BATCH:
+            if not pending and not stop:
+                first = self._jobs.get()
+                if first is None:
+                    break
+                pending.append(first)
+            while not stop:
                 try:
                     nxt = self._jobs.get_nowait()
                 except queue.Empty:
                     break
                 if nxt is None:
                     stop = True
-                    break
-                batch.append(nxt)
-            metrics.WRITER_BATCH.observe(len(batch))
-            metrics.WRITER_QUEUE.set(len(batch) + self._jobs.qsize())
-            self._run_batch(conn, batch)
-            metrics.WRITER_QUEUE.set(self._jobs.qsize())
-            if stop:
+                else:
+                    pending.append(nxt)
+            if not pending:
                 break
+            batch, pending, heavy_turn = _next_batch(pending, heavy_turn)
+            metrics.WRITER_BATCH.observe(len(batch))
+            metrics.WRITER_QUEUE.set(len(batch) + len(pending) + self._jobs.qsize())
+            self._run_batch(conn, batch)
+            metrics.WRITER_QUEUE.set(len(pending) + self._jobs.qsize())
         conn.close()
 
     def _run_batch(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
@@ -244,6 +255,20 @@ class SqliteDatabase:
         self._thread.join(timeout=30)
         self._reader.close()
         os.close(self._write_lock)
+
+
+def _next_batch(pending: list[_Job], heavy_turn: bool) -> tuple[list[_Job], list[_Job], bool]:
+    """(the jobs to commit together, the rest in order, whether a heavy job goes next): light
+    jobs in one batch (up to MAX_BATCH), or one heavy job on its own; after a light batch a
+    waiting heavy job has its turn, so neither kind can starve the other."""
+    heavy = next((j for j in pending if j.weight >= HEAVY_WEIGHT), None)
+    if heavy is not None and (heavy_turn or all(j.weight >= HEAVY_WEIGHT for j in pending)):
+        return [heavy], [j for j in pending if j is not heavy], False
+    batch: list[_Job] = []
+    rest: list[_Job] = []
+    for job in pending:
+        (batch if job.weight < HEAVY_WEIGHT and len(batch) < MAX_BATCH else rest).append(job)
+    return batch, rest, heavy is not None
 
 
 def _set_result(future: asyncio.Future[Any], value: Any) -> None:

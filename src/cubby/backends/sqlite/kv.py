@@ -136,7 +136,7 @@ class SqliteKv:
                 )
             return version
 
-        return await self.db.write(write)
+        return await self.db.write(write, weight=1 + len(items or ()))
 
     async def delete(self, ns: Namespace, key: str) -> bool:
         args = (ns.workspace_id, ns.ns, key)
