@@ -177,7 +177,8 @@ def test_writer_alternates_light_batches_and_heavy_jobs() -> None:
     pending = [heavy1, light[0], heavy2, light[1], light[2]]
     batch, rest, heavy_turn = _next_batch(pending, False)
     assert batch == light and rest == [heavy1, heavy2] and heavy_turn
-    batch, rest, heavy_turn = _next_batch(rest + [late := job(1)], heavy_turn)
+    late = job(1)
+    batch, rest, heavy_turn = _next_batch([*rest, late], heavy_turn)
     assert batch == [heavy1] and rest == [heavy2, late] and not heavy_turn  # heavy's turn
     batch, rest, heavy_turn = _next_batch(rest, heavy_turn)
     assert batch == [late] and rest == [heavy2]  # then the light job that came meanwhile
