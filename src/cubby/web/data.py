@@ -26,7 +26,7 @@ from cubby.core.json_depth import check_depth
 from cubby.core.models import Workspace, WorkspaceIntegration
 from cubby.core.paging import decode_cursor, encode_cursor
 from cubby.core.paths import normalize_path
-from cubby.core.scopes import namespace_for
+from cubby.core.scopes import Namespace, namespace_for
 from cubby.errors import NotFound, PayloadTooLarge, ValidationError
 from cubby.web import actions
 from cubby.web.pages import Ctx, page
@@ -277,7 +277,7 @@ async def delete_file(ctx: Ctx) -> Response:
     return ctx.redirect(t.url("files", prefix=folder), f"Deleted {path}")
 
 
-def _ns(t: Target) -> Any:
+def _ns(t: Target) -> Namespace:
     return namespace_for(t.wi.workspace_id, t.wi.settings, t.end_user)
 
 

@@ -22,6 +22,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from cubby.api.endpoint import too_large
 from cubby.auth import Principal
 from cubby.errors import CubbyError
 from cubby.services import Services
@@ -171,10 +172,16 @@ def page(handler: PageHandler) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
-async def read_form(request: Request) -> FormData:
+async def read_form(request: Request, max_files: int = 1000) -> FormData:
+    """The POSTed form (urlencoded or multipart), within CUBBY_MAX_BODY_BYTES; any other body
+    (a raw upload) is left unread for the handler."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        return await request.form(max_part_size=MAX_FORM_FIELD_BYTES)
+        limit = request.app.state.services.settings.max_body_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise too_large(limit)
+        return await request.form(max_files=max_files, max_part_size=MAX_FORM_FIELD_BYTES)
     return FormData()
 
 

@@ -67,9 +67,9 @@ def _signin_page(
 
 async def sign_in(request: Request) -> Response:
     services: Services = request.app.state.services
-    form = await read_form(request)
-    given = form.get(sessions.CSRF_FIELD)
     try:
+        form = await read_form(request, max_files=0)  # no session yet: no uploads either
+        given = form.get(sessions.CSRF_FIELD)
         sessions.check_token(
             request.cookies.get(SIGNIN_COOKIE), given if isinstance(given, str) else None
         )
