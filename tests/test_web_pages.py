@@ -280,6 +280,10 @@ def test_usage_and_end_user_picker(client: TestClient, api: Api, org_key: str) -
     assert "u-1" in picker and "u-2" in picker and "u-1.txt" not in picker
     one = client.get(f"/ui/workspaces/{ws}/integrations/{files['id']}/files?endUser=u-1").text
     assert "u-1.txt" in one and "u-2.txt" not in one
+    state = api.add_integration(ws, "kv-store", "state")
+    key = client.get(f"/ui/workspaces/{ws}/integrations/{state['id']}/key?key=k",
+                     follow_redirects=False)
+    assert key.status_code == 303 and key.headers["location"].endswith("/keys")
 
 
 def test_keys_list_by_prefix_a_page_at_a_time(client: TestClient, api: Api, org_key: str) -> None:

@@ -366,6 +366,8 @@ async def _key_view(
 @page
 async def key_page(ctx: Ctx) -> Response:
     t = await _target(ctx, "kv-store")
+    if t.needs_end_user and not t.end_user:  # pick the end user first
+        return RedirectResponse(t.url("keys"), 303)
     key = ctx.arg("key")
     if not key:
         raise ValidationError.for_field("key", "which key? (pass ?key=)")
