@@ -177,6 +177,10 @@ def test_workspaces_and_integrations_commands(tmp_path: Path) -> None:
 def test_init_then_files_and_kv_on_a_fresh_server(tmp_path: Path) -> None:
     (tmp_path / "hello.txt").write_text("hello from the first ten minutes\n")
     with serving(tmp_path / "data") as (base, env):
+        # before init: the data commands say what to do
+        lost = run("files", "ls", "-w", "default", env=env)
+        assert lost.returncode != 0 and "Traceback" not in lost.stderr
+        assert 'eval "$(cubby init)"' in lost.stderr and len(lost.stderr.splitlines()) == 1
         script = f"""
 set -e
 eval "$({CUBBY} init)"
@@ -209,6 +213,12 @@ echo "$CUBBY_WORKSPACE"
         assert status["versions"]["cubby"] and status["database"].startswith("sqlite:///")
         text = run("status", env=env).stdout
         assert "answering" in text and "1 workspaces, 2 integrations" in text
+        key_env = {**env, **exports}
+        nowhere = run("kv", "get", "-w", "nope", "k", env=key_env)
+        one_line_error(nowhere, "'nope'", "cubby workspaces ls", "cubby init")
+        no_alias = run("kv", "get", "-w", ws, "--alias", "cache", "k", env=key_env)
+        assert "INTEGRATION_NOT_FOUND" in no_alias.stderr
+        assert "cubby integrations add" in no_alias.stderr
 
 
 @pytest.mark.slow

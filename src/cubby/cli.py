@@ -146,6 +146,8 @@ def serve(
             _, plain = asyncio.run(keys.create_key(meta, "default", None, None))
             click.echo("cubby: created an organisation-wide API key (shown only this once):")
             click.echo(f"  CUBBY_API_KEY={plain}")
+            click.echo('cubby: next, in another terminal here: eval "$(cubby init)" sets up a '
+                       "workspace for `cubby files` and `cubby kv`; the API is at /docs")
         elif not any(keys.usable(key) for key in asyncio.run(meta.api_keys.all())):
             # Never mint a key here: revoking every key must stay a way to lock the API.
             click.echo(

@@ -43,10 +43,24 @@ def _client() -> Iterator[Cubby]:
         with cubby_client.Cubby() as client:
             yield client
     except cubby_client.CubbyError as exc:
-        click.echo(f"cubby: error: {exc}", err=True)
+        click.echo(f"cubby: error: {exc}{_fix_for(exc)}", err=True)
         if exc.details:
             click.echo(f"cubby: details: {json.dumps(exc.details)}", err=True)
         sys.exit(1)
+
+
+_INIT = '`eval "$(cubby init)"` on the server sets up a workspace and these variables'
+
+
+def _fix_for(exc: Any) -> str:
+    """What to do about the errors a first-time user meets."""
+    code = getattr(exc, "code", None)
+    if code == "INTEGRATION_NOT_FOUND":
+        return ("; add it with `cubby integrations add WORKSPACE storage --alias files` "
+                f"(or kv-store --alias state), or: {_INIT}")
+    if code is None and "CUBBY_API_KEY" in str(exc):
+        return f"; {_INIT}"
+    return ""
 
 
 def _workspace_id(client: Cubby, workspace: str) -> str:
@@ -61,7 +75,9 @@ def _workspace_id(client: Cubby, workspace: str) -> str:
                 return ws["id"]
         offset += len(page["workspaces"])
         if not page["workspaces"] or offset >= page["total"]:
-            raise click.ClickException(f"no workspace with id or slug {workspace!r}")
+            click.echo(f"cubby: error: no workspace with id or slug {workspace!r}; see "
+                       f"`cubby workspaces ls`, or: {_INIT}", err=True)
+            sys.exit(2)
 
 
 def _target_options(default_alias: str, kind: str) -> Callable[[F], F]:
