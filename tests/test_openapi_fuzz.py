@@ -5,12 +5,18 @@ Schemathesis generates requests for every operation from the document the app se
 invalid, and checks that none gets a 5xx, an undocumented status, a non-JSON content type or a
 body that breaks the declared schema. Some generated ids are swapped for ids that exist, so the
 run reaches real handlers and actions rather than only the 404 paths.
+
+Hostile values (issue 16) join the generated ones: JSON nested past the limit, numbers beyond
+what floats and Python's int parsing hold (``1e400``, 5,000 digits, as raw JSON text too),
+and Unicode digits (``²``, ``١٢٣``) in bodies, query parameters and a download's ``Range``.
+Requests carrying them must still get no 5xx and a JSON error.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -54,6 +60,7 @@ class World:
     ws: str  # path operations may change this one (add integrations, rename, ...)
     integration_id: str
     exec_ws: str  # only execute reaches this one: one kv-store and one storage integration
+    client: Any = None  # a plain client of the same app, for raw (non-Python) JSON bodies
 
 
 def _no_lifespan(app: Any) -> Any:
@@ -99,7 +106,9 @@ def _world(combo: str, data: Path) -> Iterator[World]:
         wi = api.add_integration(ws, "kv-store", "state", shared)
         api.add_integration(exec_ws, "kv-store", "state", shared)
         api.add_integration(exec_ws, "storage", "files", shared)
-    yield World(_no_lifespan(app), key, ws, wi["id"], exec_ws)
+    wrapped = _no_lifespan(app)
+    plain = TestClient(wrapped, raise_server_exceptions=False)
+    yield World(wrapped, key, ws, wi["id"], exec_ws, plain)
     services.close()
 
 
@@ -133,6 +142,62 @@ def _use_real_ids(case: Any, world: World) -> None:
         if _pick(case, "selector"):  # let "the only integration of that name" resolve it
             body.pop("integrationAlias", None)
             body.pop("workspaceIntegrationId", None)
+
+
+def _nested(depth: int, kind: str) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = [value] if kind == "list" else {"a": value}
+    return value
+
+
+HUGE = 10**4000 - 1  # Python can still print it; the raw texts below go further
+UNICODE_DIGITS = ["²", "¹²³", "\u0661\u0662\u0663", "\U0001d7d7\U0001d7d7", "0²", "1\u0663"]
+# Values Python can put into a JSON body (schemathesis serialises it).
+HOSTILE = st.one_of(
+    st.builds(_nested, st.integers(513, 700), st.sampled_from(["list", "dict"])),
+    st.sampled_from([HUGE, -HUGE, 1.7976931348623157e308, -0.0, 5e-324, 2**63, -(2**63) - 1]),
+    st.sampled_from(UNICODE_DIGITS),
+)
+# Raw JSON number texts no Python value serialises to.
+RAW_NUMBERS = st.sampled_from(
+    [b"1e400", b"-1e400", b"9" * 5000, b"-" + b"9" * 5000, b"1e-400", b"0." + b"0" * 5000 + b"1"]
+)
+PLACEHOLDER = "\u0000cubby-hostile\u0000"
+
+
+def _inject(case: Any, value: Any) -> None:
+    """Put ``value`` at one spot of the case: a body field (inside ``input`` when there is
+    one), a query parameter (strings only) or a download's Range header."""
+    body = case.body
+    if isinstance(body, dict):
+        target = body["input"] if isinstance(body.get("input"), dict) else body
+        names = sorted(target) or ["value"]
+        name = names[hashlib.blake2b(repr(names).encode(), digest_size=1).digest()[0] % len(names)]
+        target[name] = value
+    if isinstance(value, str):
+        if case.query:
+            case.query = {name: value for name in case.query}
+        if case.path.startswith("/downloads/") and value.isdigit() and not value.isascii():
+            try:
+                value.encode("latin-1")
+            except UnicodeEncodeError:
+                return
+            case.headers = {**(case.headers or {}), "Range": f"bytes=0-{value}"}
+
+
+def _send_raw(case: Any, world: World, raw: bytes, headers: dict[str, str]) -> None:
+    """The case's JSON body with one value replaced by raw number text."""
+    if not isinstance(case.body, dict):
+        return
+    _inject(case, PLACEHOLDER)
+    text = json.dumps(case.body).encode().replace(json.dumps(PLACEHOLDER).encode(), raw)
+    resp = world.client.request(
+        case.method, case.formatted_path, params=case.query, content=text,
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert resp.status_code < 500, (case.method, case.formatted_path, resp.status_code, resp.text)
+    assert resp.headers["content-type"].startswith("application/json"), resp.headers
 
 
 OPERATIONS = [(ep.method, ep.path) for ep in api_endpoints()] + [
@@ -171,9 +236,18 @@ def test_openapi_conformance(method: str, path: str, world: World, api_schema: A
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=cases)
-    def run(case: Any) -> None:
+    @given(case=cases, mode=st.integers(0, 5), hostile=HOSTILE, raw=RAW_NUMBERS)
+    def run(case: Any, mode: int, hostile: Any, raw: bytes) -> None:
         _use_real_ids(case, world)
-        case.call_and_validate(headers=headers, checks=CHECKS)
+        if mode == 0:  # one case in six: raw number text
+            _send_raw(case, world, raw, headers)
+            return
+        if mode > 1:  # four in six: as generated
+            case.call_and_validate(headers=headers, checks=CHECKS)
+            return
+        # A hostile value may well be refused (400, 413, ...): no 5xx, and a JSON answer.
+        _inject(case, hostile)
+        case.call_and_validate(headers=headers, checks=[not_a_server_error,
+                                                        content_type_conformance])
 
     run()

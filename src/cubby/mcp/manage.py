@@ -146,6 +146,8 @@ async def list_servers(
 ) -> tuple[list[McpServer], int]:
     if workspace_id is not None:
         principal.check_workspace(workspace_id)
+        if not is_uuid(workspace_id):  # no workspace has such an id (and NUL breaks PostgreSQL)
+            return [], 0
         only: list[str] | None = [workspace_id]
     else:
         perms = principal.key.permissions
