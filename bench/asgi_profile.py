@@ -70,8 +70,8 @@ async def call(app: App, method: str, path: str, body: bytes, headers: list[tupl
 class Target:
     """The cubby app on a temp data dir, with a key, a workspace and both integrations."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.app = create_app(Settings(data_dir=data_dir))
+    def __init__(self, data_dir: Path, database_url: str | None = None) -> None:
+        self.app = create_app(Settings(data_dir=data_dir, database_url=database_url))
         services = self.app.state.services
         _, plain = asyncio.run(keys.create_key(services.meta, "bench", None, None))
         self.headers = [(b"authorization", f"Bearer {plain}".encode()),
@@ -160,15 +160,27 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--only", default=",".join(WORKLOADS))
     parser.add_argument("--profile", default=None, choices=list(WORKLOADS))
+    parser.add_argument("--database-url", default=None,
+                        help="a postgresql:// URL of an empty database or schema "
+                             "(default: SQLite in a temp dir)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cubby-asgi-") as tmp:
-        target = Target(Path(tmp))
+        target = Target(Path(tmp), args.database_url)
+        names = [n for n in args.only.split(",") if n]
+        if "storage" not in target.app.state.services.registry.names():
+            names = [n for n in names if WORKLOADS[n][0] != "storage"]
+
+        async def run() -> None:
+            meta = target.app.state.services.meta
+            await meta.start()  # PostgreSQL's pool lives on this loop
+            try:
+                await target.setup()
+                await measure(target, names, args.requests, args.profile)
+            finally:
+                await meta.stop()
+
         try:
-            asyncio.run(target.setup())
-            names = [n for n in args.only.split(",") if n]
-            if "storage" not in target.app.state.services.registry.names():
-                names = [n for n in names if WORKLOADS[n][0] != "storage"]
-            asyncio.run(measure(target, names, args.requests, args.profile))
+            asyncio.run(run())
         finally:
             target.app.state.services.close()
 
