@@ -71,7 +71,7 @@ class Target:
     """The cubby app on a temp data dir, with a key, a workspace and both integrations."""
 
     def __init__(self, data_dir: Path, database_url: str | None = None) -> None:
-        self.app = create_app(Settings(data_dir=data_dir, database_url=database_url))
+        self.app = create_app(Settings(data_dir=data_dir, database_url=database_url or ""))
         services = self.app.state.services
         _, plain = asyncio.run(keys.create_key(services.meta, "bench", None, None))
         self.headers = [(b"authorization", f"Bearer {plain}".encode()),
