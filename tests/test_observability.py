@@ -199,6 +199,7 @@ def test_metrics_anyone_mode_and_request_ids(settings: Settings, services: Servi
         "x-request-id"] != long_id
 
 
+@pytest.mark.parametrize("backend", ["sqlite+file", "postgres+file"], indirect=True)
 def test_open_dashboard_sessions_are_counted_at_each_scrape(
     settings: Settings, services: Services, org_key: str
 ) -> None:
