@@ -77,7 +77,7 @@ def test_friendly_layer_keys_writes_not_reads(script: Callable[..., Scripted]) -
                 info,  # write (after one retry)
                 {"path": "a", "content": "x", "encoding": "utf8"},
                 {"key": "k", "value": 1},
-                None,
+                {"key": "k", "value": 1, "version": 1, "expiresAt": None},
                 {"from": "a", "to": "b", "etag": "e"},
                 {"prefix": "d/", "deleted": 3},
                 {"path": "b", "deleted": True},
