@@ -80,7 +80,7 @@ def test_sqlite_migration_keeps_existing_keys(tmp_path: Path) -> None:
 
 
 def test_postgres_migration_keeps_existing_keys() -> None:
-    dsn, _ = parse_url(postgres_url())
+    dsn, _ = parse_url(postgres_url(fresh=True))  # an empty schema, not a migrated one
 
     async def scenario() -> None:
         conn = await asyncpg.connect(dsn)
