@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# pytest-xdist workers for `make test`: most tests wait on servers they start, so 3 workers
+# keep 2 cores busy (TEST_WORKERS=0 runs everything in one process).
+TEST_WORKERS ?= 3
 
 .PHONY: run test test-ts check lint typecheck bench clean
 
@@ -27,7 +30,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests sdk bench
 	$(BIN)/mypy
 	cd sdk/python && $(CURDIR)/$(BIN)/mypy
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 	$(MAKE) test-ts
 
 TS := sdk/typescript

@@ -172,8 +172,10 @@ def cubby_server(
             env=full_env, capture_output=True, text=True, check=True,
         ).stdout.strip()
         port = free_port()
+        # --create-data-dir: on PostgreSQL the key lives in the database, so nothing marks the
+        # temp folder as a data dir, and the server log makes it non-empty.
         argv = [PYTHON, "-m", "cubby", "serve", "--port", str(port), "--workers", str(workers),
-                "--log-level", "warning"]
+                "--log-level", "warning", "--create-data-dir"]
         with process(f"cubby {workers}w", argv, full_env, folder / "server.log") as proc:
             wait_http(f"http://127.0.0.1:{port}/health", proc)
             yield Cubby(f"http://127.0.0.1:{port}", key, folder, workers, proc.pid)

@@ -332,15 +332,16 @@ def test_revocation_reaches_every_worker_within_5s(tmp_path: Path) -> None:
             server.api(admin).ok("DELETE", f"/api/v1/api-keys/{created['apiKey']['id']}")
         revoked_at = time.monotonic()
 
-        last_ok = revoked_at
+        # Ends by itself: once no worker accepts the key, 40 refusals come in a row; an
+        # acceptance later than 5 s fails at once. Slow requests (a loaded machine) only make
+        # it take longer, they cannot fail it.
         refused_in_a_row = 0
         while refused_in_a_row < 40:
             status = fresh_get()
-            now = time.monotonic()
-            assert now - revoked_at < 10, "the key is still accepted 10 s after revocation"
             if status == 200:
-                last_ok, refused_in_a_row = now, 0
+                late = time.monotonic() - revoked_at
+                assert late < 5.0, f"the key was still accepted {late:.2f} s after revocation"
+                refused_in_a_row = 0
             else:
                 assert status == 401
                 refused_in_a_row += 1
-        assert last_ok - revoked_at < 5.0, f"accepted {last_ok - revoked_at:.2f} s after revoke"
