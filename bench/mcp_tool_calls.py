@@ -7,7 +7,7 @@ a fresh stateless transport) and the same call in the 2026-07-28 per-request for
 ``_meta`` envelope; what the official client's default ``auto`` mode sends). All three read the
 same key of the same workspace-scoped kv-store integration.
 
-    .venv/bin/python bench/mcp.py [--duration 5] [--workers 1]
+    .venv/bin/python bench/mcp_tool_calls.py [--duration 5] [--workers 1]
 """
 
 from __future__ import annotations
