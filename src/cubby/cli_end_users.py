@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-import msgspec
 
 from cubby.backends.base import Usage
 from cubby.cli_support import (
     data_dir_option,
     database_option,
+    echo_json,
     fail,
     find_workspace,
     operator,
@@ -32,10 +32,6 @@ workspace_option = click.option(
     "--workspace", "-w", envvar="CUBBY_WORKSPACE", required=True, metavar="ID|SLUG",
     help="Workspace id or slug [env CUBBY_WORKSPACE].",
 )  # fmt: skip
-
-
-def _json(value: Any) -> None:
-    click.echo(msgspec.json.encode(value).decode())
 
 
 @click.group("end-users")
@@ -84,7 +80,7 @@ def create_end_user(
 
     end_user = run_admin(settings(data_dir, database_url), work)
     if as_json:
-        _json(end_user)
+        echo_json(end_user)
     else:
         click.echo(end_user.id)
 
@@ -111,7 +107,7 @@ def list_end_users(
 
     for end_user in run_admin(settings(data_dir, database_url), work):
         if as_json:
-            _json(end_user)
+            echo_json(end_user)
         else:
             click.echo(
                 f"{end_user.id}  {end_user.external_id}  {end_user.display_name or '-'}  "
@@ -148,7 +144,7 @@ def erase_end_user(
 
     erased = run_admin(settings(data_dir, database_url), work)
     if as_json:
-        _json(erased)
+        echo_json(erased)
     else:
         click.echo(
             f"erased {erased.keys} keys and {erased.files} files ({erased.bytes} bytes) "

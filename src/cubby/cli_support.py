@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
+import msgspec
 
 from cubby.backends.url import BackendConfigError
 from cubby.private_files import private_dir, restrict_umask
@@ -201,3 +202,8 @@ async def find_workspace(services: Services, ref: str) -> Workspace:
         offset += len(page)
         if not page or offset >= total:
             fail(f"no workspace with id or slug {ref!r}; see `cubby workspaces ls`")
+
+
+def echo_json(value: Any) -> None:
+    """One record as one line of JSON (the ``--json`` output of the admin commands)."""
+    click.echo(msgspec.json.encode(value).decode())

@@ -17,6 +17,7 @@ import msgspec
 from cubby.cli_support import (
     data_dir_option,
     database_option,
+    echo_json,
     fail,
     find_workspace,
     operator,
@@ -32,10 +33,6 @@ __all__ = ["integrations", "workspaces"]
 def slug_of(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     return slug[:63] or "workspace"
-
-
-def _json(value: Any) -> None:
-    click.echo(msgspec.json.encode(value).decode())
 
 
 @click.group()
@@ -66,7 +63,7 @@ def create_workspace(
 
     ws = run_admin(settings(data_dir, database_url), work)
     if as_json:
-        _json(ws)
+        echo_json(ws)
     else:
         click.echo(ws.id)
 
@@ -88,7 +85,7 @@ def list_workspaces(as_json: bool, data_dir: Path | None, database_url: str | No
 
     for ws in run_admin(settings(data_dir, database_url), work):
         if as_json:
-            _json(ws)
+            echo_json(ws)
         else:
             click.echo(f"{ws.id}  {ws.slug}  {ws.name}  created={ws.created_at}")
 
@@ -197,7 +194,7 @@ def add_integration(
 
     wi = run_admin(settings(data_dir, database_url), work)
     if as_json:
-        _json(wi)
+        echo_json(wi)
     else:
         click.echo(wi.id)
 
@@ -218,7 +215,7 @@ def list_integrations(
 
     for wi in run_admin(settings(data_dir, database_url), work):
         if as_json:
-            _json(wi)
+            echo_json(wi)
         else:
             click.echo(f"{wi.id}  {wi.alias}  {wi.integration_name}  scope={_scope_text(wi)}")
 
