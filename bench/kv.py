@@ -6,14 +6,13 @@ add_to_list on an empty list versus a 100,000-item list (issue 3).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lib import Cubby, cubby_server, machine_description
+from lib import Cubby, cubby_server, standalone_main
 from loadgen import LoadResult, wrk
 
 
@@ -67,17 +66,7 @@ def run(duration: int, workers: int) -> list[LoadResult]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--duration", type=int, default=5, help="seconds per load run")
-    parser.add_argument("--workers", type=int, default=1, help="cubby worker processes")
-    args = parser.parse_args()
-    print(f"# KV benchmark on {machine_description()}")
-    print("| workload | req/s | p50 ms | p99 ms | errors |")
-    print("|---|---|---|---|---|")
-    results = run(args.duration, args.workers)
-    failed = sum(r.errors for r in results)
-    if failed:
-        raise SystemExit(f"{failed} requests failed")
+    standalone_main("KV benchmark", __doc__, run)
 
 
 if __name__ == "__main__":

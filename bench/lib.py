@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +34,7 @@ __all__ = [
     "free_port",
     "machine_description",
     "process",
+    "standalone_main",
     "wait_http",
     "wait_port",
     "wrk",
@@ -196,3 +197,21 @@ def machine_description() -> str:
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.system()} "
             f"{platform.release()}, Python {platform.python_version()}")
+
+
+def standalone_main(title: str, doc: str | None,
+                    run: Callable[[int, int], list[LoadResult]]) -> None:
+    """The command line of a one-file benchmark: ``--duration`` and ``--workers``, a results
+    table on stdout, exit 1 when any request failed."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("--duration", type=int, default=5, help="seconds per load run")
+    parser.add_argument("--workers", type=int, default=1, help="cubby worker processes")
+    args = parser.parse_args()
+    print(f"# {title} on {machine_description()}")
+    print("| workload | req/s | p50 ms | p99 ms | errors |")
+    print("|---|---|---|---|---|")
+    failed = sum(r.errors for r in run(args.duration, args.workers))
+    if failed:
+        raise SystemExit(f"{failed} requests failed")
