@@ -33,6 +33,7 @@ from tests.backends import postgres_url
 from tests.helpers import Api
 
 T = TypeVar("T")
+NO_CAP = 10**9  # max_items for appends these tests do not mean to cap
 
 
 def run(fn: Callable[[], Awaitable[T]]) -> T:
@@ -112,7 +113,7 @@ def test_appends_from_many_connections_are_atomic_and_ordered() -> None:
         async def worker(store: MetaStore, name: str) -> None:
             for i in range(per_task):
                 value = f"{name}-{i}"
-                length, _ = await store.kv.append(ns, "log", item(value))
+                length, _ = await store.kv.append(ns, "log", item(value), max_items=NO_CAP)
                 assert length not in got
                 got[length] = value
 
@@ -158,7 +159,9 @@ def test_puts_removes_and_appends_racing_keep_the_list_consistent() -> None:
             for _ in range(40):
                 op = rng.random()
                 if op < 0.5:
-                    await store.kv.append(ns, "mix", item(rng.choice(["a", "b", {"c": 1}])))
+                    await store.kv.append(
+                        ns, "mix", item(rng.choice(["a", "b", {"c": 1}])), max_items=NO_CAP
+                    )
                 elif op < 0.75:
                     await store.kv.remove(ns, "mix", item("a"))
                 elif op < 0.9:
@@ -197,7 +200,7 @@ def test_not_a_list_changes_nothing() -> None:
     async def scenario() -> None:
         ns = await new_namespace(meta)
         await meta.kv.put(ns, "s", b'"text"', None)
-        for op in (meta.kv.append(ns, "s", item(1)), meta.kv.remove(ns, "s", item(1))):
+        for op in (meta.kv.append(ns, "s", item(1), max_items=1), meta.kv.remove(ns, "s", item(1))):
             with pytest.raises(ActionFailed) as failed:
                 await op
             assert failed.value.reason == "NOT_A_LIST"
@@ -214,19 +217,19 @@ def test_append_to_a_100k_list_costs_what_an_empty_one_does() -> None:
 
     async def timed(ns: Namespace, key: str, i: int) -> float:
         started = time.perf_counter()
-        await meta.kv.append(ns, key, item(f"x{i}"))
+        await meta.kv.append(ns, key, item(f"x{i}"), max_items=NO_CAP)
         return time.perf_counter() - started
 
     async def scenario() -> tuple[float, float, int]:
         await meta.start()
         ns = await new_namespace(meta)
         await meta.kv.put(ns, "big", b"[" + b",".join(i.text.encode() for i in big) + b"]", big)
-        await meta.kv.append(ns, "small", item(0))
+        await meta.kv.append(ns, "small", item(0), max_items=NO_CAP)
         small, large = [], []
         for i in range(60):  # interleaved, so a load change on the machine hits both alike
             small.append(await timed(ns, "small", i))
             large.append(await timed(ns, "big", i))
-        length, _ = await meta.kv.append(ns, "big", item("last"))
+        length, _ = await meta.kv.append(ns, "big", item("last"), max_items=NO_CAP)
         await meta.stop()
         return statistics.median(small[10:]), statistics.median(large[10:]), length
 

@@ -21,7 +21,8 @@ PER_CLIENT = 50
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     data_dir: Path = tmp_path_factory.mktemp("kv-concurrency")
-    with live_server(data_dir, workers=2) as server:
+    # Up to 2,400 items in one list, past the default CUBBY_KV_MAX_LIST_ITEMS.
+    with live_server(data_dir, workers=2, env={"CUBBY_KV_MAX_LIST_ITEMS": "10000"}) as server:
         yield server
 
 

@@ -57,6 +57,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
             "CUBBY_FILES_URL": s3_url(),
             "CUBBY_SECRET_KEY": secrets.token_hex(32),
             "CUBBY_KEY_CACHE_SECONDS": "2",
+            "CUBBY_KV_MAX_LIST_ITEMS": "10000",  # 32 x 50 appends go to one list
             **S3_ENV,
         }
         dir_a, dir_b = tmp_path_factory.mktemp("replica-a"), tmp_path_factory.mktemp("replica-b")

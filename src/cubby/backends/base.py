@@ -101,10 +101,18 @@ class KvStore(Protocol):
 
     async def delete(self, ns: Namespace, key: str) -> bool: ...
     async def append(
-        self, ns: Namespace, key: str, item: ListItem, expires_at: float | None = None
+        self,
+        ns: Namespace,
+        key: str,
+        item: ListItem,
+        expires_at: float | None = None,
+        *,
+        max_items: int,
     ) -> tuple[int, int]:
         """Append one item atomically; returns (length, version). ``expires_at`` (when given)
-        replaces the key's expiry, else it keeps the one it has."""
+        replaces the key's expiry, else it keeps the one it has. A live list already holding
+        ``max_items`` items or more is :func:`~cubby.core.kv_values.list_full`, decided in the
+        same write as the append (concurrent appends never overshoot); nothing is changed."""
         ...
 
     async def remove(self, ns: Namespace, key: str, item: ListItem) -> tuple[int, int]:

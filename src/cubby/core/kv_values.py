@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from cubby.errors import ActionFailed, ValidationError
+from cubby.errors import ActionFailed, PayloadTooLarge, ValidationError
 
 _encoder = msgspec.json.Encoder(order="sorted")
 _decoder = msgspec.json.Decoder()
@@ -121,6 +121,15 @@ def not_a_list(key: str) -> ActionFailed:
         f"the value at key {key!r} is not a list; put a list there first or use another key",
         reason="NOT_A_LIST",
         key=key,
+    )
+
+
+def list_full(key: str, items: int, limit: int) -> PayloadTooLarge:
+    """An append refused because the list is at (or, made before the cap, past) its cap."""
+    return PayloadTooLarge(
+        f"the list at key {key!r} already has {items} items; the limit is {limit}: remove "
+        "items first, use another key, or raise CUBBY_KV_MAX_LIST_ITEMS",
+        details={"field": "input.value", "limit": limit, "items": items},
     )
 
 

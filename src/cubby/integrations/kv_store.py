@@ -272,13 +272,17 @@ async def delete(ctx: ActionContext, params: KeyInput) -> KeyDeleted:
     "add_to_list",
     "Add to list",
     "Append a value to the list at a key (created when missing); expiresInSeconds sets the "
-    "list's expiry, else it keeps the one it has",
+    "list's expiry, else it keeps the one it has. A list holds at most CUBBY_KV_MAX_LIST_ITEMS "
+    "items (1000 by default): an append to a full list is 413 PAYLOAD_TOO_LARGE and changes "
+    "nothing",
 )
 async def add_to_list(ctx: ActionContext, params: AddToListInput) -> ListLength:
     key = check_key(params.key)
     item = list_item(check_value(ctx, params.value))
     expires_at = expiry(params.expires_in_seconds)
-    length, version = await ctx.services.meta.kv.append(ctx.namespace, key, item, expires_at)
+    length, version = await ctx.services.meta.kv.append(
+        ctx.namespace, key, item, expires_at, max_items=ctx.services.settings.kv_max_list_items
+    )
     return ListLength(key=key, length=length, version=version)
 
 

@@ -4,7 +4,8 @@ Every statement filters by (workspace_id, ns) first, and every operation is one 
 reads are single statements (one snapshot, so a list read never sees half an append); writes
 are PL/pgSQL functions (migrations/0002_kv.sql and 0005_kv_versions_ttl.sql explain why) that
 lock the key's row first, so writes to one key are serialised across processes. Appending costs
-the same on a 100k-item list as on an empty one: two indexed single-row writes.
+the same on a 100k-item list as on an empty one: two indexed single-row writes; the list's item
+cap is checked on that locked row (0016_kv_list_cap.sql).
 
 Expiry compares with ``clock.now()``, passed in as a parameter, so tests move one clock for
 both backends.
@@ -20,6 +21,7 @@ from cubby.core import clock
 from cubby.core.kv_values import (
     MAX_INTEGER_DIGITS,
     ListItem,
+    list_full,
     list_size,
     not_a_list,
     not_a_number,
@@ -88,16 +90,24 @@ class PgKv:
         return bool(deleted)
 
     async def append(
-        self, ns: Namespace, key: str, item: ListItem, expires_at: float | None = None
+        self,
+        ns: Namespace,
+        key: str,
+        item: ListItem,
+        expires_at: float | None = None,
+        *,
+        max_items: int,
     ) -> tuple[int, int]:
         row = await self.db.fetchrow(
-            "SELECT o_ok, o_length, o_version FROM "
-            "cubby_kv_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "SELECT o_status, o_length, o_version FROM "
+            "cubby_kv_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             ns.workspace_id, ns.ns, key, item.text, item.canon, item.hash,
-            len(item.text.encode()), expires_at, clock.now(), utc_now(),
+            len(item.text.encode()), expires_at, max_items, clock.now(), utc_now(),
         )  # fmt: skip
-        if not row[0]:  # the key holds a non-list: nothing was changed
+        if row[0] == "not_list":  # the key holds a non-list: nothing was changed
             raise not_a_list(key)
+        if row[0] == "full":  # checked on the locked row (migrations/0016): nothing changed
+            raise list_full(key, int(row[1]), max_items)
         return int(row[1]), int(row[2])
 
     async def remove(self, ns: Namespace, key: str, item: ListItem) -> tuple[int, int]:

@@ -20,6 +20,7 @@ from cubby.core import clock
 from cubby.core.kv_values import (
     ListItem,
     add_numbers,
+    list_full,
     list_size,
     not_a_list,
     not_a_number,
@@ -154,7 +155,13 @@ class SqliteKv:
         return await self.db.write(write)
 
     async def append(
-        self, ns: Namespace, key: str, item: ListItem, expires_at: float | None = None
+        self,
+        ns: Namespace,
+        key: str,
+        item: ListItem,
+        expires_at: float | None = None,
+        *,
+        max_items: int,
     ) -> tuple[int, int]:
         args = (ns.workspace_id, ns.ns, key)
         item_bytes = len(item.text.encode())
@@ -165,6 +172,10 @@ class SqliteKv:
             if old is not None and old.live:
                 if not old.is_list:  # the key holds a non-list: nothing is changed
                     raise not_a_list(key)
+                # Decided on the row this job read inside the write transaction, so
+                # concurrent appends (other processes too) take turns and never overshoot.
+                if old.length >= max_items:
+                    raise list_full(key, old.length, max_items)
                 length = old.length + 1
                 size = old.size + item_bytes + (1 if old.length else 0)
                 version = old.version + 1
