@@ -108,7 +108,8 @@ class Target:
 WORKLOADS: dict[str, tuple[str, str, Callable[[int], Any]]] = {
     "get": ("kv-store", "get", lambda i: {"key": "hot"}),
     "put": ("kv-store", "put", lambda i: {"key": f"k-{i}", "value": {"n": i}}),
-    "add_to_list": ("kv-store", "add_to_list", lambda i: {"key": "events", "value": f"e-{i}"}),
+    "add_to_list": ("kv-store", "add_to_list",  # 1000 appends a list: CUBBY_KV_MAX_LIST_ITEMS
+                    lambda i: {"key": f"events-{i // 1000}", "value": f"e-{i}"}),
     "write_file": ("storage", "write_file", lambda i: {"path": f"w/{i}.txt", "content": BODY_4K}),
     "read_file": ("storage", "read_file", lambda i: {"path": "hot.txt"}),
 }
