@@ -145,8 +145,15 @@ def kv_put(cubby: Cubby, ws: str) -> Request:
     return execute(cubby, ws, "kv-store", "put", '{"key": "k-__N__", "value": {"n": "__N__"}}')
 
 
+# Appends go to one of LISTS lists (``__R__``), the same for cubby and webdis: a run appends
+# ~100,000 items, far over one list's CUBBY_KV_MAX_LIST_ITEMS (1000), ~10 per list this way.
+LISTS = 10_000
+
+
 def kv_add_to_list(cubby: Cubby, ws: str) -> Request:
-    return execute(cubby, ws, "kv-store", "add_to_list", '{"key": "events", "value": "e-__N__"}')
+    req = execute(cubby, ws, "kv-store", "add_to_list",
+                  '{"key": "events-__R__", "value": "e-__N__"}')
+    return Request(req.path, req.method, req.body, req.headers, spread=LISTS)
 
 
 # New files go into one flat folder (FLAT) or spread over 1,000 folders (FOLDERS, ``__R__``
@@ -186,7 +193,7 @@ def webdis_set() -> Request:
 
 
 def webdis_rpush() -> Request:
-    return Request("/RPUSH/events/e-__N__")
+    return Request("/RPUSH/events-__R__/e-__N__", spread=LISTS)
 
 
 def prepare_webdis(url: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 HEAVY_BYTES = 256 * 1024
 HEAVY_CONCURRENCY = 1
@@ -21,12 +22,26 @@ HEAVY_CONCURRENCY = 1
 _gates: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
 
 
-@contextlib.asynccontextmanager
-async def turn(size: int) -> AsyncIterator[None]:
+class _NoWait:
+    """The turn of a small request: nothing to wait for, and no generator made per request."""
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_WAIT = _NoWait()
+
+
+def turn(size: int) -> contextlib.AbstractAsyncContextManager[Any]:
     """Wait for a turn when a request of ``size`` bytes is heavy; small ones pass at once."""
-    if size < HEAVY_BYTES:
-        yield
-        return
+    return _NO_WAIT if size < HEAVY_BYTES else _heavy_turn()
+
+
+@contextlib.asynccontextmanager
+async def _heavy_turn() -> AsyncIterator[None]:
     loop = asyncio.get_running_loop()
     gate = _gates.get(loop)
     if gate is None:
