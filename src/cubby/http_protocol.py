@@ -28,6 +28,7 @@ from cubby.settings import Settings
 from cubby.zerocopy import ZeroCopyHttpProtocol
 
 MAX_HEADER_BYTES = 64 * 1024
+LINGER_SECONDS = 2.0
 
 _REASONS = {400: b"Bad Request", 408: b"Request Timeout", 413: b"Content Too Large"}
 _settings: Settings | None = None
@@ -66,6 +67,7 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
         self._on_deadline: Any = None
         self._in_headers = False  # between a request's first byte and its last header
         self._header_bytes = 0
+        self._lingering = False  # answered an error: input is read and dropped until close
 
     # -- timers -----------------------------------------------------------------------------
     def _arm(self, seconds: float, handler: Any) -> None:
@@ -109,7 +111,20 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
         if cycle is not None:
             cycle.disconnected = True
             cycle.message_event.set()
-        self.transport.close()
+        self._linger()
+
+    def _linger(self) -> None:
+        """Close once the client has stopped sending, or after :data:`LINGER_SECONDS`.
+
+        Closing a socket that still has unread input makes the kernel answer with a reset,
+        which can destroy the error response before the client reads it (a client still
+        sending an oversized header saw "connection reset" instead of the 413). So: send FIN,
+        discard what still comes in, close on the client's EOF or at the deadline.
+        """
+        self._lingering = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
     def _header_timed_out(self) -> None:
         if not self._in_headers:
@@ -145,6 +160,8 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
 
     def data_received(self, data: bytes) -> None:
         """uvicorn's, with the parser's own reason in a JSON 400 and the header size cap."""
+        if self._lingering:
+            return
         self._unset_keepalive_if_required()
         try:
             self.parser.feed_data(data)
