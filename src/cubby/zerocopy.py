@@ -16,7 +16,8 @@ How it stays correct next to uvicorn's own writes:
   another client: the duplicate keeps the original socket until the send gives up;
 - a client that stops reading for :data:`STALL_SECONDS` is cut off, like any stalled stream.
 
-Only plain-HTTP connections advertise the extension (TLS needs the bytes in user space).
+Only plain-HTTP requests to the signed-download route (:data:`cubby.core.signing.URL_PREFIX`)
+are offered the extension (TLS needs the bytes in user space; no other route sends files).
 The app decides per response (``api/downloads.py``): local-folder bodies use it, object-store
 and inline bodies stream as before.
 """
@@ -31,6 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+
+from cubby.core.signing import URL_PREFIX
 
 EXTENSION = "http.response.zerocopysend"
 STALL_SECONDS = 60.0
@@ -123,17 +126,20 @@ async def _sendfile(cycle: RequestResponseCycle, file_fd: int, offset: int, coun
 class ZeroCopyHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with the ``http.response.zerocopysend`` extension."""
 
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        if self.scheme == "http":
-            self.scope["extensions"] = {EXTENSION: {}}
-
     def on_headers_complete(self) -> None:
         previous = self.cycle
         super().on_headers_complete()
         cycle = self.cycle
-        # The new cycle's task is created but has not run yet: it finds ``send`` on this class.
-        if cycle is not None and cycle is not previous and "extensions" in cycle.scope:
+        # Only the signed-download route sends files, so only its requests pay for the
+        # extension (the class change and a send with one call more: ~2 us a request). The
+        # new cycle's task is created but has not run yet: it finds ``send`` on this class.
+        if (
+            cycle is not None
+            and cycle is not previous
+            and self.scheme == "http"
+            and cycle.scope["path"].startswith(URL_PREFIX)
+        ):
+            cycle.scope["extensions"] = {EXTENSION: {}}
             cycle.__class__ = _ZeroCopyCycle
 
 
