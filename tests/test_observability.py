@@ -43,6 +43,8 @@ def scenario(server: LiveServer) -> tuple[int, str, str]:
                               {"path": "a/secret.txt", "content": SECRET_BODY},
                               integrationAlias="files")
         assert written.status_code == 200, written.text
+        # the execute fast path answers by itself (api/observe.py answered_directly)
+        assert re.fullmatch(r"[0-9a-f]{16}", written.headers["x-request-id"])
         url = api.output("storage", "get_download_url", ws, {"path": "a/secret.txt"},
                          integrationAlias="files")["url"]
         sent += 2

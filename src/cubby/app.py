@@ -29,6 +29,7 @@ from cubby.api import (
 )
 from cubby.api.docs import render_docs
 from cubby.api.endpoint import Endpoint, json_response
+from cubby.api.fast_execute import PATH as EXECUTE_PATH
 from cubby.api.fast_execute import ExecuteFastPath
 from cubby.api.observe import Observe, log_path
 from cubby.api.openapi import build_openapi
@@ -188,7 +189,7 @@ def create_app(
         exception_handlers=handlers,
         lifespan=lifespan,
         middleware=[  # outermost first: the request log and metrics see the fast path too
-            Middleware(Observe, actions=actions),
+            Middleware(Observe, actions=actions, answered_directly=[("POST", EXECUTE_PATH)]),
             Middleware(ExecuteFastPath, services=services),
         ],
     )

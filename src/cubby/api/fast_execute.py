@@ -14,6 +14,7 @@ import msgspec
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from cubby.api import observe
 from cubby.api.endpoint import read_body
 from cubby.core import heavy
 from cubby.core.disk_full import insufficient_storage, is_disk_full
@@ -58,9 +59,11 @@ class ExecuteFastPath:
                 result = await execute(services, principal, request)
             payload = _encoder.encode(result)
             status, extra = 200, response_headers(result)
+            code = ""
         except CubbyError as exc:
             payload = _encoder.encode(exc.to_body())
             status, extra = exc.status, exc.headers
+            code = exc.code
         except ClientDisconnect:  # gone before sending its whole body: nobody to answer
             return
         except Exception as exc:
@@ -69,8 +72,12 @@ class ExecuteFastPath:
             log.warning("storage full on execute: %s", exc)
             full = insufficient_storage()
             payload = _encoder.encode(full.to_body())
-            status, extra = full.status, None
+            status, extra, code = full.status, None, full.code
         headers = [_JSON, (b"content-length", str(len(payload)).encode())]
+        answer = scope.get(observe.ANSWER)  # the request log's, see api/observe.py
+        if answer is not None:
+            answer[:] = [status, len(payload), code]
+            headers.append((b"x-request-id", scope[observe.REQUEST_ID]))
         for name, value in (extra or {}).items():
             headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
         await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -109,12 +109,28 @@ def _workspace_of(scope: Scope, route: str) -> str:
     return ""
 
 
-class Observe:
-    """Log one line and count one request per HTTP request."""
+REQUEST_ID = "cubby.request_id"
+ANSWER = "cubby.answer"
 
-    def __init__(self, app: ASGIApp, actions: Iterable[tuple[str, str]] = ()) -> None:
+
+class Observe:
+    """Log one line and count one request per HTTP request.
+
+    ``answered_directly``: ``(method, path)`` pairs whose handler reports its own answer
+    instead of having its messages watched (the hot path: watching costs a wrapper call per
+    message). Such a handler finds the request id at ``scope["cubby.request_id"]``, must send it
+    as ``X-Request-Id``, and sets ``scope["cubby.answer"][:] = [status, bytes, error code]``.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        actions: Iterable[tuple[str, str]] = (),
+        answered_directly: Iterable[tuple[str, str]] = (),
+    ) -> None:
         self.app = app
         self.actions = frozenset(actions)
+        self.answered_directly = frozenset(answered_directly)
         # labelled children, looked up once: prometheus_client's labels() costs microseconds
         self._counters: dict[tuple[str, str, str, str], Any] = {}
         self._latency: dict[str, Any] = {}
@@ -133,24 +149,13 @@ class Observe:
         if not _SAFE_ID.fullmatch(request_id):
             request_id = _next_request_id()
         state: list[Any] = [0, 0, ""]  # status, bytes sent, error code
-
-        async def send_observed(message: Message) -> None:
-            kind = message["type"]
-            if kind == "http.response.start":
-                state[0] = message["status"]
-                message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id)]
-            elif kind == "http.response.body":
-                body = message.get("body", b"")
-                if body:
-                    if state[0] >= 400 and not state[1]:
-                        state[2] = _error_code(body)
-                    state[1] += len(body)
-            elif kind == "http.response.zerocopysend":  # cubby.zerocopy: a file by sendfile
-                state[1] += int(message.get("count") or 0)
-            await send(message)
-
+        if (scope["method"], scope["path"]) in self.answered_directly:
+            scope[REQUEST_ID] = request_id
+            scope[ANSWER] = state
+        else:
+            send = _watching(send, state, request_id)
         try:
-            await self.app(scope, receive, send_observed)
+            await self.app(scope, receive, send)
         except BaseException:
             if not state[0]:
                 state[0], state[2] = 500, "INTERNAL_ERROR"
@@ -211,3 +216,24 @@ class Observe:
             None,
             extra={"fields": fields},
         ))
+
+
+def _watching(send: Send, state: list[Any], request_id: bytes) -> Send:
+    """``send`` that notes status, bytes and error code in ``state`` and adds X-Request-Id."""
+
+    async def send_observed(message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            state[0] = message["status"]
+            message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id)]
+        elif kind == "http.response.body":
+            body = message.get("body", b"")
+            if body:
+                if state[0] >= 400 and not state[1]:
+                    state[2] = _error_code(body)
+                state[1] += len(body)
+        elif kind == "http.response.zerocopysend":  # cubby.zerocopy: a file by sendfile
+            state[1] += int(message.get("count") or 0)
+        await send(message)
+
+    return send_observed
