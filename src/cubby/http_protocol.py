@@ -68,6 +68,7 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
         self._in_headers = False  # between a request's first byte and its last header
         self._header_bytes = 0
         self._lingering = False  # answered an error: input is read and dropped until close
+        self._last_input = 0.0  # loop time of the last bytes received
 
     # -- timers -----------------------------------------------------------------------------
     def _arm(self, seconds: float, handler: Any) -> None:
@@ -138,6 +139,13 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
         ))
 
     def _body_timed_out(self) -> None:
+        cycle = self.cycle
+        if cycle is None or not cycle.more_body:  # the whole body is in: nothing to wait for
+            return
+        idle = self.loop.time() - self._last_input
+        if idle < self._body_timeout:  # bytes came in since this was armed
+            self._arm(self._body_timeout - idle, self._body_timed_out)
+            return
         if self.flow.read_paused:  # we stopped reading (the app is behind): not the client
             self._arm(self._body_timeout, self._body_timed_out)
             return
@@ -162,6 +170,7 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
         """uvicorn's, with the parser's own reason in a JSON 400 and the header size cap."""
         if self._lingering:
             return
+        self._last_input = self.loop.time()  # what the body timeout measures from
         self._unset_keepalive_if_required()
         try:
             self.parser.feed_data(data)
@@ -194,15 +203,9 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
         self._in_headers = False
         self._disarm()
         super().on_headers_complete()
-        self._arm(self._body_timeout, self._body_timed_out)  # until on_message_complete
-
-    def on_body(self, body: bytes) -> None:
-        super().on_body(body)
+        # Until the body is complete; the handler checks that and the time of the last input
+        # itself, so no per-chunk or end-of-message callback of ours runs on every request.
         self._arm(self._body_timeout, self._body_timed_out)
-
-    def on_message_complete(self) -> None:
-        self._disarm()
-        super().on_message_complete()
 
     def send_400_response(self, msg: str) -> None:
         self._answer_and_close(ValidationError(msg, details={"reason": "MALFORMED_HTTP"}))
