@@ -35,8 +35,13 @@ from typing import Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import msgspec
 import pytest
 
+from cubby.backends.base import MetaStore
+from cubby.core.kv_values import ListItem, list_item
+from cubby.core.models import Workspace, new_id, utc_now
+from cubby.core.scopes import Namespace
 from cubby.settings import Settings
 from tests.helpers import free_port
 
@@ -315,3 +320,19 @@ def server_env(settings: Settings) -> dict[str, str]:
         env["CUBBY_FILES_URL"] = settings.files_url
         env.update(S3_ENV)
     return env
+
+
+async def new_namespace(meta: MetaStore) -> Namespace:
+    """A fresh workspace in ``meta`` and its workspace-scope namespace (backend-level tests)."""
+    now = utc_now()
+    ws = Workspace(
+        id=new_id(), org_id=meta.org_id, name="W", slug=f"w-{new_id()[:8]}",
+        created_at=now, updated_at=now,
+    )  # fmt: skip
+    await meta.workspaces.create(ws)
+    return Namespace(ws.id, "w")
+
+
+def item(value: Any) -> ListItem:
+    """A list item as the KV action makes it from a JSON value."""
+    return list_item(msgspec.json.encode(value))

@@ -24,12 +24,10 @@ from cubby.backends.postgres.migrate import apply_migrations, migration_files
 from cubby.backends.postgres.store import parse_url, redact
 from cubby.backends.url import open_meta_store
 from cubby.core import keys
-from cubby.core.kv_values import ListItem, list_item
-from cubby.core.models import Workspace, new_id, utc_now
 from cubby.core.scopes import Namespace
 from cubby.errors import ActionFailed
 from cubby.settings import Settings
-from tests.backends import postgres_url
+from tests.backends import item, new_namespace, postgres_url
 from tests.helpers import Api
 
 T = TypeVar("T")
@@ -43,18 +41,6 @@ def run(fn: Callable[[], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
-async def new_namespace(meta: MetaStore) -> Namespace:
-    now = utc_now()
-    ws = Workspace(
-        id=new_id(), org_id=meta.org_id, name="W", slug=f"w-{new_id()[:8]}",
-        created_at=now, updated_at=now,
-    )  # fmt: skip
-    await meta.workspaces.create(ws)
-    return Namespace(ws.id, "w")
-
-
-def item(value: Any) -> ListItem:
-    return list_item(msgspec.json.encode(value))
 
 
 def test_url_parsing_keeps_server_settings_and_hides_the_password() -> None:

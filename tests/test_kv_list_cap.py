@@ -12,14 +12,10 @@ from typing import Any
 import msgspec
 import pytest
 
-from cubby.backends.base import MetaStore
 from cubby.backends.url import open_meta_store
-from cubby.core.kv_values import ListItem, list_item
-from cubby.core.models import Workspace, new_id, utc_now
-from cubby.core.scopes import Namespace
 from cubby.errors import PayloadTooLarge
 from cubby.settings import Settings
-from tests.backends import settings_for
+from tests.backends import item, new_namespace, settings_for
 from tests.helpers import Api
 
 BACKENDS = pytest.mark.parametrize("backend", ["sqlite+file", "postgres+file"], indirect=True)
@@ -47,9 +43,6 @@ def full(resp: Any, items: int, limit: int = CAP) -> None:
     assert f"already has {items} items" in body["error"]
     assert "CUBBY_KV_MAX_LIST_ITEMS" in body["error"]
 
-
-def item(value: Any) -> ListItem:
-    return list_item(msgspec.json.encode(value))
 
 
 @BACKENDS
@@ -106,15 +99,6 @@ def test_a_list_over_the_cap_from_before_stays_readable_removable_and_deletable(
     ] == 1
 
 
-async def _namespace(meta: MetaStore) -> Namespace:
-    now = utc_now()
-    ws = Workspace(
-        id=new_id(), org_id=meta.org_id, name="W", slug=f"w-{new_id()[:8]}",
-        created_at=now, updated_at=now,
-    )  # fmt: skip
-    await meta.workspaces.create(ws)
-    return Namespace(ws.id, "w")
-
 
 @BACKENDS
 def test_concurrent_appends_at_the_edge_never_overshoot(
@@ -131,7 +115,7 @@ def test_concurrent_appends_at_the_edge_never_overshoot(
     async def scenario() -> tuple[list[Any], Any, Any]:
         for store in stores:
             await store.start()
-        ns = await _namespace(stores[0])
+        ns = await new_namespace(stores[0])
         start = [item(f"old{i}") for i in range(cap - room)]
         text = b"[" + b",".join(i.text.encode() for i in start) + b"]"
         version = await stores[0].kv.put(ns, "edge", text, start)
