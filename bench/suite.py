@@ -35,8 +35,9 @@ from report import Gain, Mixed, Pair, Scaling, results_section, write_raw, write
 from scaleout import postgres_pass, s3_pass
 from seed import seed
 
+from backends import DEFAULT_POSTGRES
+
 GROUPS = ("kv", "files", "download", "postgres", "s3", "mixed", "kv-scaling", "files-scaling")
-DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 STORAGE_GROUPS = {"files", "download", "files-scaling"}
 RAW_DIR = Path(__file__).resolve().parent / "results" / "raw"
 SCALING_ROUNDS = 2
