@@ -41,8 +41,6 @@ def run(fn: Callable[[], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
-
-
 def test_url_parsing_keeps_server_settings_and_hides_the_password() -> None:
     dsn, size = parse_url(
         "postgres://u:pw@db:5433/cubby?search_path=c1&pool_size=7&sslmode=disable"

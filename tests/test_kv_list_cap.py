@@ -44,7 +44,6 @@ def full(resp: Any, items: int, limit: int = CAP) -> None:
     assert "CUBBY_KV_MAX_LIST_ITEMS" in body["error"]
 
 
-
 @BACKENDS
 def test_append_up_to_the_cap_works_and_one_more_is_a_413_that_changes_nothing(
     api: Api, ws: str
@@ -97,7 +96,6 @@ def test_a_list_over_the_cap_from_before_stays_readable_removable_and_deletable(
     assert api.output("kv-store", "add_to_list", ws, {"key": "big", "value": 9}, **KV)[
         "length"
     ] == 1
-
 
 
 @BACKENDS
