@@ -1,7 +1,9 @@
 """Fixtures. `api` is an in-process client on a fresh data dir.
 
 Tests (or modules, via ``pytestmark``) marked ``conformance`` run once per backend combination
-(tests/backends.py); all others run on the embedded default. The run ends with one line of
+(tests/backends.py); all others run on the embedded default. Those also marked
+``metadata_only`` (they never touch a file body) run once per metadata database, on its
+``+file`` combination: the ``+s3`` run would repeat them exactly. The run ends with one line of
 conformance counts per combination.
 """
 
@@ -27,7 +29,10 @@ from tests.helpers import Api
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("conformance"):
-        metafunc.parametrize("backend", enabled_combos(), indirect=True)
+        combos = enabled_combos()
+        if metafunc.definition.get_closest_marker("metadata_only"):
+            combos = [combo for combo in combos if combo.endswith("+file")]
+        metafunc.parametrize("backend", combos, indirect=True)
 
 
 @pytest.fixture(scope="session", autouse=True)

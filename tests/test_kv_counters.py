@@ -1,4 +1,4 @@
-"""Counters under concurrency, against real servers on every backend combination: `increment`
+"""Counters under concurrency, against real servers on each metadata database: `increment`
 from 32 clients x 50 calls over 2 worker processes (plus a second server process on
 PostgreSQL) ends at exactly 1,600; 16 clients doing read-modify-write with `ifVersion` retry
 loops, 200 updates in all, end at exactly 200 (no lost update, no double apply)."""
@@ -19,7 +19,8 @@ from cubby.settings import Settings
 from tests.backends import server_env
 from tests.helpers import Api, LiveServer, live_server
 
-pytestmark = [pytest.mark.conformance, pytest.mark.slow]
+# counters live in the metadata database: the +s3 runs would repeat the +file ones
+pytestmark = [pytest.mark.conformance, pytest.mark.metadata_only, pytest.mark.slow]
 
 SHARED = {"persistence": {"scope": "workspace"}}
 CLIENTS, PER_CLIENT = 32, 50
@@ -29,8 +30,6 @@ CAS_CLIENTS, CAS_UPDATES = 16, 200
 @pytest.fixture
 def servers(backend: str, settings: Settings) -> Iterator[tuple[list[LiveServer], str]]:
     """A server with 2 worker processes; on PostgreSQL a second server process as well."""
-    if backend.endswith("+s3"):
-        pytest.skip("counters live in the metadata database; the +file run covers it")
     env = server_env(settings)
     env.pop("CUBBY_DATA_DIR")  # each server its own (live_server sets it)
     dirs = [settings.data_dir.parent / name for name in ("a", "b")]

@@ -15,7 +15,8 @@ from cubby.core.scopes import namespace_for
 from cubby.services import Services
 from tests.helpers import Api
 
-pytestmark = pytest.mark.conformance
+# listing reads only the file index: the +s3 runs would repeat the +file ones
+pytestmark = [pytest.mark.conformance, pytest.mark.metadata_only]
 
 COUNT = 10_000
 SCOPE = {"persistence": {"scope": "workspace"}}
@@ -35,12 +36,6 @@ def bulk_paths(count: int) -> list[str]:
     listed = list(out)
     rng.shuffle(listed)
     return listed
-
-
-@pytest.fixture(autouse=True)
-def _index_only(backend: str) -> None:
-    if backend.endswith("+s3"):
-        pytest.skip("listing reads only the file index; the +file run of this database covers it")
 
 
 def fill(api: Api, services: Services, count: int) -> tuple[str, list[str]]:
