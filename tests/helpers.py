@@ -23,6 +23,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def error_body(
+    resp: httpx.Response, status: int, code: str, field: str | None = None
+) -> dict[str, Any]:
+    """The JSON error body of ``resp``, after checking its status, code and (if given) the
+    field its details name."""
+    assert resp.status_code == status, (resp.status_code, resp.text[:300])
+    assert resp.headers["content-type"].startswith("application/json"), resp.headers
+    body = dict(resp.json())
+    assert body["code"] == code, body
+    if field is not None:
+        assert body["details"]["field"] == field, body
+    return body
+
+
 class Api:
     """A thin JSON client over any httpx-compatible client (TestClient or a real socket)."""
 

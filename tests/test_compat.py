@@ -5,27 +5,17 @@ models and agent-tool adapters expect, one test per bullet, over HTTP, with API.
 from __future__ import annotations
 
 import base64
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.helpers import Api
+from tests.helpers import Api, error_body
 
 CATEGORIES = {
     "AI", "ANALYTICS", "COMMERCE", "COMMUNICATION", "CONTENT_AND_FILES", "CUSTOMER_SUPPORT",
     "DEVELOPER_TOOLS", "FINANCE", "FORMS_AND_SURVEYS", "HR_AND_RECRUITING", "MARKETING",
     "PROJECT_MANAGEMENT", "PRODUCTIVITY", "SALES_AND_CRM",
 }  # fmt: skip
-
-
-def _error(resp: Any, status: int, code: str, field: str | None = None) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    body: dict[str, Any] = resp.json()
-    assert body["code"] == code, body
-    if field is not None:
-        assert body["details"]["field"] == field, body
-    return body
 
 
 # -- numbers: integral floats where an integer is expected ------------------------------------
@@ -51,7 +41,7 @@ def test_integral_floats_are_integers_in_every_action_input(api: Api) -> None:
         "storage", "get_download_url", ws, {"path": "a.txt", "expiresInSeconds": 59.0},
         endUserId="u",
     )  # fmt: skip
-    _error(low, 400, "VALIDATION_ERROR", "input.expiresInSeconds")
+    error_body(low, 400, "VALIDATION_ERROR", "input.expiresInSeconds")
 
 
 @pytest.mark.parametrize("bad", [120.5, 1e300, 0.1])
@@ -61,7 +51,7 @@ def test_fractional_numbers_are_a_400_naming_the_field(api: Api, bad: float) -> 
         "storage", "get_download_url", ws, {"path": "a.txt", "expiresInSeconds": bad},
         endUserId="u",
     )  # fmt: skip
-    _error(resp, 400, "VALIDATION_ERROR", "input.expiresInSeconds")
+    error_body(resp, 400, "VALIDATION_ERROR", "input.expiresInSeconds")
 
 
 def test_integral_floats_leave_other_values_byte_for_byte(api: Api) -> None:
@@ -84,7 +74,7 @@ def test_integral_floats_in_request_bodies(api: Api) -> None:
         "POST", f"/api/v1/workspaces/{ws}/integrations",
         {"integrationName": "kv-store", "alias": "other", "sortOrder": 3.5},
     )  # fmt: skip
-    _error(resp, 400, "VALIDATION_ERROR", "sortOrder")
+    error_body(resp, 400, "VALIDATION_ERROR", "sortOrder")
 
 
 # -- WorkspaceIntegration as the clients type it ----------------------------------------------
@@ -118,7 +108,7 @@ def test_workspace_integration_defaults_for_builtins(api: Api) -> None:
         "State KV"
     )
     bad = api.request("PATCH", path, {"connectionStrategy": "sometimes"})
-    _error(bad, 400, "VALIDATION_ERROR", "connectionStrategy")
+    error_body(bad, 400, "VALIDATION_ERROR", "connectionStrategy")
 
 
 # -- catalog ----------------------------------------------------------------------------------
@@ -173,7 +163,7 @@ def test_catalog_summary(api: Api) -> None:
         full
     )
     bad = api.request("GET", "/api/v1/integrations", params={"summary": "maybe"})
-    _error(bad, 400, "VALIDATION_ERROR", "summary")
+    error_body(bad, 400, "VALIDATION_ERROR", "summary")
 
 
 # -- execute: connection fields ---------------------------------------------------------------
@@ -237,12 +227,12 @@ def test_api_key_org_scope_and_approvals(api: Api) -> None:
     assert echoed[scoped["apiKey"]["id"]]["permissions"] == scoped["apiKey"]["permissions"]
     # the restricted key still is restricted
     denied = api.request("GET", "/api/v1/api-keys", key=scoped["plainKey"])
-    _error(denied, 403, "FORBIDDEN")
+    error_body(denied, 403, "FORBIDDEN")
     bad = api.request(
         "POST", "/api/v1/api-keys",
         {"name": "x", "permissions": {"scope": "org", "approvals": {"decide": "yes"}}},
     )  # fmt: skip
-    _error(bad, 400, "VALIDATION_ERROR", "permissions.approvals.decide")
+    error_body(bad, 400, "VALIDATION_ERROR", "permissions.approvals.decide")
 
 
 # -- list routes ------------------------------------------------------------------------------
@@ -289,5 +279,5 @@ def test_unknown_encoding_is_a_400_naming_the_field(api: Api) -> None:
         resp = api.execute(
             "storage", action, ws, {"path": "f", field: "latin1", **extra}, endUserId="u"
         )
-        body = _error(resp, 400, "VALIDATION_ERROR", f"input.{field}")
+        body = error_body(resp, 400, "VALIDATION_ERROR", f"input.{field}")
         assert "utf8" in body["error"] and "base64" in body["error"]

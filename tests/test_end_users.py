@@ -15,21 +15,12 @@ from cubby.backends.base import DataKind
 from cubby.services import Services
 from cubby.settings import Settings
 from tests.backends import settings_for
-from tests.helpers import Api
+from tests.helpers import Api, error_body
 
 END_USER = {
     "id", "workspaceId", "externalId", "displayName", "email", "metadata", "connectionCount",
     "type", "createdAt", "updatedAt",
 }  # fmt: skip
-
-
-def _error(resp: Any, status: int, code: str, field: str | None = None) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    body: dict[str, Any] = resp.json()
-    assert body["code"] == code, body
-    if field is not None:
-        assert body["details"]["field"] == field, body
-    return body
 
 
 def test_end_user_crud_shapes(api: Api) -> None:
@@ -74,14 +65,14 @@ def test_end_user_crud_shapes(api: Api) -> None:
     assert patched["endUser"]["metadata"] == {"a": 1}
     assert patched["endUser"]["email"] == "ada@example.com"  # untouched fields stay
     assert patched["endUser"]["updatedAt"] >= eu["updatedAt"]
-    _error(api.request("PATCH", f"/api/v1/end-users/{eu['id']}", {}), 400, "VALIDATION_ERROR")
+    error_body(api.request("PATCH", f"/api/v1/end-users/{eu['id']}", {}), 400, "VALIDATION_ERROR")
 
     deleted = api.ok("DELETE", f"/api/v1/end-users/{eu['id']}")
     assert deleted == {"deleted": True, "id": eu["id"]}
     for method in ("GET", "PATCH", "DELETE"):
         body = {"displayName": "x"} if method == "PATCH" else None
-        _error(api.request(method, f"/api/v1/end-users/{eu['id']}", body), 404, "NOT_FOUND")
-    _error(api.request("GET", "/api/v1/end-users/not-a-uuid"), 404, "NOT_FOUND")
+        error_body(api.request(method, f"/api/v1/end-users/{eu['id']}", body), 404, "NOT_FOUND")
+    error_body(api.request("GET", "/api/v1/end-users/not-a-uuid"), 404, "NOT_FOUND")
 
 
 def test_external_id_is_unique_per_workspace(api: Api) -> None:
@@ -89,7 +80,7 @@ def test_external_id_is_unique_per_workspace(api: Api) -> None:
     other = api.create_workspace("eu-dup-2")
     body = {"workspaceId": ws, "externalId": "same"}
     api.ok("POST", "/api/v1/end-users", body, status=201)
-    dup = _error(api.request("POST", "/api/v1/end-users", body), 409, "DUPLICATE", "externalId")
+    dup = error_body(api.request("POST", "/api/v1/end-users", body), 409, "DUPLICATE", "externalId")
     assert dup["error"]
     # the same externalId is free in another workspace
     api.ok("POST", "/api/v1/end-users", {**body, "workspaceId": other}, status=201)
@@ -113,22 +104,22 @@ def test_external_id_is_unique_per_workspace(api: Api) -> None:
 def test_bad_end_user_bodies(api: Api, body: dict[str, Any], field: str) -> None:
     ws = api.create_workspace("eu-bad")
     sent = {k: (ws if v == "W" else v) for k, v in body.items()}
-    _error(api.request("POST", "/api/v1/end-users", sent), 400, "VALIDATION_ERROR", field)
+    error_body(api.request("POST", "/api/v1/end-users", sent), 400, "VALIDATION_ERROR", field)
     assert api.ok("GET", "/api/v1/end-users", params={"workspaceId": ws})["total"] == 0
 
 
 def test_end_user_routes_need_a_known_workspace(api: Api) -> None:
     missing = "00000000-0000-4000-8000-000000000000"
     body = {"workspaceId": missing, "externalId": "x"}
-    _error(api.request("POST", "/api/v1/end-users", body), 404, "NOT_FOUND")
-    _error(api.request("GET", "/api/v1/end-users"), 400, "VALIDATION_ERROR", "workspaceId")
-    _error(
+    error_body(api.request("POST", "/api/v1/end-users", body), 404, "NOT_FOUND")
+    error_body(api.request("GET", "/api/v1/end-users"), 400, "VALIDATION_ERROR", "workspaceId")
+    error_body(
         api.request("GET", "/api/v1/end-users", params={"workspaceId": missing}), 404, "NOT_FOUND"
     )
     erase = api.request(
         "POST", f"/api/v1/workspaces/{missing}/erase-end-user-data", {"endUserId": "x"}
     )
-    _error(erase, 404, "NOT_FOUND")
+    error_body(erase, 404, "NOT_FOUND")
 
 
 def test_unregistered_end_users_keep_working(api: Api) -> None:
@@ -336,7 +327,7 @@ def test_erase_removes_everything_of_one_end_user_only(
         answer = api.ok("DELETE", f"/api/v1/end-users/{world.alice['id']}",
                         params={"eraseData": "true"})  # fmt: skip
         assert answer == {"deleted": True, "id": world.alice["id"], "erased": usage}
-        _error(api.request("GET", f"/api/v1/end-users/{world.alice['id']}"), 404, "NOT_FOUND")
+        error_body(api.request("GET", f"/api/v1/end-users/{world.alice['id']}"), 404, "NOT_FOUND")
     else:
         answer = api.ok("POST", f"/api/v1/workspaces/{ws}/erase-end-user-data",
                         {"endUserId": "alice"})  # fmt: skip
@@ -370,7 +361,7 @@ def test_erase_removes_everything_of_one_end_user_only(
             for action, extra in (("read_file", {}), ("get_download_url", {})):
                 resp = api.execute("storage", action, ws, {"path": path, **extra},
                                    integrationAlias=alias, endUserId="alice")  # fmt: skip
-                body = _error(resp, 400, "ACTION_FAILED")
+                body = error_body(resp, 400, "ACTION_FAILED")
                 assert body["details"]["reason"] == "FILE_NOT_FOUND"
         deleted = api.output("storage", "delete_file", ws, {"path": alice_paths[0]},
                              integrationAlias=alias, endUserId="alice")  # fmt: skip
@@ -415,7 +406,7 @@ def test_erase_of_an_unregistered_end_user(api: Api) -> None:
     assert api.output("kv-store", "get", ws, {"key": "k"}, endUserId="ghost2")["value"] == "stay"
     for bad in ({}, {"endUserId": ""}, {"endUserId": "a\x01"}, {"endUserId": 3}):
         resp = api.request("POST", f"/api/v1/workspaces/{ws}/erase-end-user-data", bad)
-        _error(resp, 400, "VALIDATION_ERROR", "endUserId")
+        error_body(resp, 400, "VALIDATION_ERROR", "endUserId")
 
 
 def test_erase_data_flag_must_be_a_boolean(api: Api) -> None:
@@ -424,7 +415,7 @@ def test_erase_data_flag_must_be_a_boolean(api: Api) -> None:
         "endUser"
     ]
     resp = api.request("DELETE", f"/api/v1/end-users/{eu['id']}", params={"eraseData": "maybe"})
-    _error(resp, 400, "VALIDATION_ERROR", "eraseData")
+    error_body(resp, 400, "VALIDATION_ERROR", "eraseData")
     assert api.ok("GET", f"/api/v1/end-users/{eu['id']}")["endUser"]["id"] == eu["id"]
 
 
@@ -450,7 +441,7 @@ def test_end_users_of_other_workspaces_are_scope_denied(api: Api) -> None:
         ("GET", "/api/v1/end-users/00000000-0000-4000-8000-000000000000", None, None),
     ]:
         resp = api.request(method, path, body, key=key, params=params)
-        _error(resp, 403, "SCOPE_DENIED")
+        error_body(resp, 403, "SCOPE_DENIED")
     assert api.ok("GET", f"/api/v1/end-users/{eu_b['id']}")["endUser"] == eu_b
 
 
@@ -460,7 +451,7 @@ def test_deleting_a_workspace_removes_its_end_users(api: Api, client: TestClient
         "endUser"
     ]
     api.ok("DELETE", f"/api/v1/workspaces/{ws}")
-    _error(api.request("GET", f"/api/v1/end-users/{eu['id']}"), 404, "NOT_FOUND")
+    error_body(api.request("GET", f"/api/v1/end-users/{eu['id']}"), 404, "NOT_FOUND")
 
 
 def test_sqlite_erase_is_index_searches(api: Api, services: Services) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from cubby.core.json_depth import MAX_JSON_DEPTH, depth_exceeds
-from tests.helpers import Api
+from tests.helpers import Api, error_body
 
 BACKENDS = pytest.mark.parametrize("backend", ["sqlite+file", "postgres+file"], indirect=True)
 SCOPE = {"persistence": {"scope": "workspace"}}
@@ -33,14 +33,6 @@ def ws(api: Api) -> str:
     api.add_integration(workspace, "storage", "files", SCOPE)
     api.add_integration(workspace, "kv-store", "kv", SCOPE)
     return workspace
-
-
-def error(resp: Any, status: int, code: str) -> dict[str, Any]:
-    assert resp.status_code == status, (resp.status_code, resp.text[:300])
-    assert resp.headers["content-type"].startswith("application/json")
-    body = dict(resp.json())
-    assert body["code"] == code, body
-    return body
 
 
 # -- 2: deep nesting ----------------------------------------------------------------------------
@@ -73,7 +65,7 @@ def test_deep_nesting_is_a_400_on_every_json_route(api: Api, ws: str) -> None:
                 method, path, content=body,
                 headers={**api.headers(), "Content-Type": "application/json"},
             )
-            out = error(resp, 400, "INVALID_JSON")
+            out = error_body(resp, 400, "INVALID_JSON")
             assert out["details"] == {"maxDepth": MAX_JSON_DEPTH}
             assert str(MAX_JSON_DEPTH) in out["error"]
 
@@ -87,7 +79,7 @@ def test_nesting_up_to_the_limit_round_trips(api: Api, ws: str) -> None:
     assert got["value"] == value
     resp = api.execute("kv-store", "put", ws, {"key": "deeper", "value": nested(MAX_JSON_DEPTH)},
                        integrationAlias="kv")
-    error(resp, 400, "INVALID_JSON")
+    error_body(resp, 400, "INVALID_JSON")
     resp = api.execute("kv-store", "get", ws, {"key": "deeper"}, integrationAlias="kv")
     assert resp.json()["output"]["version"] == 0  # changed nothing
 
@@ -120,19 +112,19 @@ def test_crafted_list_files_cursor_is_a_400(api: Api, ws: str) -> None:
     for raw in (b"\x00", b"a\x00b", b"\xff", b"\x1b[0m"):
         cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
         resp = api.execute("storage", "list_files", ws, {"cursor": cursor})
-        assert error(resp, 400, "VALIDATION_ERROR")["details"]["field"] == "input.cursor"
+        assert error_body(resp, 400, "VALIDATION_ERROR")["details"]["field"] == "input.cursor"
 
 
 # -- 7: full matches ------------------------------------------------------------------------------
 @BACKENDS
 def test_trailing_newline_is_not_a_slug_or_alias(api: Api, ws: str) -> None:
     resp = api.request("POST", "/api/v1/workspaces", {"name": "N", "slug": "rel\n"})
-    assert error(resp, 400, "VALIDATION_ERROR")["details"]["field"] == "slug"
+    assert error_body(resp, 400, "VALIDATION_ERROR")["details"]["field"] == "slug"
     resp = api.request("PATCH", f"/api/v1/workspaces/{ws}", {"slug": "other\n"})
-    error(resp, 400, "VALIDATION_ERROR")
+    error_body(resp, 400, "VALIDATION_ERROR")
     resp = api.request("POST", f"/api/v1/workspaces/{ws}/integrations",
                        {"integrationName": "kv-store", "alias": "kv\n"})
-    assert error(resp, 400, "VALIDATION_ERROR")["details"]["field"] == "alias"
+    assert error_body(resp, 400, "VALIDATION_ERROR")["details"]["field"] == "alias"
     integrations = api.ok("GET", f"/api/v1/workspaces/{ws}/integrations")["integrations"]
     assert sorted(i["alias"] for i in integrations) == ["files", "kv"]
     assert api.ok("GET", f"/api/v1/workspaces/{ws}")["workspace"]["slug"] == "rel"
@@ -161,7 +153,7 @@ def test_list_over_the_item_cap_is_a_413_and_changes_nothing(
     api.output("kv-store", "put", ws, {"key": "l", "value": [1, 2]}, **kv)
     assert api.output("kv-store", "put", ws, {"key": "full", "value": [0] * limit}, **kv)
     resp = api.execute("kv-store", "put", ws, {"key": "l", "value": [0] * (limit + 1)}, **kv)
-    out = error(resp, 413, "PAYLOAD_TOO_LARGE")
+    out = error_body(resp, 413, "PAYLOAD_TOO_LARGE")
     assert out["details"] == {"field": "input.value", "limit": limit, "items": limit + 1}
     assert api.output("kv-store", "get", ws, {"key": "l"}, **kv)["value"] == [1, 2]
 
