@@ -27,6 +27,17 @@ def _one(end_user_id: str) -> str:
     return f"{_ROOT}/{segment(end_user_id)}"
 
 
+def _profile(
+    display_name: str | None, email: str | None, metadata: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The fields create and update share (None: not sent)."""
+    return {
+        "displayName": display_name,
+        "email": email,
+        "metadata": dict(metadata) if metadata is not None else None,
+    }
+
+
 def create_request(
     workspace_id: str,
     external_id: str,
@@ -37,9 +48,7 @@ def create_request(
     body = compact({
         "workspaceId": workspace_id,
         "externalId": external_id,
-        "displayName": display_name,
-        "email": email,
-        "metadata": dict(metadata) if metadata is not None else None,
+        **_profile(display_name, email, metadata),
     })  # fmt: skip
     return APIRequest("POST", _ROOT, json=body)
 
@@ -61,11 +70,7 @@ def update_request(
     email: str | None,
     metadata: Mapping[str, Any] | None,
 ) -> APIRequest[EndUserEnvelope]:
-    body = compact({
-        "displayName": display_name,
-        "email": email,
-        "metadata": dict(metadata) if metadata is not None else None,
-    })  # fmt: skip
+    body = compact(_profile(display_name, email, metadata))
     return APIRequest("PATCH", _one(end_user_id), json=body)
 
 
