@@ -200,10 +200,10 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_headers = False
-        self._disarm()
         super().on_headers_complete()
-        # Until the body is complete; the handler checks that and the time of the last input
-        # itself, so no per-chunk or end-of-message callback of ours runs on every request.
+        # The header deadline becomes the body's, until the body is complete; the handler
+        # checks that and the time of the last input itself, so no per-chunk or
+        # end-of-message callback of ours runs on every request.
         self._arm(self._body_timeout, self._body_timed_out)
 
     def send_400_response(self, msg: str) -> None:
