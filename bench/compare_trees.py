@@ -1,0 +1,81 @@
+"""One workload against two (or more) source trees of cubby, side by side, in interleaved rounds.
+
+    git worktree add /tmp/cubby-base HEAD~1
+    .venv/bin/python bench/compare_trees.py --workload put \\
+        --tree base=/tmp/cubby-base/src --tree new=src [--rounds 5] [--duration 3]
+
+Why: on this shared 2-core machine the same code's req/s moves by 10-20% from one minute to the
+next, so a change worth less than that is invisible in two separate ``bench/run`` runs. Here every
+tree's server runs at once (``cubby serve``, 1 worker, with that tree first on PYTHONPATH), and
+each round loads them one after the other, so both see the same machine; compare the medians
+and the round-by-round pairs, not single numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import workloads as w
+from lib import Cubby, cubby_server
+from loadgen import wrk
+
+BUILDERS = {"get": w.kv_get, "put": w.kv_put, "add_to_list": w.kv_add_to_list,
+            "write_file": w.write_file, "read_file": w.read_file}
+
+
+def parse_tree(text: str) -> tuple[str, Path]:
+    name, sep, path = text.partition("=")
+    if not sep or not name or not Path(path, "cubby").is_dir():
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give NAME=PATH, PATH being a source folder that holds cubby/ (a "
+            "checkout's src)")
+    return name, Path(path).resolve()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workload", default="put", choices=list(BUILDERS))
+    parser.add_argument("--tree", action="append", type=parse_tree, required=True,
+                        help="NAME=PATH of a source folder (repeat: two or more)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--duration", type=int, default=3, help="seconds per load run")
+    args = parser.parse_args()
+    if len(args.tree) < 2:
+        parser.error("give at least two --tree NAME=PATH")
+    storage = args.workload in ("write_file", "read_file")
+    with ExitStack() as stack:
+        targets: list[tuple[str, Cubby, w.Request]] = []
+        for name, src in args.tree:
+            env = {**w.SERVER_ENV, "PYTHONPATH": str(src)}
+            cubby = stack.enter_context(cubby_server(1, env=env))
+            if storage:
+                w.require_storage(cubby)
+            ws = w.create_workspace(cubby, with_storage=storage)
+            w.prepare_kv(cubby, ws)
+            if storage:
+                w.prepare_files(cubby, ws)
+            req = BUILDERS[args.workload](cubby, ws)
+            wrk(f"warm-up {name}", cubby.base_url, req.path, req.method, req.body,
+                req.headers, 1, spread=req.spread)
+            targets.append((name, cubby, req))
+        rps: dict[str, list[float]] = {name: [] for name, _, _ in targets}
+        for _ in range(args.rounds):
+            for name, cubby, req in targets:
+                result = wrk(name, cubby.base_url, req.path, req.method, req.body,
+                             req.headers, args.duration, spread=req.spread)
+                rps[name].append(result.rps)
+    print(f"{args.workload}, req/s per round ({args.duration} s each, 1 worker):")
+    for name, values in rps.items():
+        rounds = " ".join(f"{v:8,.0f}" for v in values)
+        print(f"  {name:<10} {rounds}   median {statistics.median(values):8,.0f}")
+
+
+if __name__ == "__main__":
+    main()
