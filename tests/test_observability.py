@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,7 @@ def test_metrics_count_every_request(tmp_path: Path, workers: int) -> None:
             assert resp.headers["content-type"].startswith("text/plain")
             return samples(resp.text)
 
+        time.sleep(1.5)  # the start-up's /health polls reach the shared sums (see below)
         before = scrape()
         n = 25
         for _ in range(n):  # new connections: with 2 workers, both answer some
@@ -157,14 +159,55 @@ def test_metrics_count_every_request(tmp_path: Path, workers: int) -> None:
             ws = api.create_workspace("metered")
             for i in range(7):
                 api.output("kv-store", "put", ws, {"key": f"k{i}", "value": i}, endUserId="u")
-        for _ in range(3):  # every worker answers the same sums
+
+        def counted(values: dict[Any, float]) -> tuple[float, float]:
+            return (health_count(values) - health_count(before),
+                    action_count(values, "put") - action_count(before, "put"))
+
+        # a worker adds its requests to the shared sums once a second (metrics.RequestTally)
+        deadline = time.monotonic() + 10
+        while counted(after := scrape()) != (n, 7) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for _ in range(3):  # then every worker answers the same sums
             after = scrape()
-            assert health_count(after) - health_count(before) == n
-            assert action_count(after, "put") - action_count(before, "put") == 7
+            assert counted(after) == (n, 7)
         batches = [v for (name, _), v in after.items()
                    if name == "cubby_sqlite_commit_batch_size_count"]
         assert batches and batches[0] >= 1
         assert any(name == "cubby_http_request_duration_seconds_bucket" for name, _ in after)
+
+
+def test_tallied_request_latencies_expose_as_observe_would() -> None:
+    """metrics.RequestTally adds its counts to the histogram in one go, through the child's
+    private values: the samples must equal those of a histogram given each value by observe()
+    (boundaries included: a value equal to a bucket's bound is in that bucket)."""
+    from prometheus_client import CollectorRegistry, Histogram
+
+    from cubby import metrics
+
+    values = [0.0004, 0.001, 0.0011, 0.003, 0.2, 0.2, 29.9, 45.0]
+    reference = Histogram("reference_seconds", "reference", buckets=metrics._LATENCY_BUCKETS,
+                          registry=CollectorRegistry())
+    route = f"/test/tally/{time.monotonic_ns()}"
+    for value in values:
+        reference.observe(value)
+        metrics.REQUEST_TALLY.count((route, "GET", "200", ""), value, ("kv-store", "get"))
+    metrics.REQUEST_TALLY.flush()
+
+    def buckets(metric: Any, **labels: str) -> dict[str, float]:
+        return {
+            f"{s.name.rsplit('_', 1)[1]}{s.labels.get('le', '')}": s.value
+            for family in metric.collect() for s in family.samples
+            if all(s.labels.get(k) == v for k, v in labels.items())
+            and not s.name.endswith("_created")
+        }
+
+    expected = buckets(reference)
+    assert expected["count"] == len(values) and expected["bucket+Inf"] == len(values)
+    assert buckets(metrics.REQUEST_SECONDS, route=route) == expected
+    requests = [s.value for family in metrics.REQUESTS.collect() for s in family.samples
+                if s.labels.get("route") == route and s.name.endswith("_total")]
+    assert requests == [len(values)]
 
 
 def in_process(settings: Settings, services: Services, metrics: str) -> TestClient:

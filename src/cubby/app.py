@@ -16,6 +16,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 
+from cubby import metrics
 from cubby.api import (
     api_keys,
     catalog,
@@ -163,6 +164,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.meta.start()  # PostgreSQL: the pool lives on the serving loop
         flusher = asyncio.create_task(_flush_last_used(services))
+        metrics_flusher = asyncio.create_task(_flush_request_metrics())
         sweepers = [
             asyncio.create_task(files.sweep_forever(services)),
             asyncio.create_task(files.sweep_expired_forever(services)),
@@ -176,6 +178,8 @@ def create_app(
                 yield
         finally:
             flusher.cancel()
+            metrics_flusher.cancel()
+            metrics.REQUEST_TALLY.flush()
             for sweeper in sweepers:
                 sweeper.cancel()
             with contextlib.suppress(Exception, asyncio.CancelledError):
@@ -205,6 +209,13 @@ async def _flush_last_used(services: Services) -> None:
             await services.auth.flush_last_used()
         except Exception:  # pragma: no cover - next round retries
             log.warning("could not record lastUsedAt", exc_info=True)
+
+
+async def _flush_request_metrics() -> None:
+    """Once a second: what another worker's /metrics scrape reads (see metrics.RequestTally)."""
+    while True:
+        await asyncio.sleep(1)
+        metrics.REQUEST_TALLY.flush()
 
 
 def _freeze_startup_heap() -> None:

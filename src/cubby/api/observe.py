@@ -131,10 +131,6 @@ class Observe:
         self.app = app
         self.actions = frozenset(actions)
         self.answered_directly = frozenset(answered_directly)
-        # labelled children, looked up once: prometheus_client's labels() costs microseconds
-        self._counters: dict[tuple[str, str, str, str], Any] = {}
-        self._latency: dict[str, Any] = {}
-        self._action_latency: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -168,21 +164,12 @@ class Observe:
         status, sent, code = state
         route = route_of(scope)
         method = scope["method"]
-        labels = (route, method, str(status or 499), code)
-        counted = self._counters.get(labels)
-        if counted is None:
-            counted = self._counters[labels] = metrics.REQUESTS.labels(*labels)
-        counted.inc()
-        timed = self._latency.get(route)
-        if timed is None:
-            timed = self._latency[route] = metrics.REQUEST_SECONDS.labels(route)
-        timed.observe(seconds)
         action = scope.get("cubby.action")
-        if action is not None and action in self.actions:
-            timed = self._action_latency.get(action)
-            if timed is None:
-                timed = self._action_latency[action] = metrics.ACTION_SECONDS.labels(*action)
-            timed.observe(seconds)
+        metrics.REQUEST_TALLY.count(
+            (route, method, str(status or 499), code),
+            seconds,
+            action if action is not None and action in self.actions else None,
+        )
         level = logging.ERROR if status >= 500 else logging.INFO
         if not log.isEnabledFor(level):
             return
