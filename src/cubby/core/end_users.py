@@ -23,6 +23,7 @@ from cubby.backends.base import Usage
 from cubby.core import workspaces
 from cubby.core.models import EndUser, is_uuid, new_id, utc_now
 from cubby.core.scopes import end_user_namespace
+from cubby.core.validators import has_control_chars
 from cubby.errors import NotFound, ScopeDenied, ValidationError
 from cubby.services import Services
 
@@ -38,7 +39,7 @@ def _text(value: str | None, field: str, limit: int = MAX_TEXT) -> str | None:
         return None
     if len(value) > limit:
         raise ValidationError.for_field(field, f"{field} is longer than {limit} characters")
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+    if has_control_chars(value):
         raise ValidationError.for_field(field, f"{field} must not contain control characters")
     return value
 

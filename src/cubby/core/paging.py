@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from cubby.core.validators import has_control_chars
 from cubby.errors import ValidationError
 
 MAX_CODE_POINT = 0x10FFFF
@@ -42,7 +43,7 @@ def decode_cursor(cursor: str, field: str = "input.cursor") -> str:
         position = base64.b64decode(padded, altchars=b"-_", validate=True).decode("utf-8")
     except (binascii.Error, ValueError):
         position = "\0"
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in position):
+    if has_control_chars(position):
         raise ValidationError.for_field(
             field, "invalid cursor; pass nextCursor from the previous page unchanged"
         )

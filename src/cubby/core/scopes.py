@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from cubby.core.validators import has_control_chars
 from cubby.errors import ValidationError
 
 Scope = Literal["end_user", "workspace", "external"]
@@ -38,7 +39,7 @@ def _check_owner_id(value: str, field: str) -> None:
         raise ValidationError.for_field(
             field, f"{field} is longer than {MAX_OWNER_ID_BYTES} bytes", limit=MAX_OWNER_ID_BYTES
         )
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+    if has_control_chars(value):
         raise ValidationError.for_field(field, f"{field} must not contain control characters")
 
 

@@ -13,7 +13,7 @@ from cubby.core import workspaces
 from cubby.core.models import WorkspaceIntegration, is_uuid, new_id, utc_now
 from cubby.core.registry import Integration
 from cubby.core.scopes import parse_settings
-from cubby.core.validators import check_alias
+from cubby.core.validators import check_alias, has_control_chars
 from cubby.errors import IntegrationNotFound, NotFound, ValidationError
 from cubby.services import Services
 
@@ -91,7 +91,7 @@ def _apply(wi: WorkspaceIntegration, fields: IntegrationFields, integration: Int
                 raise ValidationError.for_field(
                     camel, f"{camel} is longer than {MAX_TEXT} characters", limit=MAX_TEXT
                 )
-            if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+            if has_control_chars(value):
                 raise ValidationError.for_field(
                     camel, f"{camel} must not contain control characters"
                 )

@@ -12,6 +12,7 @@ from cubby.core.kv_values import ListItem, is_json_array, list_item, list_items
 from cubby.core.paging import decode_cursor, encode_cursor
 from cubby.core.registry import ActionContext, Integration
 from cubby.core.validation import off_loop
+from cubby.core.validators import has_control_chars
 from cubby.errors import PayloadTooLarge, ValidationError
 from cubby.integrations import logo
 
@@ -178,7 +179,7 @@ def check_key(key: str, field: str = "input.key") -> str:
         raise ValidationError.for_field(
             field, f"key is {size} bytes; the limit is {MAX_KEY_BYTES}", limit=MAX_KEY_BYTES
         )
-    if any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in key):
+    if has_control_chars(key, c1=True):
         raise ValidationError.for_field(field, "key must not contain control characters")
     try:
         key.encode("utf-8")
