@@ -1,6 +1,7 @@
 """Per-request cost of cubby's app, without sockets: drive the ASGI app directly, in-process.
 
     .venv/bin/python bench/asgi_profile.py [--requests 20000] [--profile get|put|read|...]
+        [--count-calls]
 
 Prints CPU microseconds (process time, all threads) per request for each workload's exact
 request, next to the bare ceiling app (``ceiling_app.py``), so what the app itself costs is
@@ -8,7 +9,11 @@ separated from uvicorn, the sockets and the load generator. ``--profile NAME`` a
 workload under pyinstrument and prints the call tree (``pip install pyinstrument`` into .venv
 first; it is not a project dependency). Writes go through the real group-commit writer, one
 request at a time, so ``put`` here shows the per-commit cost (an fsync each), not the batched
-throughput a loaded server reaches.
+throughput a loaded server reaches. ``--count-calls`` also prints how many Python-level and
+C-level function calls one warm request makes on the event loop's thread (``sys.setprofile``;
+the SQLite writer thread's calls are not counted): a count, so unlike times it
+does not move with the machine's load, which makes it the one number here that shows a small
+change on a busy shared host.
 """
 
 from __future__ import annotations
@@ -128,7 +133,27 @@ async def per_request_us(app: App, headers: list[tuple[bytes, bytes]],
     return (time.process_time() - started) / n * 1e6
 
 
-async def measure(target: Target, names: list[str], n: int, profile: str | None) -> None:
+async def calls_per_request(app: App, headers: list[tuple[bytes, bytes]],
+                            make: Callable[[int], bytes], n: int = 20) -> tuple[float, float]:
+    """(Python calls, C calls) per warm request, counted with ``sys.setprofile``."""
+    bodies = [make(10_000_000 + i) for i in range(n)]
+    counts = {"call": 0, "c_call": 0}
+
+    def count(frame: Any, event: str, arg: Any) -> None:
+        if event in counts:
+            counts[event] += 1
+
+    sys.setprofile(count)
+    try:
+        for body in bodies:
+            await call(app, "POST", "/api/v1/actions/execute", body, headers)
+    finally:
+        sys.setprofile(None)
+    return counts["call"] / n, counts["c_call"] / n
+
+
+async def measure(target: Target, names: list[str], n: int, profile: str | None,
+                  count_calls: bool = False) -> None:
     ceiling = ceiling_app.create_app()
     body = json.dumps(target.body("get", {"key": "hot"})).encode()
     us = await per_request_us(ceiling, [], lambda i: body, n)
@@ -145,6 +170,9 @@ async def measure(target: Target, names: list[str], n: int, profile: str | None)
 
         us = await per_request_us(target.app, target.headers, make, count)
         print(f"{'cubby ' + name:<40} {us:8.1f} us/request  ({count} requests)")
+        if count_calls:
+            py, c = await calls_per_request(target.app, target.headers, make)
+            print(f"{'':<40} {py:8.0f} Python calls, {c:.0f} C calls per request")
         if name == profile:
             from pyinstrument import Profiler
 
@@ -161,6 +189,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--only", default=",".join(WORKLOADS))
     parser.add_argument("--profile", default=None, choices=list(WORKLOADS))
+    parser.add_argument("--count-calls", action="store_true",
+                        help="also count the function calls of one warm request")
     parser.add_argument("--database-url", default=None,
                         help="a postgresql:// URL of an empty database or schema "
                              "(default: SQLite in a temp dir)")
@@ -176,7 +206,7 @@ def main() -> None:
             await meta.start()  # PostgreSQL's pool lives on this loop
             try:
                 await target.setup()
-                await measure(target, names, args.requests, args.profile)
+                await measure(target, names, args.requests, args.profile, args.count_calls)
             finally:
                 await meta.stop()
 

@@ -2,13 +2,14 @@
 
     git worktree add /tmp/cubby-base HEAD~1
     .venv/bin/python bench/compare_trees.py --workload put \\
-        --tree base=/tmp/cubby-base/src --tree new=src [--rounds 5] [--duration 3]
+        --tree base=/tmp/cubby-base/src --tree new=src [--rounds 5] [--duration 3] [--postgres]
 
 Why: on this shared 2-core machine the same code's req/s moves by 10-20% from one minute to the
 next, so a change worth less than that is invisible in two separate ``bench/run`` runs. Here every
 tree's server runs at once (``cubby serve``, 1 worker, with that tree first on PYTHONPATH), and
 each round loads them one after the other, so both see the same machine; compare the medians
-and the round-by-round pairs, not single numbers.
+and the round-by-round pairs, not single numbers. ``--postgres``: each server on its own schema
+of a fresh database on the local PostgreSQL (``--postgres-url``), instead of SQLite.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import workloads as w
 from lib import Cubby, cubby_server
 from loadgen import wrk
+
+from backends import DEFAULT_POSTGRES, postgres_database, schemas
 
 BUILDERS = {"get": w.kv_get, "put": w.kv_put, "add_to_list": w.kv_add_to_list,
             "write_file": w.write_file, "read_file": w.read_file}
@@ -46,14 +49,20 @@ def main() -> None:
                         help="NAME=PATH of a source folder (repeat: two or more)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=int, default=3, help="seconds per load run")
+    parser.add_argument("--postgres", action="store_true", help="run the servers on PostgreSQL")
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
     args = parser.parse_args()
     if len(args.tree) < 2:
         parser.error("give at least two --tree NAME=PATH")
     storage = args.workload in ("write_file", "read_file")
     with ExitStack() as stack:
+        db_urls = schemas(stack.enter_context(postgres_database(args.postgres_url))) \
+            if args.postgres else None
         targets: list[tuple[str, Cubby, w.Request]] = []
         for name, src in args.tree:
             env = {**w.SERVER_ENV, "PYTHONPATH": str(src)}
+            if db_urls is not None:
+                env["CUBBY_DATABASE_URL"] = next(db_urls)
             cubby = stack.enter_context(cubby_server(1, env=env))
             if storage:
                 w.require_storage(cubby)
@@ -71,7 +80,8 @@ def main() -> None:
                 result = wrk(name, cubby.base_url, req.path, req.method, req.body,
                              req.headers, args.duration, spread=req.spread)
                 rps[name].append(result.rps)
-    print(f"{args.workload}, req/s per round ({args.duration} s each, 1 worker):")
+    where = "PostgreSQL" if args.postgres else "SQLite"
+    print(f"{args.workload} on {where}, req/s per round ({args.duration} s each, 1 worker):")
     for name, values in rps.items():
         rounds = " ".join(f"{v:8,.0f}" for v in values)
         print(f"  {name:<10} {rounds}   median {statistics.median(values):8,.0f}")
