@@ -28,9 +28,6 @@ from loadgen import wrk
 
 from backends import DEFAULT_POSTGRES, postgres_database, schemas
 
-BUILDERS = {"get": w.kv_get, "put": w.kv_put, "add_to_list": w.kv_add_to_list,
-            "write_file": w.write_file, "read_file": w.read_file}
-
 
 def parse_tree(text: str) -> tuple[str, Path]:
     name, sep, path = text.partition("=")
@@ -44,7 +41,7 @@ def parse_tree(text: str) -> tuple[str, Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workload", default="put", choices=list(BUILDERS))
+    parser.add_argument("--workload", default="put", choices=list(w.ONE_WORKLOAD))
     parser.add_argument("--tree", action="append", type=parse_tree, required=True,
                         help="NAME=PATH of a source folder (repeat: two or more)")
     parser.add_argument("--rounds", type=int, default=5)
@@ -54,7 +51,6 @@ def main() -> None:
     args = parser.parse_args()
     if len(args.tree) < 2:
         parser.error("give at least two --tree NAME=PATH")
-    storage = args.workload in ("write_file", "read_file")
     with ExitStack() as stack:
         db_urls = schemas(stack.enter_context(postgres_database(args.postgres_url))) \
             if args.postgres else None
@@ -64,13 +60,7 @@ def main() -> None:
             if db_urls is not None:
                 env["CUBBY_DATABASE_URL"] = next(db_urls)
             cubby = stack.enter_context(cubby_server(1, env=env))
-            if storage:
-                w.require_storage(cubby)
-            ws = w.create_workspace(cubby, with_storage=storage)
-            w.prepare_kv(cubby, ws)
-            if storage:
-                w.prepare_files(cubby, ws)
-            req = BUILDERS[args.workload](cubby, ws)
+            _, req = w.ready(cubby, args.workload)
             wrk(f"warm-up {name}", cubby.base_url, req.path, req.method, req.body,
                 req.headers, 1, spread=req.spread)
             targets.append((name, cubby, req))

@@ -22,20 +22,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import workloads as w
-from lib import Cubby, cubby_server
+from lib import cubby_server
 from loadgen import wrk
 
 RAW_DIR = Path(__file__).resolve().parent / "results" / "raw"
-
-
-def request_for(name: str, cubby: Cubby, ws: str) -> w.Request:
-    if name == "download":
-        return w.download(w.prepare_download(cubby, ws, w.big_body()))
-    if name == "list_files":
-        return w.list_files(cubby, ws, 100)
-    builders = {"get": w.kv_get, "put": w.kv_put, "add_to_list": w.kv_add_to_list,
-                "write_file": w.write_file, "read_file": w.read_file}
-    return builders[name](cubby, ws)
 
 
 def summarize(raw: Path, top: int) -> str:
@@ -81,14 +71,7 @@ def main() -> None:
     RAW_DIR.mkdir(parents=True, exist_ok=True)
     raw = RAW_DIR / f"pyspy-{args.workload}-{time.strftime('%Y%m%dT%H%M%S')}.txt"
     with cubby_server(1, env=w.SERVER_ENV) as cubby:
-        storage = args.workload not in ("get", "put", "add_to_list")
-        if storage:
-            w.require_storage(cubby)
-        ws = w.create_workspace(cubby, with_storage=storage)
-        w.prepare_kv(cubby, ws)
-        if storage:
-            w.prepare_files(cubby, ws)
-        req = request_for(args.workload, cubby, ws)
+        _, req = w.ready(cubby, args.workload)
         wrk("warm-up", cubby.base_url, req.path, req.method, req.body, req.headers, 2,
             spread=req.spread, timeout_s=req.timeout_s)
         result: list[object] = []

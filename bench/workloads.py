@@ -218,3 +218,27 @@ def nginx_download() -> Request:
 def prepare_nginx(root: Path, big: bytes) -> None:
     (root / HOT_FILE).write_text(BODY_4K)
     (root / BIG_PATH).write_bytes(big)
+
+
+# -- one workload on its own (profile.py, writer_split.py, compare_trees.py) -----------------
+
+ONE_WORKLOAD = {"get": kv_get, "put": kv_put, "add_to_list": kv_add_to_list,
+                "write_file": write_file, "read_file": read_file}
+KV_WORKLOADS = ("get", "put", "add_to_list")
+
+
+def ready(cubby: Cubby, name: str) -> tuple[str, Request]:
+    """A workspace set up for workload ``name`` (one of ONE_WORKLOAD, ``list_files`` or
+    ``download``) and that workload's request."""
+    storage = name not in KV_WORKLOADS
+    if storage:
+        require_storage(cubby)
+    ws = create_workspace(cubby, with_storage=storage)
+    prepare_kv(cubby, ws)
+    if storage:
+        prepare_files(cubby, ws)
+    if name == "download":
+        return ws, download(prepare_download(cubby, ws, big_body()))
+    if name == "list_files":
+        return ws, list_files(cubby, ws, 100)
+    return ws, ONE_WORKLOAD[name](cubby, ws)

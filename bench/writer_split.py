@@ -105,7 +105,6 @@ def main() -> None:
     parser.add_argument("--workload", default="put", choices=["put", "add_to_list", "write_file"])
     parser.add_argument("--duration", type=int, default=5)
     args = parser.parse_args()
-    builders = {"put": w.kv_put, "add_to_list": w.kv_add_to_list, "write_file": w.write_file}
     with tempfile.TemporaryDirectory(prefix="cubby-writer-split-") as tmp:
         hook_dir = Path(tmp)
         (hook_dir / "sitecustomize.py").write_text(textwrap.dedent(HOOK.format(fields=FIELDS)))
@@ -113,14 +112,7 @@ def main() -> None:
         env = {**w.SERVER_ENV, "PYTHONPATH": str(hook_dir),
                "CUBBY_BENCH_WRITER_STATS": str(stats)}
         with cubby_server(1, env=env) as cubby:
-            storage = args.workload == "write_file"
-            if storage:
-                w.require_storage(cubby)
-            ws = w.create_workspace(cubby, with_storage=storage)
-            w.prepare_kv(cubby, ws)
-            if storage:
-                w.prepare_files(cubby, ws)
-            req = builders[args.workload](cubby, ws)
+            ws, req = w.ready(cubby, args.workload)
             wrk("warm-up", cubby.base_url, req.path, req.method, req.body, req.headers, 2,
                 spread=req.spread)
             before = settled_sums(cubby, ws, stats)
