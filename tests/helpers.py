@@ -233,8 +233,12 @@ def isolation_cells(api: Api, integration: str) -> list[Cell]:
         api.add_integration(ws, integration, "users")  # default scope: end_user
         api.add_integration(ws, integration, "shared", {"persistence": {"scope": "workspace"}})
         for tenant in ("tenant_123", "tenant_456"):
-            api.add_integration(ws, integration, tenant.replace("_", "-"),
-                                {"persistence": {"scope": "external", "externalId": tenant}})
+            api.add_integration(
+                ws,
+                integration,
+                tenant.replace("_", "-"),
+                {"persistence": {"scope": "external", "externalId": tenant}},
+            )
         out += [
             Cell(f"{tag}/user_12345", ws, "users", "user_12345"),
             Cell(f"{tag}/user_67890", ws, "users", "user_67890"),

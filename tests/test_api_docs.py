@@ -39,12 +39,22 @@ def test_every_error_code_is_in_docs_and_the_openapi_enum(client: TestClient) ->
         for code in re.findall(r'\bcode="([A-Z][A-Z0-9_]+)"', path.read_text()):
             assert code in codes, f"{code} ({path.name}): add it to an error class's `also`"
     for entry in catalog:
-        row = re.search(rf"<tr id='error-{entry.code}'><td><code>{entry.code}</code></td>"
-                        rf"<td>{entry.status}</td><td>(.+?)</td></tr>", page)
+        row = re.search(
+            rf"<tr id='error-{entry.code}'><td><code>{entry.code}</code></td>"
+            rf"<td>{entry.status}</td><td>(.+?)</td></tr>",
+            page,
+        )
         assert row, entry.code
         assert len(row.group(1)) > 10, entry  # a meaning, not a blank
-    assert codes >= {"VALIDATION_ERROR", "UNAUTHENTICATED", "SLUG_EXISTS", "ALIAS_CONFLICT",
-                     "PAYLOAD_TOO_LARGE", "RANGE_NOT_SATISFIABLE", "INTERNAL_ERROR"}
+    assert codes >= {
+        "VALIDATION_ERROR",
+        "UNAUTHENTICATED",
+        "SLUG_EXISTS",
+        "ALIAS_CONFLICT",
+        "PAYLOAD_TOO_LARGE",
+        "RANGE_NOT_SATISFIABLE",
+        "INTERNAL_ERROR",
+    }
 
 
 def slug(text: str) -> str:
@@ -69,9 +79,12 @@ def test_every_route_of_the_app_is_in_docs(client: TestClient) -> None:
                 assert method.lower() in item, (method, route.path)
                 assert f"id='{slug(f'{method.lower()} {route.path}')}'" in page
         else:  # listed under "Other routes" with its methods and what it is
-            row = re.search(rf"<tr><td><code>([A-Z ]+|any)</code></td><td><code>"
-                            rf"{re.escape(html.escape(route.path))}</code></td><td>(.+?)</td>",
-                            page, re.S)
+            row = re.search(
+                rf"<tr><td><code>([A-Z ]+|any)</code></td><td><code>"
+                rf"{re.escape(html.escape(route.path))}</code></td><td>(.+?)</td>",
+                page,
+                re.S,
+            )
             assert row and len(row.group(2)) > 10, route.path
         checked += 1
     assert checked >= 15
@@ -99,8 +112,12 @@ def test_every_action_is_in_docs_with_its_inputs(client: TestClient, services: S
     for integration in services.registry.all():
         assert f"id='integration-{integration.name}'" in page
         for name, action in integration.actions.items():
-            section = re.search(rf"<section class='action' id='action-{integration.name}-{name}'>"
-                                r"(.*?)</section>", page, re.S)
+            section = re.search(
+                rf"<section class='action' id='action-{integration.name}-{name}'>"
+                r"(.*?)</section>",
+                page,
+                re.S,
+            )
             assert section, (integration.name, name)
             for prop in action.props():
                 assert f"<code>{prop}</code>" in section.group(1), (name, prop)
@@ -141,5 +158,5 @@ def test_docs_render_markdown_and_are_well_formed(client: TestClient) -> None:
     assert parser.stack == []
     prose = "".join(parser.text)
     for raw in ("`", "**", "](", "\n- ", "\n# "):
-        assert raw not in prose, (raw, prose[max(0, prose.find(raw) - 80):prose.find(raw) + 80])
+        assert raw not in prose, (raw, prose[max(0, prose.find(raw) - 80) : prose.find(raw) + 80])
     assert "<code>" in docs(client)  # backticks became code

@@ -332,11 +332,13 @@ def test_integration_changes_take_effect_at_once_in_this_process(api: Api) -> No
     wi = api.add_integration(ws, "kv-store", "state", WORKSPACE)
     api.output("kv-store", "put", ws, {"key": "k", "value": "shared"})
     assert api.output("kv-store", "get", ws, {"key": "k"})["value"] == "shared"
-    api.ok("PATCH", f"/api/v1/workspaces/{ws}/integrations/{wi['id']}",
-           {"settings": {"persistence": {"scope": "external", "externalId": "t1"}}})
+    api.ok(
+        "PATCH",
+        f"/api/v1/workspaces/{ws}/integrations/{wi['id']}",
+        {"settings": {"persistence": {"scope": "external", "externalId": "t1"}}},
+    )
     assert api.output("kv-store", "get", ws, {"key": "k"})["value"] is None
-    api.ok("PATCH", f"/api/v1/workspaces/{ws}/integrations/{wi['id']}",
-           {"enabledActions": ["put"]})
+    api.ok("PATCH", f"/api/v1/workspaces/{ws}/integrations/{wi['id']}", {"enabledActions": ["put"]})
     assert api.execute("kv-store", "get", ws, {"key": "k"}).json()["code"] == "ACTION_NOT_ALLOWED"
     api.ok("DELETE", f"/api/v1/workspaces/{ws}/integrations/{wi['id']}")
     resp = api.execute("kv-store", "get", ws, {"key": "k"})  # built-in default: end_user

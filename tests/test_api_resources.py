@@ -464,8 +464,15 @@ def test_catalog(api: Api) -> None:
     assert set(kv) == {"integration"}
     kv = kv["integration"]
     assert kv["displayName"] == "State KV"
-    assert set(kv["actions"]) == {"put", "get", "delete", "add_to_list", "remove_from_list",
-                                  "increment", "list_keys"}
+    assert set(kv["actions"]) == {
+        "put",
+        "get",
+        "delete",
+        "add_to_list",
+        "remove_from_list",
+        "increment",
+        "list_keys",
+    }
     put = kv["actions"]["put"]["props"]
     assert put["key"]["required"] is True and put["key"]["type"] == "SHORT_TEXT"
     assert put["value"]["type"] == "JSON"

@@ -85,8 +85,18 @@ def test_missing_asyncpg_names_the_install_command(tmp_path: Path) -> None:
 def test_sqlite_default_never_imports_asyncpg(tmp_path: Path) -> None:
     """The embedded default works on an install without the PostgreSQL extra."""
     result = subprocess.run(
-        [sys.executable, "-c", WITHOUT_ASYNCPG, "api-keys", "create", "--name", "k",
-         "--create-data-dir", "--data-dir", str(tmp_path)],
+        [
+            sys.executable,
+            "-c",
+            WITHOUT_ASYNCPG,
+            "api-keys",
+            "create",
+            "--name",
+            "k",
+            "--create-data-dir",
+            "--data-dir",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         timeout=60,

@@ -112,8 +112,16 @@ def test_first_start_prints_one_key_once(tmp_path: Path) -> None:
 
 def test_a_key_is_usable_until_it_expires() -> None:
     now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC).timestamp()
-    key = ApiKey(id="k", org_id="o", name="n", key_prefix="cby_x", permissions=None,
-                 last_used_at=None, expires_at=None, created_at="2026-01-01T00:00:00Z")
+    key = ApiKey(
+        id="k",
+        org_id="o",
+        name="n",
+        key_prefix="cby_x",
+        permissions=None,
+        last_used_at=None,
+        expires_at=None,
+        created_at="2026-01-01T00:00:00Z",
+    )
     assert usable(key, now)
     assert usable(replace(key, expires_at="2026-11-23T12:00:01Z"), now)
     assert not usable(replace(key, expires_at="2026-11-23T12:00:00Z"), now)
@@ -185,8 +193,12 @@ def test_api_keys_commands_while_a_server_runs(tmp_path: Path) -> None:
 )
 def test_api_keys_errors(tmp_path: Path, args: list[str], message: str) -> None:
     data = str(tmp_path / "d")
-    assert cubby_cli("api-keys", "create", "--name", "seed", "--create-data-dir",
-                     "--data-dir", data).returncode == 0
+    assert (
+        cubby_cli(
+            "api-keys", "create", "--name", "seed", "--create-data-dir", "--data-dir", data
+        ).returncode
+        == 0
+    )
     result = cubby_cli(*args, "--data-dir", data)
     assert result.returncode != 0
     assert result.stdout == ""  # nothing a script could mistake for a key

@@ -79,12 +79,19 @@ def test_kv_ls_incr_expiry_and_if_version(server: LiveServer) -> None:
     ok(cli(server, "kv", "put", *w, "ls:tmp", "x", "--expires-in", "3600"))
     ok(cli(server, "kv", "append", *w, "ls:list", "x", "--expires-in", "60"))
     assert ok(cli(server, "kv", "ls", *w, "ls:")).stdout.split() == [
-        "ls:a", "ls:b", "ls:c%", "ls:list", "ls:tmp"]
+        "ls:a",
+        "ls:b",
+        "ls:c%",
+        "ls:list",
+        "ls:tmp",
+    ]
     long = ok(cli(server, "kv", "ls", *w, "ls:", "--long")).stdout.splitlines()
     assert "list[1]" in long[3] and long[3].endswith("ls:list") and "Z" in long[3].split()[4]
     assert long[0].split()[:3] == ["1", "value", "v1"] and long[0].split()[4] == "-"
-    rows = [json.loads(line) for line in ok(cli(server, "kv", "ls", *w, "ls:", "--json")).stdout
-            .splitlines()]
+    rows = [
+        json.loads(line)
+        for line in ok(cli(server, "kv", "ls", *w, "ls:", "--json")).stdout.splitlines()
+    ]
     assert rows[4]["key"] == "ls:tmp" and rows[4]["expiresAt"] and rows[4]["version"] == 1
 
     assert ok(cli(server, "kv", "incr", *w, "hits")).stdout == "1\n"

@@ -27,10 +27,18 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-        stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cubby", *args], capture_output=True, text=True,
-                          cwd=cwd, env=env or clean_env(), input=stdin or "", timeout=60)
+def run(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cubby", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env or clean_env(),
+        input=stdin or "",
+        timeout=60,
+    )
 
 
 def one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> str:
@@ -50,8 +58,12 @@ def serving(data: Path, port: int | None = None) -> Iterator[tuple[str, dict[str
     env = clean_env(CUBBY_DATA_DIR=str(data), CUBBY_PORT=str(port))
     out = data.parent / f"serve-{port}.out"
     with open(out, "wb") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "cubby", "serve", "--log-level", "warning"],
-                                env=env, stdout=sink, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cubby", "serve", "--log-level", "warning"],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             wait_healthy(base, proc, out)
@@ -65,16 +77,23 @@ def serving(data: Path, port: int | None = None) -> Iterator[tuple[str, dict[str
 def test_data_dir_that_cannot_be_created(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("x")
     target = tmp_path / "a-file" / "data"
-    for args in (("serve", "--port", str(free_port())), ("init",),
-                 ("api-keys", "create", "--name", "k", "--create-data-dir")):
+    for args in (
+        ("serve", "--port", str(free_port())),
+        ("init",),
+        ("api-keys", "create", "--name", "k", "--create-data-dir"),
+    ):
         line = one_line_error(run(*args, "--data-dir", str(target)), str(target), "--data-dir")
         assert "cannot create" in line
 
 
 def test_data_dir_that_is_not_writable(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    assert run("api-keys", "create", "--name", "k", "--create-data-dir",
-               "--data-dir", str(data)).returncode == 0
+    assert (
+        run(
+            "api-keys", "create", "--name", "k", "--create-data-dir", "--data-dir", str(data)
+        ).returncode
+        == 0
+    )
     # as root, permission bits do not stop writes: the immutable attribute does
     assert subprocess.run(["chattr", "+i", str(data)], capture_output=True).returncode == 0
     try:
@@ -107,16 +126,26 @@ def test_second_serve_on_the_same_port(tmp_path: Path) -> None:
 
 def test_commands_refuse_a_folder_that_is_not_a_data_dir(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine")
-    for args in (("serve", "--port", str(free_port())), ("init",), ("status",),
-                 ("api-keys", "list"), ("workspaces", "ls")):
+    for args in (
+        ("serve", "--port", str(free_port())),
+        ("init",),
+        ("status",),
+        ("api-keys", "list"),
+        ("workspaces", "ls"),
+    ):
         line = one_line_error(run(*args, "--data-dir", str(tmp_path)), "not a cubby data dir")
         assert "--create-data-dir" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
 def test_api_keys_list_elsewhere_creates_nothing(tmp_path: Path) -> None:
-    for args in (("api-keys", "list"), ("api-keys", "revoke", "x"), ("workspaces", "ls"),
-                 ("integrations", "ls", "acme"), ("status",)):
+    for args in (
+        ("api-keys", "list"),
+        ("api-keys", "revoke", "x"),
+        ("workspaces", "ls"),
+        ("integrations", "ls", "acme"),
+        ("status",),
+    ):
         one_line_error(run(*args, cwd=tmp_path), "no cubby data dir", "--data-dir")
     assert list(tmp_path.iterdir()) == []  # no ./.cubby
 
@@ -124,15 +153,30 @@ def test_api_keys_list_elsewhere_creates_nothing(tmp_path: Path) -> None:
 def test_setup_command_mistakes(tmp_path: Path) -> None:
     data = ["--data-dir", str(tmp_path / "data")]
     assert run("init", *data).returncode == 0
-    one_line_error(run("integrations", "add", "nope", "storage", *data), "'nope'",
-                   "cubby workspaces ls")
+    one_line_error(
+        run("integrations", "add", "nope", "storage", *data), "'nope'", "cubby workspaces ls"
+    )
     one_line_error(run("integrations", "add", "default", "ftp", *data), "ftp")
-    one_line_error(run("integrations", "add", "default", "storage", "--alias", "Bad!", *data),
-                   "alias")
-    one_line_error(run("integrations", "add", "default", "storage", "--alias", "files", *data),
-                   "files")
-    one_line_error(run("integrations", "add", "default", "kv-store", "--scope", "workspace",
-                       "--namespace-key", "t1", *data), "externalId")
+    one_line_error(
+        run("integrations", "add", "default", "storage", "--alias", "Bad!", *data), "alias"
+    )
+    one_line_error(
+        run("integrations", "add", "default", "storage", "--alias", "files", *data), "files"
+    )
+    one_line_error(
+        run(
+            "integrations",
+            "add",
+            "default",
+            "kv-store",
+            "--scope",
+            "workspace",
+            "--namespace-key",
+            "t1",
+            *data,
+        ),
+        "externalId",
+    )
     one_line_error(run("integrations", "rm", "default", "nope", *data), "cubby integrations ls")
     one_line_error(run("workspaces", "create", "Default", *data), "slug")
     one_line_error(run("workspaces", "rm", "default", *data), "--yes")
@@ -151,12 +195,35 @@ def test_workspaces_and_integrations_commands(tmp_path: Path) -> None:
     shown = json.loads(run("workspaces", "ls", "--json", *data).stdout)
     assert shown["slug"] == "acme-corp"
 
-    assert run("integrations", "add", "acme-corp", "storage", "--alias", "files",
-               "--scope", "workspace", *data).returncode == 0
-    tenant = run("integrations", "add", ws_id, "kv-store", "--alias", "tenant-a",
-                 "--namespace-key", "tenant_123", "--json", *data)
+    assert (
+        run(
+            "integrations",
+            "add",
+            "acme-corp",
+            "storage",
+            "--alias",
+            "files",
+            "--scope",
+            "workspace",
+            *data,
+        ).returncode
+        == 0
+    )
+    tenant = run(
+        "integrations",
+        "add",
+        ws_id,
+        "kv-store",
+        "--alias",
+        "tenant-a",
+        "--namespace-key",
+        "tenant_123",
+        "--json",
+        *data,
+    )
     assert json.loads(tenant.stdout)["settings"] == {
-        "persistence": {"scope": "external", "externalId": "tenant_123"}}
+        "persistence": {"scope": "external", "externalId": "tenant_123"}
+    }
     assert run("integrations", "add", "acme-corp", "kv-store", *data).returncode == 0
     lines = run("integrations", "ls", "acme-corp", *data).stdout.splitlines()
     assert [line.split()[1:] for line in lines] == [
@@ -190,8 +257,14 @@ eval "$({CUBBY} init)"
 {CUBBY} kv get last_sync --raw
 echo "$CUBBY_WORKSPACE"
 """
-        result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env,
-                                cwd=tmp_path, timeout=120)
+        result = subprocess.run(
+            ["bash", "-c", script],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
         assert result.returncode == 0, result.stderr
         lines = result.stdout.splitlines()
         assert json.loads(lines[0])["path"] == "notes/hello.txt"
@@ -199,14 +272,19 @@ echo "$CUBBY_WORKSPACE"
         assert lines[2] == "2025-01-15T10:00:00Z"
         ws = lines[3]
         # the server sees what init made: the spec's two integrations, shared by the workspace
-        exports = dict(line.removeprefix("export ").split("=", 1)
-                       for line in run("init", env=env).stdout.splitlines())
+        exports = dict(
+            line.removeprefix("export ").split("=", 1)
+            for line in run("init", env=env).stdout.splitlines()
+        )
         assert exports["CUBBY_BASE_URL"] == base and exports["CUBBY_WORKSPACE"] == ws
-        listed = httpx.get(f"{base}/api/v1/workspaces/{ws}/integrations",
-                           headers={"Authorization": f"Bearer {exports['CUBBY_API_KEY']}"})
-        assert {(i["alias"], i["integrationName"], i["settings"]["persistence"]["scope"])
-                for i in listed.json()["integrations"]} == {
-            ("files", "storage", "workspace"), ("state", "kv-store", "workspace")}
+        listed = httpx.get(
+            f"{base}/api/v1/workspaces/{ws}/integrations",
+            headers={"Authorization": f"Bearer {exports['CUBBY_API_KEY']}"},
+        )
+        assert {
+            (i["alias"], i["integrationName"], i["settings"]["persistence"]["scope"])
+            for i in listed.json()["integrations"]
+        } == {("files", "storage", "workspace"), ("state", "kv-store", "workspace")}
         status = json.loads(run("status", "--json", env=env).stdout)
         assert status["counts"] == {"workspaces": 1, "integrations": 2, "apiKeys": 3}
         assert status["server"] == {"url": base, "answering": True}
@@ -226,17 +304,23 @@ def test_files_put_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(3 * 1024 * 1024))
     with serving(tmp_path / "data") as (_, env):
-        exports = dict(line.removeprefix("export ").split("=", 1)
-                       for line in run("init", env=env).stdout.splitlines())
+        exports = dict(
+            line.removeprefix("export ").split("=", 1)
+            for line in run("init", env=env).stdout.splitlines()
+        )
         env = {**env, **exports}
         piped = run("files", "put", "big.bin", str(big), env=env)
         assert piped.returncode == 0 and piped.stderr == ""
         assert json.loads(piped.stdout)["size"] == 3 * 1024 * 1024
         main, follower = pty.openpty()
         try:
-            proc = subprocess.run([sys.executable, "-m", "cubby", "files", "put", "big2.bin",
-                                   str(big)], stdout=subprocess.PIPE, stderr=follower, env=env,
-                                  timeout=60)
+            proc = subprocess.run(
+                [sys.executable, "-m", "cubby", "files", "put", "big2.bin", str(big)],
+                stdout=subprocess.PIPE,
+                stderr=follower,
+                env=env,
+                timeout=60,
+            )
             os.close(follower)
             shown = b""
             while True:

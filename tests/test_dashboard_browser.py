@@ -112,8 +112,11 @@ class Tab:
         )
         assert unlabelled == [], f"{name}: controls without a label: {unlabelled}"
         expected = (f"status of {expect_status}", f"HTTP {expect_status} ")
-        errors = [e for e in self.errors
-                  if expect_status is None or not any(part in e for part in expected)]
+        errors = [
+            e
+            for e in self.errors
+            if expect_status is None or not any(part in e for part in expected)
+        ]
         assert errors == [], f"{name}: console errors: {errors}"
         self.errors.clear()
         page.evaluate("window.scrollTo(0, 0)")
@@ -139,8 +142,10 @@ def _open_tab(browser: Browser, server: LiveServer) -> Iterator[Tab]:
     page.on("console", lambda m: tab.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda exc: tab.errors.append(f"uncaught: {exc}"))
     page.on("request", lambda r: tab.urls.append(r.url))
-    page.on("response", lambda r: tab.errors.append(f"HTTP {r.status} {r.url}")
-            if r.status >= 400 else None)
+    page.on(
+        "response",
+        lambda r: tab.errors.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None,
+    )
 
     def on_dialog(dialog: Any) -> None:
         tab.dialogs.append(f"{dialog.type}: {dialog.message}")
@@ -166,8 +171,9 @@ def _integration_href(tab: Tab, alias: str, page_name: str) -> str:
 
 
 def _files_of(http: Api, ws: str, alias: str, prefix: str = "", **extra: Any) -> dict[str, int]:
-    out = http.output("storage", "list_files", ws, {"prefix": prefix}, integrationAlias=alias,
-                      **extra)
+    out = http.output(
+        "storage", "list_files", ws, {"prefix": prefix}, integrationAlias=alias, **extra
+    )
     return {f["path"]: f["size"] for f in out["files"]}
 
 
@@ -194,7 +200,10 @@ def test_storage_end_to_end(tab: Tab, http: Api) -> None:
     page.select_option("#add-kind", "storage")
     page.fill("#add-alias", "tenant-files")
     assert [o.strip() for o in page.locator("#add-scope option").all_inner_texts()] == [
-        "Current end user", "Shared workspace", "Custom namespace"]
+        "Current end user",
+        "Shared workspace",
+        "Custom namespace",
+    ]
     assert not page.is_visible("#add-nskey")
     page.select_option("#add-scope", label="Shared workspace")
     assert not page.is_visible("#add-nskey")
@@ -215,20 +224,29 @@ def test_storage_end_to_end(tab: Tab, http: Api) -> None:
     report = json.dumps({"month": "January", "total": 1500}).encode()
     notes = b"first line\nsecond line\n" * 50
     page.fill("#upload-folder", "reports/2025")
-    page.set_input_files("#upload-files", [
-        {"name": "monthly.json", "mimeType": "application/json", "buffer": report},
-        {"name": "notes.txt", "mimeType": "text/plain", "buffer": notes},
-    ])
+    page.set_input_files(
+        "#upload-files",
+        [
+            {"name": "monthly.json", "mimeType": "application/json", "buffer": report},
+            {"name": "notes.txt", "mimeType": "text/plain", "buffer": notes},
+        ],
+    )
     page.click("form[data-upload] button[type=submit]")
     page.wait_for_url(re.compile(r"prefix=reports%2F2025%2F"))
     page.wait_for_selector("tr.file:has-text('notes.txt')")
     assert page.locator("tr.file").count() == 2
     tab.check("files-folder")
     assert _files_of(http, ws, "tenant-files") == {
-        "reports/2025/monthly.json": len(report), "reports/2025/notes.txt": len(notes)}
+        "reports/2025/monthly.json": len(report),
+        "reports/2025/notes.txt": len(notes),
+    }
     # the Namespace Key is the namespace: another integration with it sees the same files
-    http.add_integration(ws, "storage", "same-tenant",
-                         {"persistence": {"scope": "external", "externalId": "tenant_123"}})
+    http.add_integration(
+        ws,
+        "storage",
+        "same-tenant",
+        {"persistence": {"scope": "external", "externalId": "tenant_123"}},
+    )
     assert len(_files_of(http, ws, "same-tenant")) == 2
 
     # the folder view by "/" with breadcrumbs
@@ -270,16 +288,20 @@ def test_uploads_stay_within_the_size_limit(tab: Tab, http: Api, server: LiveSer
     tab.go(_integration_href(tab, "files", "files"))
     limit = int(tab.page.get_attribute("form[data-upload]", "data-max-bytes") or "0")
     assert limit > 0
-    tab.page.set_input_files("#upload-files", [
-        {"name": "big.bin", "mimeType": "application/octet-stream", "buffer": b"x" * (limit + 1)}])
+    tab.page.set_input_files(
+        "#upload-files",
+        [{"name": "big.bin", "mimeType": "application/octet-stream", "buffer": b"x" * (limit + 1)}],
+    )
     tab.page.click("form[data-upload] button[type=submit]")
     tab.page.wait_for_selector("ul.progress li:has-text('too large')")
     # the server refuses it too (a client without the page's check), and stores nothing
     csrf = tab.page.get_attribute("meta[name=csrf-token]", "content") or ""
     upload_url = tab.page.get_attribute("form[data-upload]", "action") or ""
     refused = tab.context.request.post(
-        tab.base + upload_url + "?path=big.bin", data=b"x" * (limit + 1),
-        headers={"X-CSRF-Token": csrf, "Content-Type": "application/octet-stream"})
+        tab.base + upload_url + "?path=big.bin",
+        data=b"x" * (limit + 1),
+        headers={"X-CSRF-Token": csrf, "Content-Type": "application/octet-stream"},
+    )
     assert refused.status == 413
     assert _files_of(http, ws, "files") == {}
 
@@ -350,8 +372,11 @@ def test_kv_put_edit_delete_and_lists(tab: Tab, http: Api) -> None:
 
 
 def _keys_url(ws: str, http: Api) -> str:
-    (wi,) = [w for w in http.ok("GET", f"/api/v1/workspaces/{ws}/integrations")["integrations"]
-             if w["alias"] == "state"]
+    (wi,) = [
+        w
+        for w in http.ok("GET", f"/api/v1/workspaces/{ws}/integrations")["integrations"]
+        if w["alias"] == "state"
+    ]
     return f"/ui/workspaces/{ws}/integrations/{wi['id']}/keys"
 
 
@@ -379,8 +404,13 @@ def _run(tab: Tab, fields: dict[str, str]) -> dict[str, Any]:
 
 
 def _direct(http: Api, ws: str, alias: str, action: str, params: dict[str, Any]) -> Any:
-    resp = http.execute("storage" if action.endswith("file") else "kv-store", action, ws, params,
-                        integrationAlias=alias)
+    resp = http.execute(
+        "storage" if action.endswith("file") else "kv-store",
+        action,
+        ws,
+        params,
+        integrationAlias=alias,
+    )
     return resp.status_code, resp.json()
 
 
@@ -390,8 +420,13 @@ def _copied(tab: Tab, lang: str) -> str:
 
 
 def _shell(command: str, key: str) -> Any:
-    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30,
-                          env={**os.environ, "CUBBY_API_KEY": key})
+    done = subprocess.run(
+        ["bash", "-c", command],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "CUBBY_API_KEY": key},
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -408,12 +443,18 @@ def test_playground_matches_execute_and_its_curl(tab: Tab, http: Api) -> None:
     wrote = _run(tab, {"path": "notes/today.txt", "content": "hello from the playground"})
     tab.check("playground-write-file")
     assert wrote["status"] == 200 and wrote["body"]["success"] is True
-    status, direct = _direct(http, ws, "files", "write_file",
-                             {"path": "notes/today.txt", "content": "hello from the playground"})
+    status, direct = _direct(
+        http,
+        ws,
+        "files",
+        "write_file",
+        {"path": "notes/today.txt", "content": "hello from the playground"},
+    )
     assert status == 200
     drop = ("updatedAt",)
     assert {k: v for k, v in wrote["body"]["output"].items() if k not in drop} == {
-        k: v for k, v in direct["output"].items() if k not in drop}
+        k: v for k, v in direct["output"].items() if k not in drop
+    }
 
     _pick(tab, ws, "files", "read_file")
     read = _run(tab, {"path": "notes/today.txt"})
@@ -432,8 +473,9 @@ def test_playground_matches_execute_and_its_curl(tab: Tab, http: Api) -> None:
     _pick(tab, ws, "state", "put")
     assert tab.page.locator("textarea[data-json][name='input.value']").count() == 1  # JSON
     put = _run(tab, {"key": "cfg", "value": '{"a": [1, "two"], "b": null}'})
-    status, direct = _direct(http, ws, "state", "put",
-                             {"key": "cfg", "value": {"a": [1, "two"], "b": None}})
+    status, direct = _direct(
+        http, ws, "state", "put", {"key": "cfg", "value": {"a": [1, "two"], "b": None}}
+    )
     assert put["status"] == status == 200
     # the same answer, but for the version each put moves on by one
     assert direct["output"]["version"] == put["body"]["output"]["version"] + 1
@@ -448,8 +490,13 @@ def test_playground_matches_execute_and_its_curl(tab: Tab, http: Api) -> None:
     assert _shell(_copied(tab, "curl"), http.key)["output"] == got["body"]["output"]
     # the Python snippet (cubby_client) prints the same output
     python = _copied(tab, "python")
-    done = subprocess.run([sys.executable, "-c", python], capture_output=True, text=True,
-                          timeout=60, env={**os.environ, "CUBBY_API_KEY": http.key})
+    done = subprocess.run(
+        [sys.executable, "-c", python],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "CUBBY_API_KEY": http.key},
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == got["body"]["output"]
     assert "process.env.CUBBY_API_KEY" in _copied(tab, "typescript")
@@ -468,13 +515,25 @@ def test_restricted_key_sees_only_its_workspace(tab: Tab, http: Api) -> None:
     ws_a = _workspace(http, "iso-a")
     ws_b = _workspace(http, "iso-b")
     users = http.add_integration(ws_a, "storage", "users")  # end_user scope
-    files_b = http.add_integration(ws_b, "storage", "files",
-                                   {"persistence": {"scope": "workspace"}})
+    files_b = http.add_integration(
+        ws_b, "storage", "files", {"persistence": {"scope": "workspace"}}
+    )
     for user, name in (("alice", "alice-notes.txt"), ("bob", "bob-notes.txt")):
-        http.output("storage", "write_file", ws_a, {"path": name, "content": user},
-                    integrationAlias="users", endUserId=user)
-    http.output("storage", "write_file", ws_b, {"path": "secret-b.txt", "content": "b"},
-                integrationAlias="files")
+        http.output(
+            "storage",
+            "write_file",
+            ws_a,
+            {"path": name, "content": user},
+            integrationAlias="users",
+            endUserId=user,
+        )
+    http.output(
+        "storage",
+        "write_file",
+        ws_b,
+        {"path": "secret-b.txt", "content": "b"},
+        integrationAlias="files",
+    )
     tab.sign_in(_restricted_key(http, ws_a))
     home = page.content()
     assert "iso-a" in home and "iso-b" not in home and ws_b not in home
@@ -488,11 +547,15 @@ def test_restricted_key_sees_only_its_workspace(tab: Tab, http: Api) -> None:
 
     # typing B's URLs: a 403 page
     base_b = f"/ui/workspaces/{ws_b}"
-    for name, path in (("forbidden-workspace", base_b),
-                       ("forbidden-files", f"{base_b}/integrations/{files_b['id']}/files"),
-                       ("forbidden-preview",
-                        f"{base_b}/integrations/{files_b['id']}/files/preview?path=secret-b.txt"),
-                       ("forbidden-playground", f"/ui/playground?ws={ws_b}")):
+    for name, path in (
+        ("forbidden-workspace", base_b),
+        ("forbidden-files", f"{base_b}/integrations/{files_b['id']}/files"),
+        (
+            "forbidden-preview",
+            f"{base_b}/integrations/{files_b['id']}/files/preview?path=secret-b.txt",
+        ),
+        ("forbidden-playground", f"/ui/playground?ws={ws_b}"),
+    ):
         response = tab.go(path)
         assert response.status == 403, path
         assert "Not allowed" in page.inner_text("h1")
@@ -522,21 +585,51 @@ def test_restricted_key_sees_only_its_workspace(tab: Tab, http: Api) -> None:
 def test_hostile_names_and_values_render_as_text(tab: Tab, http: Api) -> None:
     page = tab.page
     ws = http.create_workspace("hostile", name="<svg onload=alert(1)> Hostile")
-    files = http.add_integration(ws, "storage", "files", {"persistence": {"scope": "workspace"}},
-                                 displayName="<b onmouseover=alert(1)>x</b>")
+    files = http.add_integration(
+        ws,
+        "storage",
+        "files",
+        {"persistence": {"scope": "workspace"}},
+        displayName="<b onmouseover=alert(1)>x</b>",
+    )
     users = http.add_integration(ws, "kv-store", "users")
     state = http.add_integration(ws, "kv-store", "state", {"persistence": {"scope": "workspace"}})
-    http.output("storage", "write_file", ws, {"path": f"in/{HOSTILE_FILE}",
-                                              "content": SENTINEL_VALUE}, integrationAlias="files")
-    http.output("storage", "write_file", ws, {"path": "in/page.html", "content": SENTINEL_VALUE,
-                                              "contentType": "text/html"},
-                integrationAlias="files")
-    http.output("kv-store", "put", ws, {"key": HOSTILE_KEY, "value": SENTINEL_VALUE},
-                integrationAlias="state")
-    http.output("kv-store", "add_to_list", ws, {"key": "list", "value": SENTINEL_VALUE},
-                integrationAlias="state")
-    http.output("kv-store", "put", ws, {"key": "k", "value": 1}, integrationAlias="users",
-                endUserId=HOSTILE_KEY)
+    http.output(
+        "storage",
+        "write_file",
+        ws,
+        {"path": f"in/{HOSTILE_FILE}", "content": SENTINEL_VALUE},
+        integrationAlias="files",
+    )
+    http.output(
+        "storage",
+        "write_file",
+        ws,
+        {"path": "in/page.html", "content": SENTINEL_VALUE, "contentType": "text/html"},
+        integrationAlias="files",
+    )
+    http.output(
+        "kv-store",
+        "put",
+        ws,
+        {"key": HOSTILE_KEY, "value": SENTINEL_VALUE},
+        integrationAlias="state",
+    )
+    http.output(
+        "kv-store",
+        "add_to_list",
+        ws,
+        {"key": "list", "value": SENTINEL_VALUE},
+        integrationAlias="state",
+    )
+    http.output(
+        "kv-store",
+        "put",
+        ws,
+        {"key": "k", "value": 1},
+        integrationAlias="users",
+        endUserId=HOSTILE_KEY,
+    )
     tab.sign_in(http.key)
     files_base = f"/ui/workspaces/{ws}/integrations/{files['id']}/files"
     kv_base = f"/ui/workspaces/{ws}/integrations/{state['id']}"
@@ -580,8 +673,13 @@ def test_sessions_keep_the_key_out_of_the_browser(
     key, key_id = created["plainKey"], created["apiKey"]["id"]
     tab.sign_in(key)
     pages = []
-    for path in ("/", f"/ui/workspaces/{ws}", _keys_url(ws, http), "/ui/api-keys",
-                 "/ui/playground"):
+    for path in (
+        "/",
+        f"/ui/workspaces/{ws}",
+        _keys_url(ws, http),
+        "/ui/api-keys",
+        "/ui/playground",
+    ):
         tab.go(path)
         pages.append(page.content())
     assert all(key not in html for html in pages)
@@ -592,12 +690,14 @@ def test_sessions_keep_the_key_out_of_the_browser(
     assert all(key not in c["value"] for c in cookies)
     assert page.evaluate("document.cookie").find("cubby_session") == -1  # HttpOnly
     stored = page.evaluate(
-        "() => JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])")
+        "() => JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])"
+    )
     assert key not in stored and stored == "[[],[]]"
 
     # a POST without the CSRF token is refused, even with the session cookie
-    refused = tab.context.request.post(tab.base + "/ui/workspaces",
-                                       form={"name": "Sneaky", "slug": "sneaky"})
+    refused = tab.context.request.post(
+        tab.base + "/ui/workspaces", form={"name": "Sneaky", "slug": "sneaky"}
+    )
     assert refused.status == 403
     assert "sneaky" not in [w["slug"] for w in http.ok("GET", "/api/v1/workspaces")["workspaces"]]
 
@@ -629,12 +729,21 @@ def test_every_page_passes_the_page_check(tab: Tab, http: Api) -> None:
     files = http.add_integration(ws, "storage", "files", {"persistence": {"scope": "workspace"}})
     state = http.add_integration(ws, "kv-store", "state", {"persistence": {"scope": "workspace"}})
     users = http.add_integration(ws, "kv-store", "per-user")
-    http.output("storage", "write_file", ws, {"path": "img/dot.svg", "contentType": "image/svg+xml",
-                "content": '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8">'
-                           '<rect width="8" height="8" fill="red"/></svg>'},
-                integrationAlias="files")
-    http.output("kv-store", "put", ws, {"key": "hello", "value": {"a": 1}},
-                integrationAlias="state")
+    http.output(
+        "storage",
+        "write_file",
+        ws,
+        {
+            "path": "img/dot.svg",
+            "contentType": "image/svg+xml",
+            "content": '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8">'
+            '<rect width="8" height="8" fill="red"/></svg>',
+        },
+        integrationAlias="files",
+    )
+    http.output(
+        "kv-store", "put", ws, {"key": "hello", "value": {"a": 1}}, integrationAlias="state"
+    )
     tab.go("/")
     tab.check("landing")
     tab.sign_in(http.key)
@@ -676,6 +785,8 @@ def test_every_page_passes_the_page_check(tab: Tab, http: Api) -> None:
     tab.check("api-key-created")
     assert http.request("GET", "/api/v1/workspaces", key=plain).status_code == 200
     # a 404 page
-    assert tab.go(f"/ui/workspaces/{ws}/integrations/{files['id']}/files/preview?path=nope")\
-        .status == 404
+    assert (
+        tab.go(f"/ui/workspaces/{ws}/integrations/{files['id']}/files/preview?path=nope").status
+        == 404
+    )
     tab.check("not-found", expect_status=404)

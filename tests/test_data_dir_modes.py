@@ -35,9 +35,11 @@ def modes(root: Path) -> dict[str, int]:
 
 def test_fresh_start_under_umask_022_makes_private_files(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    with umask(0o022), live_server(data) as server, httpx.Client(
-        base_url=server.base_url, timeout=30
-    ) as client:
+    with (
+        umask(0o022),
+        live_server(data) as server,
+        httpx.Client(base_url=server.base_url, timeout=30) as client,
+    ):
         api = server.api(client)
         ws = api.create_workspace("modes")
         api.add_integration(ws, "storage", "files", {"persistence": {"scope": "workspace"}})
@@ -56,8 +58,10 @@ def test_existing_loose_data_dir_is_tightened_with_a_warning(tmp_path: Path) -> 
     data = tmp_path / "data"
     env = {"CUBBY_DATA_DIR": str(data)}
     with umask(0o022):
-        assert cubby_cli("api-keys", "create", "--name", "a", "--create-data-dir",
-                         env=env).returncode == 0
+        assert (
+            cubby_cli("api-keys", "create", "--name", "a", "--create-data-dir", env=env).returncode
+            == 0
+        )
         os.chmod(data, 0o755)
         os.chmod(data / "cubby.db", 0o644)
         done = cubby_cli("api-keys", "list", env=env)

@@ -34,8 +34,11 @@ SCOPE = {"persistence": {"scope": "workspace"}}
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     mount = tmp_path / "small"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         pytest.fail(f"cannot mount a tmpfs for the full-disk test: {done.stderr.strip()}")
     try:
@@ -54,8 +57,11 @@ def api(request: pytest.FixtureRequest, small_disk: Path, tmp_path: Path) -> Ite
     if request.param == "sqlite":
         settings = Settings(data_dir=small_disk / "data")
     else:
-        settings = Settings(data_dir=tmp_path / "data", database_url=backends.postgres_url(),
-                            files_url=f"file://{small_disk}/files")
+        settings = Settings(
+            data_dir=tmp_path / "data",
+            database_url=backends.postgres_url(),
+            files_url=f"file://{small_disk}/files",
+        )
     services = build_services(settings)
     try:
         _, plain = asyncio.run(keys.create_key(services.meta, "tests", None, None))

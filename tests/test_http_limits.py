@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cubby.http_protocol import MAX_HEADER_BYTES
+from cubby.server.http_protocol import MAX_HEADER_BYTES
 from tests.helpers import LiveServer, live_server
 
 TIMEOUT = 1.0
@@ -67,8 +67,9 @@ def test_a_stalled_body_is_cut_off(server: LiveServer) -> None:
     with connect(server) as sock:
         sock.sendall(
             b"POST /api/v1/workspaces HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
-            + server.key.encode() + b"\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 100\r\n\r\n{\"name\":"
+            + server.key.encode()
+            + b"\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 100\r\n\r\n{"name":'
         )
         raw, took = read_all(sock)
     assert took < TIMEOUT + SLACK

@@ -29,9 +29,10 @@ def peers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Api,
     second: Services = build_services(settings)
     try:
         _, plain = asyncio.run(keys.create_key(first.meta, "tests", None, None))
-        with TestClient(create_app(settings, first)) as a, TestClient(
-            create_app(settings, second)
-        ) as b:
+        with (
+            TestClient(create_app(settings, first)) as a,
+            TestClient(create_app(settings, second)) as b,
+        ):
             yield Api(a, plain), Api(b, plain)
     finally:
         first.close()
@@ -47,11 +48,11 @@ def test_alias_created_elsewhere_is_found_at_once(peers: tuple[Api, Api]) -> Non
         api.output("kv-store", "put", ws, {"key": "k", "value": 1}, integrationAlias="first")
     later = one.add_integration(ws, "kv-store", "later", SCOPE)
     for _ in range(10):
-        out = other.output("kv-store", "put", ws, {"key": "k", "value": 2},
-                           integrationAlias="later")
+        out = other.output(
+            "kv-store", "put", ws, {"key": "k", "value": 2}, integrationAlias="later"
+        )
         assert out["key"] == "k"
-        got = other.output("kv-store", "get", ws, {"key": "k"},
-                           workspaceIntegrationId=later["id"])
+        got = other.output("kv-store", "get", ws, {"key": "k"}, workspaceIntegrationId=later["id"])
         assert got["value"] == 2
     # A name that really is missing is still a clear 404, and one of another type a clear 400.
     resp = other.execute("kv-store", "get", ws, {"key": "k"}, integrationAlias="nowhere")

@@ -57,14 +57,18 @@ def test_concurrent_appends_lose_nothing(
     server: LiveServer, ws: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with ThreadPoolExecutor(CLIENTS) as pool:
-        futures = [pool.submit(run_client, server, ws, "add_to_list", "appends",
-                               values_of("v", c)) for c in range(CLIENTS)]
+        futures = [
+            pool.submit(run_client, server, ws, "add_to_list", "appends", values_of("v", c))
+            for c in range(CLIENTS)
+        ]
         for f in futures:
             f.result()
     items = read_list(server, ws, "appends")
     with capsys.disabled():
-        print(f"\n[kv concurrency] {CLIENTS} clients x {PER_CLIENT} add_to_list over 2 workers: "
-              f"{len(items)} items, {len(set(items))} distinct")
+        print(
+            f"\n[kv concurrency] {CLIENTS} clients x {PER_CLIENT} add_to_list over 2 workers: "
+            f"{len(items)} items, {len(set(items))} distinct"
+        )
     assert len(items) == CLIENTS * PER_CLIENT
     assert len(set(items)) == CLIENTS * PER_CLIENT
     # Each client's own appends keep their relative order.
@@ -84,17 +88,23 @@ def test_concurrent_appends_and_removes(
     api_client.close()
 
     with ThreadPoolExecutor(CLIENTS + removers) as pool:
-        futures = [pool.submit(run_client, server, ws, "add_to_list", "mixed",
-                               values_of("a", c)) for c in range(CLIENTS)]
-        futures += [pool.submit(run_client, server, ws, "remove_from_list", "mixed",
-                                values_of("r", c)) for c in range(removers)]
+        futures = [
+            pool.submit(run_client, server, ws, "add_to_list", "mixed", values_of("a", c))
+            for c in range(CLIENTS)
+        ]
+        futures += [
+            pool.submit(run_client, server, ws, "remove_from_list", "mixed", values_of("r", c))
+            for c in range(removers)
+        ]
         for f in futures:
             f.result()
     items = read_list(server, ws, "mixed")
     expected = {v for c in range(CLIENTS) for v in values_of("a", c)}
     with capsys.disabled():
-        print(f"[kv concurrency] {CLIENTS} appenders x {PER_CLIENT} + {removers} removers x "
-              f"{PER_CLIENT}: {len(items)} items (expected {len(expected)}), "
-              f"{len(set(items) - expected)} unexpected, {len(expected - set(items))} missing")
+        print(
+            f"[kv concurrency] {CLIENTS} appenders x {PER_CLIENT} + {removers} removers x "
+            f"{PER_CLIENT}: {len(items)} items (expected {len(expected)}), "
+            f"{len(set(items) - expected)} unexpected, {len(expected - set(items))} missing"
+        )
     assert len(items) == len(expected)
     assert set(items) == expected

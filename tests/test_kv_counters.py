@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cubby.cli_support import ensure_data_dir
+from cubby.cli.support import ensure_data_dir
 from cubby.settings import Settings
 from tests.backends import server_env
 from tests.helpers import Api, LiveServer, live_server
@@ -78,8 +78,10 @@ def increments_from_32_clients_end_at_1600(running: list[LiveServer], ws: str) -
             f.result()
     with httpx.Client(base_url=running[-1].base_url) as http:
         final = Api(http, running[0].key).output("kv-store", "get", ws, {"key": "hits"})
-    print(f"\n[kv counters] {CLIENTS} clients x {PER_CLIENT} increments over "
-          f"{len(running)} server(s): final {final['value']}, version {final['version']}")
+    print(
+        f"\n[kv counters] {CLIENTS} clients x {PER_CLIENT} increments over "
+        f"{len(running)} server(s): final {final['value']}, version {final['version']}"
+    )
     assert final["value"] == CLIENTS * PER_CLIENT
     assert final["version"] == CLIENTS * PER_CLIENT
     # Each call saw its own result: every value from 1 to 1,600 exactly once.
@@ -105,8 +107,12 @@ def compare_and_set_loops_from_16_clients_end_at_200(running: list[LiveServer], 
                 while True:  # read, modify, write only if nobody wrote in between
                     got = api.output("kv-store", "get", ws, {"key": "counter"})
                     current: Any = got["value"] or 0
-                    resp = api.execute("kv-store", "put", ws, {
-                        "key": "counter", "value": current + 1, "ifVersion": got["version"]})
+                    resp = api.execute(
+                        "kv-store",
+                        "put",
+                        ws,
+                        {"key": "counter", "value": current + 1, "ifVersion": got["version"]},
+                    )
                     if resp.status_code == 200:
                         break
                     body = resp.json()
@@ -121,8 +127,10 @@ def compare_and_set_loops_from_16_clients_end_at_200(running: list[LiveServer], 
             f.result()
     with httpx.Client(base_url=running[-1].base_url) as http:
         final = Api(http, running[0].key).output("kv-store", "get", ws, {"key": "counter"})
-    print(f"[kv compare-and-set] {CAS_CLIENTS} clients, {CAS_UPDATES} updates over "
-          f"{len(running)} server(s): final {final['value']}, {conflicts[0]} conflicts "
-          "retried")
+    print(
+        f"[kv compare-and-set] {CAS_CLIENTS} clients, {CAS_UPDATES} updates over "
+        f"{len(running)} server(s): final {final['value']}, {conflicts[0]} conflicts "
+        "retried"
+    )
     assert final["value"] == CAS_UPDATES
     assert final["version"] == CAS_UPDATES

@@ -27,15 +27,25 @@ def test_get_sees_only_own_cell(api: Api, cells: list[Cell]) -> None:
 def test_lists_never_mix(api: Api, cells: list[Cell]) -> None:
     for cell in cells:
         for i in range(2):
-            out = api.output("kv-store", "add_to_list", cell.ws,
-                             {"key": "list", "value": f"{cell.name}#{i}"}, **cell.extra())
+            out = api.output(
+                "kv-store",
+                "add_to_list",
+                cell.ws,
+                {"key": "list", "value": f"{cell.name}#{i}"},
+                **cell.extra(),
+            )
             assert out["length"] == i + 1, cell
     for cell in cells:
         # Removing another cell's item from here removes nothing, there or here.
         for other in cells:
             if other != cell:
-                out = api.output("kv-store", "remove_from_list", cell.ws,
-                                 {"key": "list", "value": f"{other.name}#0"}, **cell.extra())
+                out = api.output(
+                    "kv-store",
+                    "remove_from_list",
+                    cell.ws,
+                    {"key": "list", "value": f"{other.name}#0"},
+                    **cell.extra(),
+                )
                 assert out == {"key": "list", "removed": 0, "length": 2}, (cell, other)
     for cell in cells:
         got = api.output("kv-store", "get", cell.ws, {"key": "list"}, **cell.extra())
@@ -46,11 +56,15 @@ def test_delete_touches_only_own_cell(api: Api, cells: list[Cell]) -> None:
     for cell in cells:
         api.output("kv-store", "put", cell.ws, {"key": "k", "value": cell.name}, **cell.extra())
     victim = cells[0]
-    assert api.output("kv-store", "delete", victim.ws, {"key": "k"}, **victim.extra())[
-        "deleted"] is True
+    assert (
+        api.output("kv-store", "delete", victim.ws, {"key": "k"}, **victim.extra())["deleted"]
+        is True
+    )
     for cell in cells[1:]:
-        assert api.output("kv-store", "get", cell.ws, {"key": "k"}, **cell.extra())[
-            "value"] == cell.name
+        assert (
+            api.output("kv-store", "get", cell.ws, {"key": "k"}, **cell.extra())["value"]
+            == cell.name
+        )
 
 
 def test_equal_persistence_settings_share_data(api: Api) -> None:
@@ -63,13 +77,13 @@ def test_equal_persistence_settings_share_data(api: Api) -> None:
     api.output("kv-store", "put", ws, {"key": "k", "value": 1}, integrationAlias="one")
     api.output("kv-store", "add_to_list", ws, {"key": "l", "value": "x"}, integrationAlias="two")
     assert api.output("kv-store", "get", ws, {"key": "k"}, integrationAlias="two")["value"] == 1
-    assert api.output("kv-store", "get", ws, {"key": "l"}, integrationAlias="one")[
-        "value"] == ["x"]
+    assert api.output("kv-store", "get", ws, {"key": "l"}, integrationAlias="one")["value"] == ["x"]
     api.output("kv-store", "put", ws, {"key": "w", "value": "shared"}, integrationAlias="ws-one")
-    assert api.output("kv-store", "get", ws, {"key": "w"}, integrationAlias="ws-two")[
-        "value"] == "shared"
-    assert api.output("kv-store", "get", ws, {"key": "w"}, integrationAlias="one")[
-        "value"] is None
+    assert (
+        api.output("kv-store", "get", ws, {"key": "w"}, integrationAlias="ws-two")["value"]
+        == "shared"
+    )
+    assert api.output("kv-store", "get", ws, {"key": "w"}, integrationAlias="one")["value"] is None
 
 
 def test_data_outlives_alias_removal(api: Api) -> None:

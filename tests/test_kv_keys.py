@@ -35,21 +35,29 @@ def ws(api: Api) -> str:
     return ws
 
 
-def seed(api: Api, services: Services, ws: str, keys: list[str], end_user: str | None = None,
-         settings: dict[str, Any] | None = None) -> None:
+def seed(
+    api: Api,
+    services: Services,
+    ws: str,
+    keys: list[str],
+    end_user: str | None = None,
+    settings: dict[str, Any] | None = None,
+) -> None:
     """Put ``"v"`` at each key through the store directly (setup speed; listing is all HTTP)."""
     ns = namespace_for(ws, settings or SCOPE, end_user)
 
     async def fill() -> None:
         for start in range(0, len(keys), 500):
-            await asyncio.gather(*(services.meta.kv.put(ns, k, b'"v"', None)
-                                   for k in keys[start:start + 500]))
+            await asyncio.gather(
+                *(services.meta.kv.put(ns, k, b'"v"', None) for k in keys[start : start + 500])
+            )
 
     api.client.portal.call(fill)  # on the app's loop, where a PostgreSQL pool lives
 
 
-def list_all(api: Api, ws: str, prefix: str | None = None, limit: int | None = None,
-             **extra: Any) -> tuple[list[str], int]:
+def list_all(
+    api: Api, ws: str, prefix: str | None = None, limit: int | None = None, **extra: Any
+) -> tuple[list[str], int]:
     seen: list[str] = []
     cursor: str | None = None
     pages = 0
@@ -102,20 +110,61 @@ def test_ten_thousand_keys_each_once_in_order(api: Api, services: Services, ws: 
     seen, _ = list_all(api, ws, None, 1000)
     assert seen == byte_order([*keys, *neighbours])
     assert "bulk:other-ws" not in seen and "bulk:end-user" not in seen
-    assert list_all(api, ws, "bulk:", 1000, integrationAlias="users",
-                    endUserId="alice")[0] == ["bulk:end-user"]
+    assert list_all(api, ws, "bulk:", 1000, integrationAlias="users", endUserId="alice")[0] == [
+        "bulk:end-user"
+    ]
 
 
 ODD_KEYS = [
-    "a", "a%", "a%b", "a%%", "a_", "a_b", "axb", "a\\", "a\\b", "a\\\\", "a\\%", "ab",
-    f"a{MAX}", f"a{MAX}z", f"a{MAX}{MAX}", f"a{MAX}{MAX}q", "b", MAX, f"{MAX}x", f"{MAX}{MAX}",
-    "\ufffd", "\ue000", "\ud7ff", "%", "_", "\\", "[a]", "a*", "a?",
+    "a",
+    "a%",
+    "a%b",
+    "a%%",
+    "a_",
+    "a_b",
+    "axb",
+    "a\\",
+    "a\\b",
+    "a\\\\",
+    "a\\%",
+    "ab",
+    f"a{MAX}",
+    f"a{MAX}z",
+    f"a{MAX}{MAX}",
+    f"a{MAX}{MAX}q",
+    "b",
+    MAX,
+    f"{MAX}x",
+    f"{MAX}{MAX}",
+    "\ufffd",
+    "\ue000",
+    "\ud7ff",
+    "%",
+    "_",
+    "\\",
+    "[a]",
+    "a*",
+    "a?",
 ]
 
 
 ODD_PREFIXES = [
-    "a%", "a_", "a\\", "a\\%", "%", "_", "\\", "a", f"a{MAX}", f"a{MAX}{MAX}", MAX,
-    f"{MAX}{MAX}", "\ud7ff", "a*", "[", "",
+    "a%",
+    "a_",
+    "a\\",
+    "a\\%",
+    "%",
+    "_",
+    "\\",
+    "a",
+    f"a{MAX}",
+    f"a{MAX}{MAX}",
+    MAX,
+    f"{MAX}{MAX}",
+    "\ud7ff",
+    "a*",
+    "[",
+    "",
 ]
 
 
@@ -140,11 +189,25 @@ def test_entry_shape(api: Api, ws: str) -> None:
     entries = {e["key"]: e for e in page["keys"]}
     assert [e["key"] for e in page["keys"]] == ["doc", "empty", "list"]
     for key, entry in entries.items():
-        assert set(entry) == {"key", "size", "isList", "length", "version", "updatedAt",
-                              "expiresAt"}
-        value = api.request("POST", "/api/v1/actions/execute", {
-            "integrationName": "kv-store", "actionName": "get", "workspaceId": ws,
-            "input": {"key": key}}).content
+        assert set(entry) == {
+            "key",
+            "size",
+            "isList",
+            "length",
+            "version",
+            "updatedAt",
+            "expiresAt",
+        }
+        value = api.request(
+            "POST",
+            "/api/v1/actions/execute",
+            {
+                "integrationName": "kv-store",
+                "actionName": "get",
+                "workspaceId": ws,
+                "input": {"key": key},
+            },
+        ).content
         raw = msgspec.json.decode(value, type=dict[str, Any])["output"]
         # size: the bytes of the value's compact JSON, as get returns it
         assert entry["size"] == len(msgspec.json.encode(raw["value"])), key
@@ -152,12 +215,24 @@ def test_entry_shape(api: Api, ws: str) -> None:
         assert entry["expiresAt"] is None
         assert entry["updatedAt"].endswith("Z")
     assert entries["doc"] | {"updatedAt": None} == {
-        "key": "doc", "size": len('{"b":[1,2],"a":"é"}'.encode()), "isList": False,
-        "length": None, "version": 2, "updatedAt": None, "expiresAt": None}
+        "key": "doc",
+        "size": len('{"b":[1,2],"a":"é"}'.encode()),
+        "isList": False,
+        "length": None,
+        "version": 2,
+        "updatedAt": None,
+        "expiresAt": None,
+    }
     assert (entries["list"]["isList"], entries["list"]["length"], entries["list"]["size"]) == (
-        True, 2, len('["one",{"n":2.5}]'))
+        True,
+        2,
+        len('["one",{"n":2.5}]'),
+    )
     assert (entries["empty"]["isList"], entries["empty"]["length"], entries["empty"]["size"]) == (
-        True, 0, 2)
+        True,
+        0,
+        2,
+    )
 
 
 def test_size_follows_appends_and_removes(api: Api, ws: str) -> None:
@@ -205,8 +280,9 @@ def test_bad_prefix_is_a_400(api: Api, ws: str) -> None:
         assert resp.json()["details"]["field"] == "input.prefix"
 
 
-def test_listing_under_concurrent_writes_never_repeats(api: Api, services: Services,
-                                                       ws: str) -> None:
+def test_listing_under_concurrent_writes_never_repeats(
+    api: Api, services: Services, ws: str
+) -> None:
     keys = [f"k{i:04d}" for i in range(500)]
     seed(api, services, ws, keys)
     first = api.output("kv-store", "list_keys", ws, {"limit": 100})
@@ -225,8 +301,7 @@ def test_listing_under_concurrent_writes_never_repeats(api: Api, services: Servi
     assert set(keys) - set(listed) == {"k0300"}
 
 
-def test_page_is_an_index_range_scan(api: Api, services: Services, ws: str,
-                                     backend: str) -> None:
+def test_page_is_an_index_range_scan(api: Api, services: Services, ws: str, backend: str) -> None:
     """The page query walks the primary key (workspace_id, ns, key) from the cursor to the
     prefix's upper bound, in index order: no table scan, no sort."""
     seed(api, services, ws, [f"p:{i}" for i in range(50)])

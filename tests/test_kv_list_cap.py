@@ -69,9 +69,9 @@ def test_append_up_to_the_cap_works_and_one_more_is_a_413_that_changes_nothing(
     api.output("kv-store", "put", ws, {"key": "s", "value": "text"}, **KV)
     resp = api.execute("kv-store", "add_to_list", ws, {"key": "s", "value": 1}, **KV)
     assert resp.status_code == 400 and resp.json()["details"]["reason"] == "NOT_A_LIST"
-    assert api.output("kv-store", "add_to_list", ws, {"key": "new", "value": 1}, **KV)[
-        "length"
-    ] == 1
+    assert (
+        api.output("kv-store", "add_to_list", ws, {"key": "new", "value": 1}, **KV)["length"] == 1
+    )
 
 
 @BACKENDS
@@ -93,15 +93,13 @@ def test_a_list_over_the_cap_from_before_stays_readable_removable_and_deletable(
     assert (out["removed"], out["length"]) == (1, 7)
     full(api.execute("kv-store", "add_to_list", ws, {"key": "big", "value": 9}, **KV), 7)
     assert api.output("kv-store", "delete", ws, {"key": "big"}, **KV)["deleted"] is True
-    assert api.output("kv-store", "add_to_list", ws, {"key": "big", "value": 9}, **KV)[
-        "length"
-    ] == 1
+    assert (
+        api.output("kv-store", "add_to_list", ws, {"key": "big", "value": 9}, **KV)["length"] == 1
+    )
 
 
 @BACKENDS
-def test_concurrent_appends_at_the_edge_never_overshoot(
-    settings: Settings, services: Any
-) -> None:
+def test_concurrent_appends_at_the_edge_never_overshoot(settings: Settings, services: Any) -> None:
     """Three stores on one database (three pools or SQLite writers, as three processes would
     have) race 30 appends at a list holding cap - 3 items: exactly 3 get in, each at its own
     length, and the other 27 are refused without a trace. (``services`` makes the data dir and
@@ -142,7 +140,6 @@ def test_concurrent_appends_at_the_edge_never_overshoot(
     assert len(done) == room and len(refused) == racers - room, results
     assert sorted(length for length, _ in done) == list(range(cap - room + 1, cap + 1))
     assert sorted(v for _, v in done) == list(range(version + 1, version + room + 1))
-    assert all(r.details == {"field": "input.value", "limit": cap, "items": cap}
-               for r in refused)
+    assert all(r.details == {"field": "input.value", "limit": cap, "items": cap} for r in refused)
     assert found is not None and found.version == version + room
     assert len(msgspec.json.decode(found.value)) == cap == page[0].length

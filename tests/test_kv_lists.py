@@ -24,7 +24,10 @@ def test_append_order_and_lengths(api: Api, ws: str) -> None:
     values = ["a", 1, None, {"x": [1, 2]}, [3], "a", True]
     for i, value in enumerate(values, 1):
         assert api.output("kv-store", "add_to_list", ws, {"key": "l", "value": value}) == {
-            "key": "l", "length": i, "version": i}
+            "key": "l",
+            "length": i,
+            "version": i,
+        }
     assert get(api, ws, "l") == values
 
 
@@ -41,8 +44,7 @@ def test_remove_every_equal_element_by_json_equality(api: Api, ws: str) -> None:
 def test_put_a_list_then_append_and_remove(api: Api, ws: str) -> None:
     api.output("kv-store", "put", ws, {"key": "l", "value": ["a", "b"]})
     assert api.output("kv-store", "add_to_list", ws, {"key": "l", "value": "c"})["length"] == 3
-    assert api.output("kv-store", "remove_from_list", ws, {"key": "l", "value": "a"})[
-        "length"] == 2
+    assert api.output("kv-store", "remove_from_list", ws, {"key": "l", "value": "a"})["length"] == 2
     assert get(api, ws, "l") == ["b", "c"]
 
 

@@ -15,8 +15,7 @@ from tests.helpers import Api
 pytestmark = pytest.mark.conformance
 
 BIG_INT = "1" + "0" * 4999  # 5,000 digits
-REWRITTEN = ('[0.1000000000000000000001,-0,1e-400,123456789012345678901234567890.5,'
-             '{"a":1,"a":2}]')
+REWRITTEN = '[0.1000000000000000000001,-0,1e-400,123456789012345678901234567890.5,{"a":1,"a":2}]'
 
 
 class _Out(msgspec.Struct):
@@ -37,10 +36,20 @@ def inp(key: str, value: str | None = None) -> str:
 
 def call(api: Api, ws: str, action: str, input_json: str) -> Any:
     """Execute with the input as literal JSON text (numbers Python cannot write, e.g. 1e400)."""
-    body = ('{"integrationName": "kv-store", "actionName": "' + action + '", "workspaceId": "'
-            + ws + '", "input": ' + input_json + "}")
-    return api.client.post("/api/v1/actions/execute", content=body.encode(),
-                           headers={**api.headers(), "content-type": "application/json"})
+    body = (
+        '{"integrationName": "kv-store", "actionName": "'
+        + action
+        + '", "workspaceId": "'
+        + ws
+        + '", "input": '
+        + input_json
+        + "}"
+    )
+    return api.client.post(
+        "/api/v1/actions/execute",
+        content=body.encode(),
+        headers={**api.headers(), "content-type": "application/json"},
+    )
 
 
 def ok(api: Api, ws: str, action: str, input_json: str) -> dict[str, msgspec.Raw]:
@@ -95,4 +104,3 @@ def test_remove_uses_json_equality_storage_does_not(api: Api, ws: str) -> None:
     out = ok(api, ws, "remove_from_list", '{"key": "l", "value": {"a": 2}}')
     assert bytes(out["removed"]) == b"2"  # a duplicate member means its last value
     assert value_text(api, ws, "l") == b"[1]"
-

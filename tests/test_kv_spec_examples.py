@@ -123,49 +123,82 @@ def test_manage_lists(api: Api, ws: str) -> None:
     assert execute(api, MANAGE_LISTS, ws) == {"key": "processed_orders", "length": 1, "version": 1}
     assert execute(api, MANAGE_LISTS, ws) == {"key": "processed_orders", "length": 2, "version": 2}
     got = api.output("kv-store", "get", ws, {"key": "processed_orders"})
-    assert got == {"key": "processed_orders", "value": ["order_123", "order_123"], "version": 2,
-                   "expiresAt": None}
+    assert got == {
+        "key": "processed_orders",
+        "value": ["order_123", "order_123"],
+        "version": 2,
+        "expiresAt": None,
+    }
 
 
 def test_caching_pattern(api: Api, ws: str) -> None:
     """Check cache -> miss gives value null (so `if not output.value` works) -> fill -> hit."""
     miss = execute(api, CHECK_CACHE, ws)
-    assert miss == {"key": "cache:slack:channels:W123", "value": None, "version": 0,
-                    "expiresAt": None}
+    assert miss == {
+        "key": "cache:slack:channels:W123",
+        "value": None,
+        "version": 0,
+        "expiresAt": None,
+    }
     channels = [{"id": "C1", "name": "general"}, {"id": "C2", "name": "random"}]
-    api.output("kv-store", "put", ws, {"key": "cache:slack:channels:W123", "value": channels},
-               integrationAlias="state")
+    api.output(
+        "kv-store",
+        "put",
+        ws,
+        {"key": "cache:slack:channels:W123", "value": channels},
+        integrationAlias="state",
+    )
     hit = execute(api, CHECK_CACHE, ws)
     assert hit["value"] == channels
 
 
 def test_sync_status_pattern(api: Api, ws: str) -> None:
-    assert execute(api, SYNC_STATUS, ws) == {"key": "sync:cust_123:status", "value": "in_progress",
-                                             "version": 1, "expiresAt": None}
+    assert execute(api, SYNC_STATUS, ws) == {
+        "key": "sync:cust_123:status",
+        "value": "in_progress",
+        "version": 1,
+        "expiresAt": None,
+    }
     done = SYNC_STATUS.replace('"in_progress"', '"completed"')
     execute(api, done, ws)
-    got = api.output("kv-store", "get", ws, {"key": "sync:cust_123:status"},
-                     integrationAlias="state")
+    got = api.output(
+        "kv-store", "get", ws, {"key": "sync:cust_123:status"}, integrationAlias="state"
+    )
     assert got["value"] == "completed"
 
 
 def test_custom_namespace_example_is_isolated(api: Api, ws: str) -> None:
     send(api, f"/api/v1/workspaces/{ws}/integrations", TENANT_KV, ws)
     execute(api, STORE_A_VALUE, ws)
-    tenant = api.output("kv-store", "get", ws, {"key": "last_sync_timestamp"},
-                        integrationAlias="tenant_kv")
+    tenant = api.output(
+        "kv-store", "get", ws, {"key": "last_sync_timestamp"}, integrationAlias="tenant_kv"
+    )
     assert tenant["value"] is None
     # With two kv-store integrations, the spec's alias-less call is now ambiguous.
-    resp = api.client.post("/api/v1/actions/execute", headers=api.headers(),
-                           content=RETRIEVE_A_VALUE.replace(SPEC_WORKSPACE, ws))
+    resp = api.client.post(
+        "/api/v1/actions/execute",
+        headers=api.headers(),
+        content=RETRIEVE_A_VALUE.replace(SPEC_WORKSPACE, ws),
+    )
     assert resp.status_code == 400
     assert resp.json()["code"] == "AMBIGUOUS_INTEGRATION"
     assert resp.json()["details"]["aliases"] == ["state", "tenant_kv"]
 
 
 def test_values_are_any_json(api: Api, ws: str) -> None:
-    for value in [None, True, 0, -1.5, "", "ünïcødé ✓", [], {}, {"a": [1, {"b": None}]},
-                  [[1], [2, [3]]], 10**15]:
+    for value in [
+        None,
+        True,
+        0,
+        -1.5,
+        "",
+        "ünïcødé ✓",
+        [],
+        {},
+        {"a": [1, {"b": None}]},
+        [[1], [2, [3]]],
+        10**15,
+    ]:
         api.output("kv-store", "put", ws, {"key": "any", "value": value})
         got = api.output("kv-store", "get", ws, {"key": "any"})
         assert json.dumps(got["value"]) == json.dumps(value)

@@ -45,22 +45,27 @@ def keys(api: Api, ws: str) -> list[str]:
 def row_counts(api: Api, services: Services, ws: str) -> tuple[int, int]:
     """(kv_entries rows, kv_list_items rows) of the workspace, expired ones included."""
     meta: Any = services.meta.kv
-    sql = [f"SELECT count(*) FROM {t} WHERE workspace_id = " for t in ("kv_entries",
-                                                                      "kv_list_items")]
+    sql = [
+        f"SELECT count(*) FROM {t} WHERE workspace_id = " for t in ("kv_entries", "kv_list_items")
+    ]
     if hasattr(meta.db, "read"):
-        entries, items = (meta.db.read(lambda c, q=q: c.execute(q + "?", (ws,)).fetchone()[0])
-                          for q in sql)
+        entries, items = (
+            meta.db.read(lambda c, q=q: c.execute(q + "?", (ws,)).fetchone()[0]) for q in sql
+        )
         return entries, items
 
     async def count() -> tuple[int, int]:
-        return (await meta.db.fetchval(sql[0] + "$1", ws),
-                await meta.db.fetchval(sql[1] + "$1", ws))
+        return (
+            await meta.db.fetchval(sql[0] + "$1", ws),
+            await meta.db.fetchval(sql[1] + "$1", ws),
+        )
 
     return api.client.portal.call(count)
 
 
-def test_expired_key_is_missing_everywhere_then_swept(api: Api, services: Services,
-                                                      ws: str) -> None:
+def test_expired_key_is_missing_everywhere_then_swept(
+    api: Api, services: Services, ws: str
+) -> None:
     put = kv(api, ws, "put", key="s", value={"a": 1}, expiresInSeconds=1)
     assert put["version"] == 1 and put["expiresAt"] is not None
     at = datetime.fromisoformat(put["expiresAt"].replace("Z", "+00:00")).timestamp()
@@ -75,12 +80,19 @@ def test_expired_key_is_missing_everywhere_then_swept(api: Api, services: Servic
 
     clock.set_offset(1.001)
     for key in ("s", "l", "n"):
-        assert kv(api, ws, "get", key=key) == {"key": key, "value": None, "version": 0,
-                                               "expiresAt": None}
+        assert kv(api, ws, "get", key=key) == {
+            "key": key,
+            "value": None,
+            "version": 0,
+            "expiresAt": None,
+        }
     assert keys(api, ws) == ["keep"]
     assert kv(api, ws, "delete", key="s") == {"key": "s", "deleted": False}
-    assert kv(api, ws, "remove_from_list", key="l", value="x") == {"key": "l", "removed": 0,
-                                                                  "length": 0}
+    assert kv(api, ws, "remove_from_list", key="l", value="x") == {
+        "key": "l",
+        "removed": 0,
+        "length": 0,
+    }
     # Writes treat it as missing too: a new list, a count from 0, ifVersion 0 succeeds.
     assert kv(api, ws, "add_to_list", key="l", value="z")["length"] == 1
     assert kv(api, ws, "get", key="l")["value"] == ["z"]
@@ -129,8 +141,9 @@ def test_add_to_list_ttl_refreshes_and_increment_keeps_it(api: Api, ws: str) -> 
 @pytest.mark.parametrize("bad", [0, -1, TEN_YEARS + 1, 1.5, "10", True])
 def test_bad_expires_in_seconds_is_a_400(api: Api, ws: str, bad: Any) -> None:
     for action, extra in (("put", {}), ("add_to_list", {})):
-        resp = api.execute("kv-store", action, ws,
-                           {"key": "k", "value": 1, "expiresInSeconds": bad, **extra})
+        resp = api.execute(
+            "kv-store", action, ws, {"key": "k", "value": 1, "expiresInSeconds": bad, **extra}
+        )
         assert resp.status_code == 400, (action, bad, resp.text)
         assert resp.json()["details"]["field"] == "input.expiresInSeconds"
     assert kv(api, ws, "get", key="k")["value"] is None
@@ -151,7 +164,11 @@ def test_ttl_is_per_namespace(api: Api, services: Services, ws: str) -> None:
         api.output("kv-store", "put", ws, input, integrationAlias="users", endUserId=user)
     clock.set_offset(2)
     api.client.portal.call(kv_expiry.sweep_expired, services.meta.kv)
-    got = {u: api.output("kv-store", "get", ws, {"key": "k"}, integrationAlias="users",
-                         endUserId=u)["value"] for u in ("alice", "bob")}
+    got = {
+        u: api.output("kv-store", "get", ws, {"key": "k"}, integrationAlias="users", endUserId=u)[
+            "value"
+        ]
+        for u in ("alice", "bob")
+    }
     assert got == {"alice": None, "bob": "bob"}
     assert namespace_for(ws, {"persistence": {"scope": "end_user"}}, "bob").ns == "u:bob"

@@ -56,10 +56,17 @@ def test_if_version(api: Api, ws: str) -> None:
     assert kv(api, ws, "get", key="k")["value"] == "a"  # the failures changed nothing
     assert kv(api, ws, "put", key="k", value="b", ifVersion=1)["version"] == 2
     assert kv(api, ws, "put", key="k", value=["l"], ifVersion=2)["version"] == 3
-    assert kv(api, ws, "get", key="k") == {"key": "k", "value": ["l"], "version": 3,
-                                           "expiresAt": None}
+    assert kv(api, ws, "get", key="k") == {
+        "key": "k",
+        "value": ["l"],
+        "version": 3,
+        "expiresAt": None,
+    }
     assert failure(api, ws, "put", key="missing", value=1, ifVersion=1) == {
-        "reason": "CONFLICT", "key": "missing", "currentVersion": 0}
+        "reason": "CONFLICT",
+        "key": "missing",
+        "currentVersion": 0,
+    }
     assert kv(api, ws, "get", key="missing")["value"] is None
     assert kv(api, ws, "put", key="k2", value=1, ifVersion=None)["version"] == 1
 
@@ -97,8 +104,12 @@ def test_increment(api: Api, ws: str) -> None:
 def test_increment_of_a_non_number_changes_nothing(api: Api, ws: str, value: Any) -> None:
     kv(api, ws, "put", key="k", value=value)
     assert failure(api, ws, "increment", key="k") == {"reason": "NOT_A_NUMBER", "key": "k"}
-    assert kv(api, ws, "get", key="k") == {"key": "k", "value": value, "version": 1,
-                                           "expiresAt": None}
+    assert kv(api, ws, "get", key="k") == {
+        "key": "k",
+        "value": value,
+        "version": 1,
+        "expiresAt": None,
+    }
 
 
 def test_increment_of_a_list_built_by_appends_is_not_a_number(api: Api, ws: str) -> None:
@@ -131,14 +142,19 @@ def test_huge_by_is_a_400(api: Api, ws: str) -> None:
 
 
 def test_increment_with_an_idempotency_key_counts_once(api: Api, ws: str) -> None:
-    first = api.execute("kv-store", "increment", ws, {"key": "once", "by": 5},
-                        idempotencyKey="inc-1")
-    again = api.execute("kv-store", "increment", ws, {"key": "once", "by": 5},
-                        idempotencyKey="inc-1")
+    first = api.execute(
+        "kv-store", "increment", ws, {"key": "once", "by": 5}, idempotencyKey="inc-1"
+    )
+    again = api.execute(
+        "kv-store", "increment", ws, {"key": "once", "by": 5}, idempotencyKey="inc-1"
+    )
     assert first.status_code == again.status_code == 200, (first.text, again.text)
     assert again.headers.get("Idempotent-Replayed") == "true"
-    assert again.json()["output"] == first.json()["output"] == {"key": "once", "value": 5,
-                                                                "version": 1}
+    assert (
+        again.json()["output"]
+        == first.json()["output"]
+        == {"key": "once", "value": 5, "version": 1}
+    )
     assert kv(api, ws, "get", key="once")["value"] == 5
     # list_keys is read-only: a key on it is ignored, never recorded
     page = api.execute("kv-store", "list_keys", ws, {}, idempotencyKey="inc-1")

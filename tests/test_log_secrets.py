@@ -17,7 +17,10 @@ from tests.helpers import Api
 
 
 def test_download_token_never_reaches_the_log(
-    settings: Settings, services: Services, org_key: str, monkeypatch: pytest.MonkeyPatch,
+    settings: Settings,
+    services: Services,
+    org_key: str,
+    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with TestClient(create_app(settings, services), raise_server_exceptions=False) as client:
@@ -45,7 +48,8 @@ def run(api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixt
         assert api.client.get(path[:-3] + "xyz").status_code in (403, 404)
     # The server's loggers (the test client's own httpx logger prints the URL it fetched).
     text = "\n".join(
-        f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records
+        f"{r.getMessage()} {r.exc_text or ''}"
+        for r in caplog.records
         if r.name.startswith(("cubby", "uvicorn", "starlette"))
     )
     assert "unhandled error on GET /downloads/<token>" in text

@@ -42,9 +42,10 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    with live_server(tmp_path_factory.mktemp("mcp")) as server, httpx.Client(
-        base_url=server.base_url, timeout=30
-    ) as http:
+    with (
+        live_server(tmp_path_factory.mktemp("mcp")) as server,
+        httpx.Client(base_url=server.base_url, timeout=30) as http,
+    ):
         api = server.api(http)
         ws = api.create_workspace("agents")
         api.add_integration(ws, "storage", "files", SPEC)
@@ -59,9 +60,7 @@ def run(coro: Any) -> Any:
 @pytest.mark.filterwarnings("ignore::mcp.shared.exceptions.MCPDeprecationWarning")
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
 def test_tools_list_and_call_round_trip_with_execute(live: Live, mode: str) -> None:
-    catalog = {
-        i["name"]: i for i in live.api.ok("GET", "/api/v1/integrations")["integrations"]
-    }
+    catalog = {i["name"]: i for i in live.api.ok("GET", "/api/v1/integrations")["integrations"]}
 
     async def session() -> None:
         async with connect(live.url, live.token, mode) as client:
@@ -285,9 +284,10 @@ FIELD_VALUES = (
 
 @pytest.fixture(scope="module")
 def portal_client(live: Live) -> Iterator[tuple[Any, Any, dict[str, list[str]]]]:
-    with anyio.from_thread.start_blocking_portal() as portal, portal.wrap_async_context_manager(
-        connect(live.url, live.token)
-    ) as client:
+    with (
+        anyio.from_thread.start_blocking_portal() as portal,
+        portal.wrap_async_context_manager(connect(live.url, live.token)) as client,
+    ):
         tools = portal.call(client.list_tools).tools
         fields = {t.name: sorted(t.input_schema["properties"]) for t in tools}
         yield portal, client, fields

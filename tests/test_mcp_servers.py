@@ -114,7 +114,10 @@ def test_access_tokens_and_their_expiry(api: Api, backend: str) -> None:
     assert out["accessToken"] == out["bearerToken"] and out["accessToken"].startswith("cbm_")
     token = out["token"]
     assert (token["endUserId"], token["scopes"], token["tokenType"]) == (
-        "alice", ["tools"], "mcp_bearer")
+        "alice",
+        ["tools"],
+        "mcp_bearer",
+    )
     assert token["tokenPrefix"] == out["accessToken"][:8] and token["expiresAt"]
     oauth = api.ok("POST", f"/api/v1/mcp/servers/{sid}/oauth-tokens", {"endUserId": "bob"}, 201)
     assert oauth["token"]["endUserId"] == "bob"
@@ -151,9 +154,7 @@ def test_regenerate_stops_the_old_static_token(api: Api, backend: str) -> None:
     assert mcp_post(api, fresh["mcpEndpoint"], fresh["bearerToken"]).status_code == 200
 
 
-def test_a_revoked_api_key_cannot_mint_tokens(
-    api: Api, backend: str, services: Any
-) -> None:
+def test_a_revoked_api_key_cannot_mint_tokens(api: Api, backend: str, services: Any) -> None:
     ws = api.create_workspace("mcp-revoked")
     made = create_server(api, ws)
     sid = made["server"]["id"]
@@ -210,11 +211,12 @@ def test_tool_overrides_and_additions(api: Api, backend: str) -> None:
     assert put["inputSchema"]["required"] == ["key"]
     assert put["inputSchema"]["properties"]["value"]["default"] == "default"
     assert call(api, endpoint, token, "state__put", {"key": "a"})["isError"] is False
-    assert api.output("kv-store", "get", ws, {"key": "a"}, integrationAlias="state")[
-        "value"] == "default"
+    assert (
+        api.output("kv-store", "get", ws, {"key": "a"}, integrationAlias="state")["value"]
+        == "default"
+    )
     assert call(api, endpoint, token, "state__put", {"key": "b", "value": 2})["isError"] is False
-    assert api.output("kv-store", "get", ws, {"key": "b"}, integrationAlias="state")[
-        "value"] == 2
+    assert api.output("kv-store", "get", ws, {"key": "b"}, integrationAlias="state")["value"] == 2
 
     dup = api.request("POST", base, {"integrationName": "kv-store", "actionName": "put"})
     assert dup.status_code == 409

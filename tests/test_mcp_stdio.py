@@ -22,9 +22,10 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, Api, str]]:
-    with live_server(tmp_path_factory.mktemp("mcp-stdio")) as server, httpx.Client(
-        base_url=server.base_url, timeout=30
-    ) as http:
+    with (
+        live_server(tmp_path_factory.mktemp("mcp-stdio")) as server,
+        httpx.Client(base_url=server.base_url, timeout=30) as http,
+    ):
         api = server.api(http)
         ws = api.create_workspace("desk")
         api.add_integration(ws, "storage", "files", SPEC)
@@ -57,10 +58,12 @@ def test_the_official_client_lists_and_calls_tools_over_stdio(
     catalog = api.ok("GET", "/api/v1/integrations")["integrations"]
     actions = {i["name"]: set(i["actions"]) for i in catalog}
     assert names == {f"files__{a}" for a in actions["storage"]} | {
-        f"memory__{a}" for a in actions["kv-store"]}
+        f"memory__{a}" for a in actions["kv-store"]
+    }
     assert wrote.is_error is False and put.is_error is False, (text(wrote), text(put))
     assert missing.is_error is True and json.loads(text(missing))["details"]["reason"] == (
-        "FILE_NOT_FOUND")
+        "FILE_NOT_FOUND"
+    )
     assert api.output("storage", "read_file", ws, {"path": "todo.txt"},
                       integrationAlias="files")["content"] == "milk"  # fmt: skip
     assert api.output("kv-store", "get", ws, {"key": "mood"}, integrationAlias="memory",

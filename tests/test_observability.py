@@ -40,21 +40,29 @@ def scenario(server: LiveServer) -> tuple[int, str, str]:
         ws = api.create_workspace("logged")
         api.add_integration(ws, "storage", "files", {"persistence": {"scope": "workspace"}})
         sent += 2
-        written = api.execute("storage", "write_file", ws,
-                              {"path": "a/secret.txt", "content": SECRET_BODY},
-                              integrationAlias="files")
+        written = api.execute(
+            "storage",
+            "write_file",
+            ws,
+            {"path": "a/secret.txt", "content": SECRET_BODY},
+            integrationAlias="files",
+        )
         assert written.status_code == 200, written.text
         # the execute fast path answers by itself (api/observe.py answered_directly)
         assert re.fullmatch(r"[0-9a-f]{16}", written.headers["x-request-id"])
-        url = api.output("storage", "get_download_url", ws, {"path": "a/secret.txt"},
-                         integrationAlias="files")["url"]
+        url = api.output(
+            "storage", "get_download_url", ws, {"path": "a/secret.txt"}, integrationAlias="files"
+        )["url"]
         sent += 2
         token = url.rsplit("/", 1)[1]
         got = httpx.get(url, headers={"X-Request-Id": "trace-42"})
         assert got.text == SECRET_BODY and got.headers["x-request-id"] == "trace-42"
         sent += 1
-        denied = http.get("/api/v1/workspaces", params={"limit": "5", "token": "q-secret-9"},
-                          headers={"Authorization": "Bearer cby_wrong"})
+        denied = http.get(
+            "/api/v1/workspaces",
+            params={"limit": "5", "token": "q-secret-9"},
+            headers={"Authorization": "Bearer cby_wrong"},
+        )
         assert denied.status_code == 401
         fresh_id = denied.headers["x-request-id"]
         assert re.fullmatch(r"[0-9a-f]{16}", fresh_id)
@@ -91,24 +99,44 @@ def test_request_log_has_one_line_per_request_and_no_secrets(tmp_path: Path) -> 
     assert fields[7]["code"] != "-" and fields[7]["status"].startswith("4")
     assert len({f["id"] for f in fields}) == sent  # every request has its own id
     whole_log = server.log.read_text()
-    for secret in (key, key[4:], token, token.split(".")[0], SECRET_BODY, "q-secret-9",
-                   "cby_wrong", "injected"):
+    for secret in (
+        key,
+        key[4:],
+        token,
+        token.split(".")[0],
+        SECRET_BODY,
+        "q-secret-9",
+        "cby_wrong",
+        "injected",
+    ):
         assert secret not in whole_log, secret
 
 
 @pytest.mark.slow
 def test_json_log_format(tmp_path: Path) -> None:
-    with live_server(tmp_path / "data", args=("--log-level", "info", "--log-format", "json")) \
-            as server:
+    with live_server(
+        tmp_path / "data", args=("--log-level", "info", "--log-format", "json")
+    ) as server:
         skip = len(request_lines(server))
         sent, ws, _ = scenario(server)
-    records = [json.loads(line) for line in server.log.read_text().splitlines()
-               if line.startswith("{")]
+    records = [
+        json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")
+    ]
     requests = [r for r in records if r["logger"] == "cubby.request"][skip:]
     assert len(requests) == sent
     for record in requests:
-        assert set(record) >= {"time", "level", "method", "path", "status", "code",
-                               "durationMs", "bytes", "workspaceId", "requestId"}
+        assert set(record) >= {
+            "time",
+            "level",
+            "method",
+            "path",
+            "status",
+            "code",
+            "durationMs",
+            "bytes",
+            "workspaceId",
+            "requestId",
+        }
     assert requests[2]["workspaceId"] == ws and requests[2]["code"] is None
     assert requests[5]["code"] == "UNAUTHENTICATED" and requests[5]["status"] == 401
     assert any(r["logger"].startswith("uvicorn") for r in records)  # one format for all
@@ -123,22 +151,22 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 def health_count(values: dict[Any, float]) -> float:
-    key = ("cubby_http_requests_total",
-           (("code", ""), ("method", "GET"), ("route", "/health"), ("status", "200")))
+    key = (
+        "cubby_http_requests_total",
+        (("code", ""), ("method", "GET"), ("route", "/health"), ("status", "200")),
+    )
     return values.get(key, 0.0)
 
 
 def action_count(values: dict[Any, float], action: str) -> float:
-    key = ("cubby_action_duration_seconds_count",
-           (("action", action), ("integration", "kv-store")))
+    key = ("cubby_action_duration_seconds_count", (("action", action), ("integration", "kv-store")))
     return values.get(key, 0.0)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_metrics_count_every_request(tmp_path: Path, workers: int) -> None:
-    with live_server(tmp_path / "data", workers=workers, args=("--metrics", "api-key")) \
-            as server:
+    with live_server(tmp_path / "data", workers=workers, args=("--metrics", "api-key")) as server:
         auth = {"Authorization": f"Bearer {server.key}"}
         assert httpx.get(server.base_url + "/metrics").status_code == 401
 
@@ -161,8 +189,10 @@ def test_metrics_count_every_request(tmp_path: Path, workers: int) -> None:
                 api.output("kv-store", "put", ws, {"key": f"k{i}", "value": i}, endUserId="u")
 
         def counted(values: dict[Any, float]) -> tuple[float, float]:
-            return (health_count(values) - health_count(before),
-                    action_count(values, "put") - action_count(before, "put"))
+            return (
+                health_count(values) - health_count(before),
+                action_count(values, "put") - action_count(before, "put"),
+            )
 
         # a worker adds its requests to the shared sums once a second (metrics.RequestTally)
         deadline = time.monotonic() + 10
@@ -171,8 +201,9 @@ def test_metrics_count_every_request(tmp_path: Path, workers: int) -> None:
         for _ in range(3):  # then every worker answers the same sums
             after = scrape()
             assert counted(after) == (n, 7)
-        batches = [v for (name, _), v in after.items()
-                   if name == "cubby_sqlite_commit_batch_size_count"]
+        batches = [
+            v for (name, _), v in after.items() if name == "cubby_sqlite_commit_batch_size_count"
+        ]
         assert batches and batches[0] >= 1
         assert any(name == "cubby_http_request_duration_seconds_bucket" for name, _ in after)
 
@@ -186,8 +217,12 @@ def test_tallied_request_latencies_expose_as_observe_would() -> None:
     from cubby import metrics
 
     values = [0.0004, 0.001, 0.0011, 0.003, 0.2, 0.2, 29.9, 45.0]
-    reference = Histogram("reference_seconds", "reference", buckets=metrics._LATENCY_BUCKETS,
-                          registry=CollectorRegistry())
+    reference = Histogram(
+        "reference_seconds",
+        "reference",
+        buckets=metrics._LATENCY_BUCKETS,
+        registry=CollectorRegistry(),
+    )
     route = f"/test/tally/{time.monotonic_ns()}"
     for value in values:
         reference.observe(value)
@@ -197,7 +232,8 @@ def test_tallied_request_latencies_expose_as_observe_would() -> None:
     def buckets(metric: Any, **labels: str) -> dict[str, float]:
         return {
             f"{s.name.rsplit('_', 1)[1]}{s.labels.get('le', '')}": s.value
-            for family in metric.collect() for s in family.samples
+            for family in metric.collect()
+            for s in family.samples
             if all(s.labels.get(k) == v for k, v in labels.items())
             and not s.name.endswith("_created")
         }
@@ -205,8 +241,12 @@ def test_tallied_request_latencies_expose_as_observe_would() -> None:
     expected = buckets(reference)
     assert expected["count"] == len(values) and expected["bucket+Inf"] == len(values)
     assert buckets(metrics.REQUEST_SECONDS, route=route) == expected
-    requests = [s.value for family in metrics.REQUESTS.collect() for s in family.samples
-                if s.labels.get("route") == route and s.name.endswith("_total")]
+    requests = [
+        s.value
+        for family in metrics.REQUESTS.collect()
+        for s in family.samples
+        if s.labels.get("route") == route and s.name.endswith("_total")
+    ]
     assert requests == [len(values)]
 
 
@@ -225,8 +265,12 @@ def test_metrics_api_key_mode_needs_an_org_wide_key(
 ) -> None:
     client = in_process(settings, services, "api-key")
     ws = api.create_workspace("scoped")
-    scoped = api.ok("POST", "/api/v1/api-keys", {
-        "name": "ws", "permissions": {"scope": "workspace", "workspaceIds": [ws]}}, 201)
+    scoped = api.ok(
+        "POST",
+        "/api/v1/api-keys",
+        {"name": "ws", "permissions": {"scope": "workspace", "workspaceIds": [ws]}},
+        201,
+    )
     assert client.get("/metrics").status_code == 401
     resp = client.get("/metrics", headers={"Authorization": f"Bearer {scoped['plainKey']}"})
     assert resp.status_code == 403
@@ -240,8 +284,9 @@ def test_metrics_anyone_mode_and_request_ids(settings: Settings, services: Servi
     assert resp.status_code == 200 and resp.headers["x-request-id"] == "abc.DEF:1-2_3"
     assert "# TYPE cubby_http_requests_total counter" in resp.text
     long_id = "x" * 129
-    assert client.get("/health", headers={"X-Request-Id": long_id}).headers[
-        "x-request-id"] != long_id
+    assert (
+        client.get("/health", headers={"X-Request-Id": long_id}).headers["x-request-id"] != long_id
+    )
 
 
 @pytest.mark.parametrize("backend", ["sqlite+file", "postgres+file"], indirect=True)
@@ -258,8 +303,11 @@ def test_open_dashboard_sessions_are_counted_at_each_scrape(
     key_id = asyncio.run(services.meta.api_keys.all())[0].id
     now = clock.now()
     for n, expires in enumerate((now + 3600, now + 60, now - 1)):
-        asyncio.run(services.meta.sessions.create(f"hash-{n}", key_id, "csrf",
-                                                  clock.iso(now - 10), clock.iso(expires)))
+        asyncio.run(
+            services.meta.sessions.create(
+                f"hash-{n}", key_id, "csrf", clock.iso(now - 10), clock.iso(expires)
+            )
+        )
     assert samples(client.get("/metrics").text)[gauge] == 2  # the expired one is not open
 
 
@@ -269,8 +317,10 @@ def test_mcp_tool_calls_are_counted(tmp_path: Path) -> None:
 
     from tests.mcp_client import SPEC, connect, create_server, text
 
-    with live_server(tmp_path / "data", args=("--metrics", "anyone")) as server, \
-            httpx.Client(base_url=server.base_url, timeout=30) as http:
+    with (
+        live_server(tmp_path / "data", args=("--metrics", "anyone")) as server,
+        httpx.Client(base_url=server.base_url, timeout=30) as http,
+    ):
         api = server.api(http)
         ws = api.create_workspace("agents")
         api.add_integration(ws, "storage", "files", SPEC)
@@ -278,8 +328,10 @@ def test_mcp_tool_calls_are_counted(tmp_path: Path) -> None:
 
         def calls(action: str, outcome: str) -> float:
             values = samples(http.get("/metrics").text)
-            key = ("cubby_mcp_tool_calls_total", (("action", action), ("integration", "storage"),
-                                                   ("outcome", outcome)))
+            key = (
+                "cubby_mcp_tool_calls_total",
+                (("action", action), ("integration", "storage"), ("outcome", outcome)),
+            )
             return values.get(key, 0.0)
 
         before = (calls("write_file", "ok"), calls("read_file", "error"))
@@ -287,8 +339,9 @@ def test_mcp_tool_calls_are_counted(tmp_path: Path) -> None:
         async def session() -> None:
             async with connect(mcp["mcpEndpoint"], mcp["bearerToken"]) as client:
                 for i in range(3):
-                    wrote = await client.call_tool("files__write_file",
-                                                   {"path": f"n/{i}.md", "content": "x"})
+                    wrote = await client.call_tool(
+                        "files__write_file", {"path": f"n/{i}.md", "content": "x"}
+                    )
                     assert wrote.is_error is False, text(wrote)
                 missing = await client.call_tool("files__read_file", {"path": "nope.md"})
                 assert missing.is_error is True

@@ -83,8 +83,9 @@ def _no_lifespan(app: Any) -> Any:
 
 # The same fuzz on both metadata databases: a 500 is as likely to come from SQL as from Python.
 @pytest.fixture(scope="module", params=["sqlite+file", "postgres+file"])
-def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-          ) -> Iterator[World]:
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
     # Module fixtures are set up before any test's own cleanup scope opens, so this scope
     # keeps the PostgreSQL schema until the module's last test is done.
     with backends.test_scope():
@@ -193,7 +194,10 @@ def _send_raw(case: Any, world: World, raw: bytes, headers: dict[str, str]) -> N
     _inject(case, PLACEHOLDER)
     text = json.dumps(case.body).encode().replace(json.dumps(PLACEHOLDER).encode(), raw)
     resp = world.client.request(
-        case.method, case.formatted_path, params=case.query, content=text,
+        case.method,
+        case.formatted_path,
+        params=case.query,
+        content=text,
         headers={**headers, "Content-Type": "application/json"},
     )
     assert resp.status_code < 500, (case.method, case.formatted_path, resp.status_code, resp.text)
@@ -247,7 +251,8 @@ def test_openapi_conformance(method: str, path: str, world: World, api_schema: A
             return
         # A hostile value may well be refused (400, 413, ...): no 5xx, and a JSON answer.
         _inject(case, hostile)
-        case.call_and_validate(headers=headers, checks=[not_a_server_error,
-                                                        content_type_conformance])
+        case.call_and_validate(
+            headers=headers, checks=[not_a_server_error, content_type_conformance]
+        )
 
     run()

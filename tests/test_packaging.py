@@ -58,21 +58,37 @@ def test_every_package_data_pattern_ships_files_something_reads() -> None:
 def test_license_is_an_spdx_expression() -> None:
     assert PYPROJECT["project"]["license"] == "Apache-2.0"
     requires = PYPROJECT["build-system"]["requires"]
-    assert any(re.fullmatch(r"setuptools>=(\d+)", r) and int(r.split(">=")[1]) >= 77
-               for r in requires), requires  # the first setuptools that reads SPDX strings
+    assert any(
+        re.fullmatch(r"setuptools>=(\d+)", r) and int(r.split(">=")[1]) >= 77 for r in requires
+    ), requires  # the first setuptools that reads SPDX strings
 
 
 @pytest.mark.slow
 def test_the_wheel_builds_without_warnings(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-v",
-         "-w", str(tmp_path)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(ROOT),
+            "--no-deps",
+            "-q",
+            "-v",
+            "-w",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     output = result.stdout + result.stderr
-    warnings = [line for line in output.splitlines()
-                if re.search(r"Warning|deprecated", line) and "byte-compiling" not in line]
+    warnings = [
+        line
+        for line in output.splitlines()
+        if re.search(r"Warning|deprecated", line) and "byte-compiling" not in line
+    ]
     assert not warnings, warnings
     wheel = next(tmp_path.glob("cubby-*.whl"))
     with zipfile.ZipFile(wheel) as archive:

@@ -67,12 +67,15 @@ def test_walkthrough_runs_twice_against_one_server(tmp_path: Path) -> None:
         env = {**os.environ, "CUBBY": server.base_url, "KEY": server.key}
         outputs = []
         for _ in range(2):
-            result = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
-                                    env=env, timeout=60)
+            result = subprocess.run(
+                ["bash", "-c", script], capture_output=True, text=True, env=env, timeout=60
+            )
             assert result.returncode == 0, result.stderr
             outputs.append(result.stdout)
-    answers = [[json.loads(line) for line in re.sub(r"}\s*{", "}\n{", out).splitlines()
-                if line.strip()] for out in outputs]
+    answers = [
+        [json.loads(line) for line in re.sub(r"}\s*{", "}\n{", out).splitlines() if line.strip()]
+        for out in outputs
+    ]
     for run, got in enumerate(answers):
         executed = [a for a in got if "success" in a]
         assert len(executed) == 4 and all(a["success"] for a in executed), got
@@ -80,6 +83,8 @@ def test_walkthrough_runs_twice_against_one_server(tmp_path: Path) -> None:
         assert errors == (set() if run == 0 else {"SLUG_EXISTS", "ALIAS_CONFLICT"}), got
         listed = next(a["output"]["files"] for a in executed if "files" in a["output"])
         assert [f["path"] for f in listed] == ["reports/monthly.json"]
-    lengths = [next(a["output"]["length"] for a in got if "length" in a.get("output", {}))
-               for got in answers]
+    lengths = [
+        next(a["output"]["length"] for a in got if "length" in a.get("output", {}))
+        for got in answers
+    ]
     assert lengths == [1, 2]  # the list grew by one; nothing else changed

@@ -62,7 +62,9 @@ def test_deep_nesting_is_a_400_on_every_json_route(api: Api, ws: str) -> None:
     for method, path in routes:
         for body in (deep, b'{"name":' + deep + b"}"):
             resp = api.client.request(
-                method, path, content=body,
+                method,
+                path,
+                content=body,
                 headers={**api.headers(), "Content-Type": "application/json"},
             )
             out = error_body(resp, 400, "INVALID_JSON")
@@ -77,8 +79,13 @@ def test_nesting_up_to_the_limit_round_trips(api: Api, ws: str) -> None:
     api.output("kv-store", "put", ws, {"key": "deep", "value": value}, integrationAlias="kv")
     got = api.output("kv-store", "get", ws, {"key": "deep"}, integrationAlias="kv")
     assert got["value"] == value
-    resp = api.execute("kv-store", "put", ws, {"key": "deeper", "value": nested(MAX_JSON_DEPTH)},
-                       integrationAlias="kv")
+    resp = api.execute(
+        "kv-store",
+        "put",
+        ws,
+        {"key": "deeper", "value": nested(MAX_JSON_DEPTH)},
+        integrationAlias="kv",
+    )
     error_body(resp, 400, "INVALID_JSON")
     resp = api.execute("kv-store", "get", ws, {"key": "deeper"}, integrationAlias="kv")
     assert resp.json()["output"]["version"] == 0  # changed nothing
@@ -92,9 +99,15 @@ def test_range_with_unicode_or_huge_digits(api: Api, ws: str) -> None:
     path = url.split("://", 1)[1].split("/", 1)[1]
     huge = "9" * 5000
     cases = {
-        "bytes=0-²": 200, "bytes=²-": 200, "bytes=-²": 200, "bytes=\u0663-\u0665": 200,
-        f"bytes=0-{huge}": 206, f"bytes=-{huge}": 206, f"bytes={huge}-": 416,
-        f"bytes={huge}-{huge}": 416, "bytes=0000000000000000000000002-3": 206,
+        "bytes=0-²": 200,
+        "bytes=²-": 200,
+        "bytes=-²": 200,
+        "bytes=\u0663-\u0665": 200,
+        f"bytes=0-{huge}": 206,
+        f"bytes=-{huge}": 206,
+        f"bytes={huge}-": 416,
+        f"bytes={huge}-{huge}": 416,
+        "bytes=0000000000000000000000002-3": 206,
     }
     for header, status in cases.items():
         resp = api.client.get("/" + path, headers={"Range": header.encode("utf-8")})
@@ -122,8 +135,11 @@ def test_trailing_newline_is_not_a_slug_or_alias(api: Api, ws: str) -> None:
     assert error_body(resp, 400, "VALIDATION_ERROR")["details"]["field"] == "slug"
     resp = api.request("PATCH", f"/api/v1/workspaces/{ws}", {"slug": "other\n"})
     error_body(resp, 400, "VALIDATION_ERROR")
-    resp = api.request("POST", f"/api/v1/workspaces/{ws}/integrations",
-                       {"integrationName": "kv-store", "alias": "kv\n"})
+    resp = api.request(
+        "POST",
+        f"/api/v1/workspaces/{ws}/integrations",
+        {"integrationName": "kv-store", "alias": "kv\n"},
+    )
     assert error_body(resp, 400, "VALIDATION_ERROR")["details"]["field"] == "alias"
     integrations = api.ok("GET", f"/api/v1/workspaces/{ws}/integrations")["integrations"]
     assert sorted(i["alias"] for i in integrations) == ["files", "kv"]

@@ -85,14 +85,17 @@ async def kv_beyond_scenario(c: AnyClient) -> None:
     err = await raises(BadRequestError, lambda: kv.increment("name"))
     assert err.reason == "NOT_A_NUMBER"
 
-    assert await aw(kv.entry("doc")) == {"key": "doc", "value": None, "version": 0,
-                                         "expiresAt": None}
+    assert await aw(kv.entry("doc")) == {
+        "key": "doc",
+        "value": None,
+        "version": 0,
+        "expiresAt": None,
+    }
     assert await aw(kv.put("doc", {"n": 1}, if_version=0)) == 1
     err = await raises(BadRequestError, lambda: kv.put("doc", {"n": 9}, if_version=0))
     assert err.reason == "CONFLICT" and err.details["currentVersion"] == 1
     entry = await aw(kv.entry("doc"))
-    assert await aw(kv.put("doc", {"n": entry["value"]["n"] + 1},
-                           if_version=entry["version"])) == 2
+    assert await aw(kv.put("doc", {"n": entry["value"]["n"] + 1}, if_version=entry["version"])) == 2
     assert await aw(kv.get("doc")) == {"n": 2}
 
     await aw(kv.put("session", {"u": 1}, expires_in=3600))
@@ -156,8 +159,7 @@ async def storage_scenario(c: AnyClient) -> None:
     assert "secret.txt" not in [f["path"] for f in await collect(files.list())]
 
 
-LAYER_SCENARIOS = {"kv": kv_scenario, "kv-beyond": kv_beyond_scenario,
-                   "storage": storage_scenario}
+LAYER_SCENARIOS = {"kv": kv_scenario, "kv-beyond": kv_beyond_scenario, "storage": storage_scenario}
 
 
 @pytest.mark.parametrize("scenario", list(LAYER_SCENARIOS))

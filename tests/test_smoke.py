@@ -17,4 +17,8 @@ def test_kv_roundtrip(api: Api) -> None:
         "kv-store", "put", ws, {"key": "k", "value": {"a": 1}}, integrationAlias="state"
     ) == {"key": "k", "value": {"a": 1}, "version": 1, "expiresAt": None}
     assert api.output("kv-store", "get", ws, {"key": "k"}) == {
-        "key": "k", "value": {"a": 1}, "version": 1, "expiresAt": None}
+        "key": "k",
+        "value": {"a": 1},
+        "version": 1,
+        "expiresAt": None,
+    }

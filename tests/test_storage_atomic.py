@@ -68,8 +68,14 @@ def test_readers_see_old_or_new_never_a_mix(server: LiveServer) -> None:
 
     # Encoded once: the test process's JSON work must not be what paces the run.
     bodies = [
-        msgspec.json.encode({"integrationName": "storage", "actionName": "write_file",
-                             "workspaceId": ws, "input": {"path": "doc.txt", "content": text}})
+        msgspec.json.encode(
+            {
+                "integrationName": "storage",
+                "actionName": "write_file",
+                "workspaceId": ws,
+                "input": {"path": "doc.txt", "content": text},
+            }
+        )
         for text in (b, a)
     ]
 
@@ -78,8 +84,9 @@ def test_readers_see_old_or_new_never_a_mix(server: LiveServer) -> None:
             with httpx.Client(base_url=server.base_url, timeout=60) as client:
                 headers = {**server.api(client).headers(), "Content-Type": "application/json"}
                 for i in range(REWRITES):
-                    resp = client.post("/api/v1/actions/execute", content=bodies[i % 2],
-                                       headers=headers)
+                    resp = client.post(
+                        "/api/v1/actions/execute", content=bodies[i % 2], headers=headers
+                    )
                     out = msgspec.json.decode(resp.content)["output"]
                     text = b if i % 2 == 0 else a
                     if out["etag"] != etag(text) or out["size"] != SIZE:
@@ -113,9 +120,11 @@ def test_readers_see_old_or_new_never_a_mix(server: LiveServer) -> None:
                     continue
                 name = versions.get(resp.text)
                 tag = resp.headers["etag"].strip('"')
-                if name is None or etags.get(tag) != name or resp.headers[
-                    "content-length"
-                ] != str(SIZE):
+                if (
+                    name is None
+                    or etags.get(tag) != name
+                    or resp.headers["content-length"] != str(SIZE)
+                ):
                     record(None, f"download saw a mix: etag {tag}")
                 else:
                     record(name, "")

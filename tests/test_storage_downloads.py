@@ -45,9 +45,19 @@ def ws(api: Api) -> str:
 
 
 def put(api: Api, ws: str, path: str, data: bytes, **input: Any) -> dict[str, Any]:
-    return dict(api.output("storage", "write_file", ws, {
-        "path": path, "content": base64.b64encode(data).decode(), "contentEncoding": "base64",
-        **input}))
+    return dict(
+        api.output(
+            "storage",
+            "write_file",
+            ws,
+            {
+                "path": path,
+                "content": base64.b64encode(data).decode(),
+                "contentEncoding": "base64",
+                **input,
+            },
+        )
+    )
 
 
 def url_for(api: Api, ws: str, path: str, **input: Any) -> str:
@@ -84,14 +94,20 @@ def test_download_streams_exact_bytes_and_headers(
     assert resp.headers["content-length"] == str(size)
     assert resp.headers["etag"] == f'"{written["etag"]}"'
     assert resp.headers["content-disposition"] == (
-        "inline; filename*=UTF-8''donn%C3%A9es%202025.csv")
+        "inline; filename*=UTF-8''donn%C3%A9es%202025.csv"
+    )
     assert resp.headers["x-content-type-options"] == "nosniff"
     assert resp.headers["content-security-policy"] == "sandbox"
 
 
 def test_explicit_content_type_is_served(api: Api, client: TestClient, ws: str) -> None:
-    put(api, ws, "page.html", b"<script>alert(1)</script>",
-        contentType="text/html; charset=iso-8859-1")
+    put(
+        api,
+        ws,
+        "page.html",
+        b"<script>alert(1)</script>",
+        contentType="text/html; charset=iso-8859-1",
+    )
     resp = fetch(client, url_for(api, ws, "page.html"))
     assert resp.headers["content-type"] == "text/html; charset=iso-8859-1"
     assert "sandbox" in resp.headers["content-security-policy"]
@@ -126,14 +142,16 @@ def test_expired_url_is_forbidden(
     put(api, ws, "old.txt", b"old")
     ns = namespace_for(ws, SCOPE, None)
     key = signing.signing_key(settings)
-    expired = signing.sign(key, signing.Grant(ns.workspace_id, ns.ns, "old.txt",
-                                              int(time.time()) - 1))
+    expired = signing.sign(
+        key, signing.Grant(ns.workspace_id, ns.ns, "old.txt", int(time.time()) - 1)
+    )
     resp = client.get(f"/downloads/{expired}")
     forbidden(resp, "EXPIRED")
     assert "expired" in resp.json()["error"]
     # The same grant, still valid, works: only the expiry was wrong.
-    valid = signing.sign(key, signing.Grant(ns.workspace_id, ns.ns, "old.txt",
-                                            int(time.time()) + 60))
+    valid = signing.sign(
+        key, signing.Grant(ns.workspace_id, ns.ns, "old.txt", int(time.time()) + 60)
+    )
     assert client.get(f"/downloads/{valid}").content == b"old"
 
 
@@ -149,7 +167,7 @@ def test_url_stops_working_when_it_expires(api: Api, settings: Settings, ws: str
 
 def _flip(text: str, at: int) -> str:
     ch = "A" if text[at] != "A" else "B"
-    return text[:at] + ch + text[at + 1:]
+    return text[:at] + ch + text[at + 1 :]
 
 
 def test_tampered_urls_are_forbidden(api: Api, client: TestClient, ws: str) -> None:
@@ -182,16 +200,17 @@ def test_signed_but_malformed_payload_is_forbidden(client: TestClient, settings:
     import hmac
 
     key = signing.signing_key(settings)
-    for raw in (b"not json", b"[2, \"w\", \"w\", \"p\", 9999999999]", b"[1, 2, 3]"):
+    for raw in (b"not json", b'[2, "w", "w", "p", 9999999999]', b"[1, 2, 3]"):
         payload = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-        sig = base64.urlsafe_b64encode(
-            hmac.new(key, payload.encode(), hashlib.sha256).digest()).rstrip(b"=").decode()
+        sig = (
+            base64.urlsafe_b64encode(hmac.new(key, payload.encode(), hashlib.sha256).digest())
+            .rstrip(b"=")
+            .decode()
+        )
         forbidden(client.get(f"/downloads/{payload}.{sig}"), "BAD_SIGNATURE")
 
 
-def test_no_api_key_needed_and_a_bad_one_is_ignored(
-    api: Api, client: TestClient, ws: str
-) -> None:
+def test_no_api_key_needed_and_a_bad_one_is_ignored(api: Api, client: TestClient, ws: str) -> None:
     put(api, ws, "open.txt", b"open")
     url = url_for(api, ws, "open.txt")
     assert fetch(client, url, headers={"Authorization": "Bearer nonsense"}).content == b"open"

@@ -36,8 +36,9 @@ def ws(api: Api) -> str:
 
 
 def write(api: Api, ws: str, path: str, content: str, **input: Any) -> dict[str, Any]:
-    return dict(api.output("storage", "write_file", ws, {"path": path, "content": content,
-                                                         **input}))
+    return dict(
+        api.output("storage", "write_file", ws, {"path": path, "content": content, **input})
+    )
 
 
 def read(api: Api, ws: str, path: str, **input: Any) -> dict[str, Any]:
@@ -121,8 +122,9 @@ def test_line_wrapped_base64_is_accepted(api: Api, ws: str) -> None:
 
 def test_invalid_base64_is_a_validation_error(api: Api, ws: str) -> None:
     for bad in ("%%%%", "abc", "YQ=x", "ü"):
-        error = failure(api, "write_file", ws,
-                        {"path": "x.bin", "content": bad, "contentEncoding": "base64"})
+        error = failure(
+            api, "write_file", ws, {"path": "x.bin", "content": bad, "contentEncoding": "base64"}
+        )
         assert error["code"] == "VALIDATION_ERROR", bad
         assert error["details"]["field"] == "input.content", bad
     assert failure(api, "read_file", ws, {"path": "x.bin"})["details"]["reason"] == (
@@ -132,13 +134,15 @@ def test_invalid_base64_is_a_validation_error(api: Api, ws: str) -> None:
 
 def test_default_size_limit(api: Api, ws: str) -> None:
     limit = 25 * 1024 * 1024
-    resp = api.execute("storage", "write_file", ws, {"path": "huge.txt", "content": "h" * limit
-                                                     + "h"})
+    resp = api.execute(
+        "storage", "write_file", ws, {"path": "huge.txt", "content": "h" * limit + "h"}
+    )
     assert resp.status_code == 413
     assert resp.json()["code"] == "PAYLOAD_TOO_LARGE"
     assert resp.json()["details"]["limit"] == limit
     assert failure(api, "read_file", ws, {"path": "huge.txt"})["details"]["reason"] == (
-        "FILE_NOT_FOUND")
+        "FILE_NOT_FOUND"
+    )
 
 
 # -- content types ----------------------------------------------------------------------------
@@ -174,10 +178,19 @@ def test_explicit_content_type_wins(api: Api, ws: str) -> None:
 
 
 def test_invalid_content_type(api: Api, ws: str) -> None:
-    for bad in ("", "text", "text/", "/plain", "text/plain\r\nX-Evil: 1", "text/plain; a",
-                "ü/x", "a/" + "b" * 300):
-        error = failure(api, "write_file", ws,
-                        {"path": "a.txt", "content": "x", "contentType": bad})
+    for bad in (
+        "",
+        "text",
+        "text/",
+        "/plain",
+        "text/plain\r\nX-Evil: 1",
+        "text/plain; a",
+        "ü/x",
+        "a/" + "b" * 300,
+    ):
+        error = failure(
+            api, "write_file", ws, {"path": "a.txt", "content": "x", "contentType": bad}
+        )
         assert error["code"] == "VALIDATION_ERROR", bad
         assert error["details"]["field"] == "input.contentType", bad
 
@@ -190,8 +203,11 @@ INPUT_ERRORS = [
     ("write_file", {"path": "a"}, "input.content"),
     ("write_file", {"path": 1, "content": "x"}, "input.path"),
     ("write_file", {"path": "a", "content": {"x": 1}}, "input.content"),
-    ("write_file", {"path": "a", "content": "x", "contentEncoding": "hex"},
-     "input.contentEncoding"),
+    (
+        "write_file",
+        {"path": "a", "content": "x", "contentEncoding": "hex"},
+        "input.contentEncoding",
+    ),
     ("write_file", {"path": "a", "content": "x", "mode": "append"}, "input.mode"),
     ("read_file", {"path": "a", "outputEncoding": "latin1"}, "input.outputEncoding"),
     ("read_file", {}, "input.path"),
@@ -218,11 +234,13 @@ def test_explicit_null_means_default(api: Api, ws: str) -> None:
     assert out["contentType"] == "application/json"
     got = read(api, ws, "n.json", outputEncoding=None)
     assert (got["content"], got["encoding"]) == ("{}", "utf8")
-    listed = api.output("storage", "list_files", ws, {"prefix": None, "limit": None,
-                                                      "cursor": None})
+    listed = api.output(
+        "storage", "list_files", ws, {"prefix": None, "limit": None, "cursor": None}
+    )
     assert [f["path"] for f in listed["files"]] == ["n.json"]
-    url = api.output("storage", "get_download_url", ws,
-                     {"path": "n.json", "expiresInSeconds": None})
+    url = api.output(
+        "storage", "get_download_url", ws, {"path": "n.json", "expiresInSeconds": None}
+    )
     assert url["url"]
 
 
@@ -231,7 +249,9 @@ def test_missing_file(api: Api, ws: str) -> None:
     assert error["code"] == "ACTION_FAILED"
     assert error["details"] == {"reason": "FILE_NOT_FOUND", "path": "nope.txt"}
     assert api.output("storage", "delete_file", ws, {"path": "nope.txt"}) == {
-        "path": "nope.txt", "deleted": False}
+        "path": "nope.txt",
+        "deleted": False,
+    }
     error = failure(api, "get_download_url", ws, {"path": "nope.txt"})
     assert error["details"]["reason"] == "FILE_NOT_FOUND"
 
@@ -262,14 +282,23 @@ def test_list_is_sorted_by_code_point_and_paged(api: Api, ws: str) -> None:
 
 
 def test_list_prefix_is_a_string_prefix(api: Api, ws: str) -> None:
-    for p in ["reports/a.json", "reports/sub/b.json", "reports-old/c.json", "report.txt",
-              "x/reports/d.json"]:
+    for p in [
+        "reports/a.json",
+        "reports/sub/b.json",
+        "reports-old/c.json",
+        "report.txt",
+        "x/reports/d.json",
+    ]:
         write(api, ws, p, "x")
     listed = api.output("storage", "list_files", ws, {"prefix": "reports/"})
     assert [f["path"] for f in listed["files"]] == ["reports/a.json", "reports/sub/b.json"]
     listed = api.output("storage", "list_files", ws, {"prefix": "report"})
     assert [f["path"] for f in listed["files"]] == [
-        "report.txt", "reports-old/c.json", "reports/a.json", "reports/sub/b.json"]
+        "report.txt",
+        "reports-old/c.json",
+        "reports/a.json",
+        "reports/sub/b.json",
+    ]
     assert api.output("storage", "list_files", ws, {"prefix": "zzz"})["files"] == []
 
 

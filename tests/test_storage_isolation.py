@@ -28,8 +28,13 @@ def cells(api: Api) -> list[Cell]:
 
 def write_all(api: Api, cells: list[Cell], big: bool = False) -> None:
     for cell in cells:
-        api.output("storage", "write_file", cell.ws,
-                   {"path": PATH, "content": content(cell, big)}, **cell.extra())
+        api.output(
+            "storage",
+            "write_file",
+            cell.ws,
+            {"path": PATH, "content": content(cell, big)},
+            **cell.extra(),
+        )
 
 
 @pytest.mark.parametrize("big", [False, True], ids=["inline", "blob"])
@@ -42,24 +47,35 @@ def test_read_sees_only_own_cell(api: Api, cells: list[Cell], big: bool) -> None
 
 def test_missing_in_other_cells(api: Api, cells: list[Cell]) -> None:
     owner = cells[0]
-    api.output("storage", "write_file", owner.ws, {"path": "only-here.txt", "content": "x"},
-               **owner.extra())
+    api.output(
+        "storage",
+        "write_file",
+        owner.ws,
+        {"path": "only-here.txt", "content": "x"},
+        **owner.extra(),
+    )
     for cell in cells[1:]:
-        resp = api.execute("storage", "read_file", cell.ws, {"path": "only-here.txt"},
-                           **cell.extra())
+        resp = api.execute(
+            "storage", "read_file", cell.ws, {"path": "only-here.txt"}, **cell.extra()
+        )
         assert resp.status_code == 400, cell
         assert resp.json()["details"]["reason"] == "FILE_NOT_FOUND"
-        resp = api.execute("storage", "get_download_url", cell.ws, {"path": "only-here.txt"},
-                           **cell.extra())
+        resp = api.execute(
+            "storage", "get_download_url", cell.ws, {"path": "only-here.txt"}, **cell.extra()
+        )
         assert resp.json()["details"]["reason"] == "FILE_NOT_FOUND"
 
 
 def test_list_sees_only_own_cell(api: Api, cells: list[Cell]) -> None:
     for cell in cells:
         for i in range(2):
-            api.output("storage", "write_file", cell.ws,
-                       {"path": f"{cell.name.replace('/', '_')}-{i}.txt", "content": "x"},
-                       **cell.extra())
+            api.output(
+                "storage",
+                "write_file",
+                cell.ws,
+                {"path": f"{cell.name.replace('/', '_')}-{i}.txt", "content": "x"},
+                **cell.extra(),
+            )
     for cell in cells:
         listed = api.output("storage", "list_files", cell.ws, {}, **cell.extra())
         mine = [f"{cell.name.replace('/', '_')}-{i}.txt" for i in range(2)]
@@ -74,7 +90,7 @@ def test_delete_touches_only_own_cell(api: Api, cells: list[Cell]) -> None:
         assert out == {"path": PATH, "deleted": True}
         again = api.output("storage", "delete_file", cell.ws, {"path": PATH}, **cell.extra())
         assert again == {"path": PATH, "deleted": False}
-        for other in cells[i + 1:]:
+        for other in cells[i + 1 :]:
             got = api.output("storage", "read_file", other.ws, {"path": PATH}, **other.extra())
             assert got["content"] == content(other, True), (cell, other)
 
@@ -86,8 +102,9 @@ def download_path(url: str) -> str:
 def test_download_url_serves_only_its_cell(api: Api, cells: list[Cell]) -> None:
     write_all(api, cells, big=True)
     urls = {
-        cell: api.output("storage", "get_download_url", cell.ws, {"path": PATH},
-                         **cell.extra())["url"]
+        cell: api.output("storage", "get_download_url", cell.ws, {"path": PATH}, **cell.extra())[
+            "url"
+        ]
         for cell in cells
     }
     for cell, url in urls.items():
@@ -110,8 +127,9 @@ def test_download_url_cannot_be_moved_to_another_cell(api: Api, cells: list[Cell
     """Rewriting the namespace inside a URL's payload (without the secret) is refused."""
     write_all(api, cells)
     source, target = cells[0], cells[1]
-    url = api.output("storage", "get_download_url", source.ws, {"path": PATH},
-                     **source.extra())["url"]
+    url = api.output("storage", "get_download_url", source.ws, {"path": PATH}, **source.extra())[
+        "url"
+    ]
     payload, signature = download_path(url).rsplit("/", 1)[1].split(".")
     fields = msgspec.json.decode(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     assert fields[1] == source.ws and fields[3] == PATH
@@ -127,10 +145,10 @@ def test_equal_settings_share_data(api: Api, cells: list[Cell]) -> None:
     """Two aliases with the same persistence settings are the same cell (API.md)."""
     ws = cells[0].ws
     api.add_integration(ws, "storage", "shared-too", {"persistence": {"scope": "workspace"}})
-    api.output("storage", "write_file", ws, {"path": "p.txt", "content": "same"},
-               integrationAlias="shared")
-    got = api.output("storage", "read_file", ws, {"path": "p.txt"},
-                     integrationAlias="shared-too")
+    api.output(
+        "storage", "write_file", ws, {"path": "p.txt", "content": "same"}, integrationAlias="shared"
+    )
+    got = api.output("storage", "read_file", ws, {"path": "p.txt"}, integrationAlias="shared-too")
     assert got["content"] == "same"
 
 

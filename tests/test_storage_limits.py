@@ -29,8 +29,9 @@ def ws(api: Api) -> str:
 
 
 def too_large(api: Api, ws: str, content: str, **input: str) -> dict[str, Any]:
-    resp = api.execute("storage", "write_file", ws,
-                       {"path": "f.txt", "content": content, **input}, endUserId="u")
+    resp = api.execute(
+        "storage", "write_file", ws, {"path": "f.txt", "content": content, **input}, endUserId="u"
+    )
     assert resp.status_code == 413, resp.text
     body = resp.json()
     assert body["code"] == "PAYLOAD_TOO_LARGE"
@@ -40,20 +41,27 @@ def too_large(api: Api, ws: str, content: str, **input: str) -> dict[str, Any]:
 
 
 def test_limit_applies_to_stored_bytes(api: Api, ws: str) -> None:
-    api.output("storage", "write_file", ws, {"path": "f.txt", "content": "a" * LIMIT},
-               endUserId="u")
+    api.output(
+        "storage", "write_file", ws, {"path": "f.txt", "content": "a" * LIMIT}, endUserId="u"
+    )
     assert too_large(api, ws, "b" * (LIMIT + 1))["details"] == {
-        "field": "input.content", "limit": LIMIT, "size": LIMIT + 1}
+        "field": "input.content",
+        "limit": LIMIT,
+        "size": LIMIT + 1,
+    }
     # 500 characters, 1000 bytes: fits. 501 characters, 1002 bytes: does not.
-    api.output("storage", "write_file", ws, {"path": "g.txt", "content": "é" * 500},
-               endUserId="u")
+    api.output("storage", "write_file", ws, {"path": "g.txt", "content": "é" * 500}, endUserId="u")
     too_large(api, ws, "é" * 501)
     # base64 counts decoded bytes.
     ok = base64.b64encode(b"\x00" * LIMIT).decode()
-    api.output("storage", "write_file", ws,
-               {"path": "h.bin", "content": ok, "contentEncoding": "base64"}, endUserId="u")
-    too_large(api, ws, base64.b64encode(b"\x00" * (LIMIT + 1)).decode(),
-              contentEncoding="base64")
+    api.output(
+        "storage",
+        "write_file",
+        ws,
+        {"path": "h.bin", "content": ok, "contentEncoding": "base64"},
+        endUserId="u",
+    )
+    too_large(api, ws, base64.b64encode(b"\x00" * (LIMIT + 1)).decode(), contentEncoding="base64")
     # The refused writes changed nothing.
     got = api.output("storage", "read_file", ws, {"path": "f.txt"}, endUserId="u")
     assert got["content"] == "a" * LIMIT
@@ -63,4 +71,3 @@ def test_limit_setting() -> None:
     assert Settings().storage_max_file_bytes == 25 * MIB
     env = {"CUBBY_STORAGE_MAX_FILE_BYTES": "123"}
     assert Settings.from_env(env).storage_max_file_bytes == 123
-

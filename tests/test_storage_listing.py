@@ -45,14 +45,21 @@ def fill(api: Api, services: Services, count: int) -> tuple[str, list[str]]:
     ns = namespace_for(ws, SCOPE, None)
     now = utc_now()
     records = [
-        FileRecord(path=p, size=len(p), content_type="text/plain", etag="0" * 32,
-                   created_at=now, updated_at=now, inline_body=p.encode())
+        FileRecord(
+            path=p,
+            size=len(p),
+            content_type="text/plain",
+            etag="0" * 32,
+            created_at=now,
+            updated_at=now,
+            inline_body=p.encode(),
+        )
         for p in [*paths, *NEIGHBOURS]
     ]
 
     async def fill() -> None:
         for start in range(0, len(records), 500):
-            chunk = records[start:start + 500]
+            chunk = records[start : start + 500]
             await asyncio.gather(*(services.meta.files.put(ns, r) for r in chunk))
 
     # On the app's event loop: that is where a PostgreSQL pool lives.
@@ -100,20 +107,35 @@ def test_listing_is_stable_under_concurrent_writes(api: Api, services: Services)
     """Files added or removed between pages never make the cursor repeat or skip the rest."""
     workspace, paths = fill(api, services, 2000)
     expected = sorted(paths)
-    first = api.output("storage", "list_files", workspace, {"prefix": "bulk/", "limit": 100},
-                       integrationAlias="files")
+    first = api.output(
+        "storage",
+        "list_files",
+        workspace,
+        {"prefix": "bulk/", "limit": 100},
+        integrationAlias="files",
+    )
     # Delete one already listed, one not yet listed; add one before and one after the cursor.
     gone_before, gone_after = expected[10], expected[1000]
     for path in (gone_before, gone_after):
         api.output("storage", "delete_file", workspace, {"path": path}, integrationAlias="files")
     for path in ("bulk/  early.txt", "bulk/\U0010fffd-late.txt"):
-        api.output("storage", "write_file", workspace, {"path": path, "content": "n"},
-                   integrationAlias="files")
+        api.output(
+            "storage",
+            "write_file",
+            workspace,
+            {"path": path, "content": "n"},
+            integrationAlias="files",
+        )
     rest: list[str] = []
     cursor = first["nextCursor"]
     while cursor is not None:
-        page = api.output("storage", "list_files", workspace,
-                          {"prefix": "bulk/", "cursor": cursor}, integrationAlias="files")
+        page = api.output(
+            "storage",
+            "list_files",
+            workspace,
+            {"prefix": "bulk/", "cursor": cursor},
+            integrationAlias="files",
+        )
         rest += [f["path"] for f in page["files"]]
         cursor = page["nextCursor"]
     listed = [f["path"] for f in first["files"]] + rest

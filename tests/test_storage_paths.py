@@ -128,8 +128,24 @@ def test_prefix_rules() -> None:
 
 
 ALPHABET = st.sampled_from(
-    [*"ab./\\%25eE0fF", "\x00", "\x1f", "\x7f", "\x85", "\uff0e", "\uff0f", "\uff3c",
-     "\u2024", "\u2025", "\ufe52", "\uff05", "e\u0301", "\u00e9", "\u212b", " "]
+    [
+        *"ab./\\%25eE0fF",
+        "\x00",
+        "\x1f",
+        "\x7f",
+        "\x85",
+        "\uff0e",
+        "\uff0f",
+        "\uff3c",
+        "\u2024",
+        "\u2025",
+        "\ufe52",
+        "\uff05",
+        "e\u0301",
+        "\u00e9",
+        "\u212b",
+        " ",
+    ]
 )
 PIECES = st.lists(ALPHABET, max_size=24).map("".join)
 SEGMENTS = st.lists(st.lists(ALPHABET, max_size=6).map("".join), min_size=1, max_size=5)
@@ -195,10 +211,12 @@ def test_hostile_paths_touch_nothing(api: Api, tmp_path: Path, action: str) -> N
 @pytest.mark.conformance
 def test_nfc_variants_name_one_file(api: Api) -> None:
     ws = api.create_workspace("nfc")
-    first = api.output("storage", "write_file", ws,
-                       {"path": "cafe\u0301.txt", "content": "one"}, endUserId="u")
-    second = api.output("storage", "write_file", ws,
-                        {"path": "caf\u00e9.txt", "content": "two"}, endUserId="u")
+    first = api.output(
+        "storage", "write_file", ws, {"path": "cafe\u0301.txt", "content": "one"}, endUserId="u"
+    )
+    second = api.output(
+        "storage", "write_file", ws, {"path": "caf\u00e9.txt", "content": "two"}, endUserId="u"
+    )
     assert first["path"] == second["path"] == "caf\u00e9.txt"
     read = api.output("storage", "read_file", ws, {"path": "cafe\u0301.txt"}, endUserId="u")
     assert read["content"] == "two"
@@ -213,9 +231,7 @@ def test_nfc_variants_name_one_file(api: Api) -> None:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(paths=st.lists(PATHS, min_size=1, max_size=6))
-def test_accepted_paths_never_share_a_body(
-    api: Api, services: Services, paths: list[str]
-) -> None:
+def test_accepted_paths_never_share_a_body(api: Api, services: Services, paths: list[str]) -> None:
     """Write a distinct body to each accepted path (in a fresh namespace), then read every
     distinct stored path back: each holds exactly the last body written to it, the namespace
     lists exactly those paths, and every body in the blob store sits under its workspace."""
@@ -225,8 +241,9 @@ def test_accepted_paths_never_share_a_body(
     for i, raw in enumerate(paths):
         # Every other body is large enough to live in the blob store rather than inline.
         content = f"body {i} " + ("x" * 70_000 if i % 2 else "")
-        resp = api.execute("storage", "write_file", ws, {"path": raw, "content": content},
-                           endUserId=user)
+        resp = api.execute(
+            "storage", "write_file", ws, {"path": raw, "content": content}, endUserId=user
+        )
         if resp.status_code == 400:
             assert resp.json()["details"]["field"] == "input.path"
             continue

@@ -87,8 +87,9 @@ def execute(api: Api, body: str, ws: str) -> dict[str, Any]:
 @pytest.fixture
 def ws(api: Api) -> str:
     workspace = api.create_workspace("spec-storage")
-    created = send(api, f"/api/v1/workspaces/{workspace}/integrations", FILES_INTEGRATION,
-                   workspace)["integration"]
+    created = send(
+        api, f"/api/v1/workspaces/{workspace}/integrations", FILES_INTEGRATION, workspace
+    )["integration"]
     assert created["alias"] == "files"
     assert created["settings"] == {"persistence": {"scope": "workspace"}}
     return workspace
@@ -134,12 +135,18 @@ def test_export_csv(api: Api, ws: str) -> None:
     assert written["path"] == "exports/cust_123/report-2025-01.csv"
     assert written["size"] == len(CSV)
     assert written["contentType"] == "text/csv"
-    read = api.output("storage", "read_file", ws,
-                      {"path": "exports/cust_123/report-2025-01.csv"}, integrationAlias="files")
+    read = api.output(
+        "storage",
+        "read_file",
+        ws,
+        {"path": "exports/cust_123/report-2025-01.csv"},
+        integrationAlias="files",
+    )
     assert read["content"] == CSV
     # The export is reachable as a download, like any stored report.
-    url = api.output("storage", "get_download_url", ws,
-                     {"path": "exports/cust_123/report-2025-01.csv"})["url"]
+    url = api.output(
+        "storage", "get_download_url", ws, {"path": "exports/cust_123/report-2025-01.csv"}
+    )["url"]
     resp = api.client.get(urlsplit(url).path)
     assert resp.status_code == 200
     assert resp.content == CSV.encode()

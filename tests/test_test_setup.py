@@ -52,9 +52,24 @@ def test_skips_are_summarised_in_one_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != backends.REQUIRE_ALL_ENV}
     env[backends.POSTGRES_ENV] = f"postgresql://postgres@127.0.0.1:{free_port()}/postgres"
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/test_smoke.py", "-q", "-p", "no:randomly",
-         "-p", "no:cacheprovider", "-k", "postgres"],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/test_smoke.py",
+            "-q",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:cacheprovider",
+            "-k",
+            "postgres",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
     )
     lines = result.stdout.splitlines()
     skipped = [line for line in lines if line.startswith("skipped ")]

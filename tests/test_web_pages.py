@@ -26,8 +26,9 @@ def sign_in(client: TestClient, key: str) -> str:
     page = client.get("/")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert token is not None, page.text
-    resp = client.post("/sign-in", data={"csrf": token.group(1), "key": key, "next": "/"},
-                       follow_redirects=False)
+    resp = client.post(
+        "/sign-in", data={"csrf": token.group(1), "key": key, "next": "/"}, follow_redirects=False
+    )
     assert resp.status_code == 303, resp.text
     return csrf_of(client.get("/").text)
 
@@ -62,8 +63,11 @@ def test_sign_in_sets_a_strict_httponly_session_cookie(client: TestClient, org_k
     page = client.get("/")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     resp = client.post("/sign-in", data={"csrf": token, "key": org_key}, follow_redirects=False)
-    cookie = next(v for k, v in resp.headers.multi_items()
-                  if k == "set-cookie" and v.startswith("cubby_session="))
+    cookie = next(
+        v
+        for k, v in resp.headers.multi_items()
+        if k == "set-cookie" and v.startswith("cubby_session=")
+    )
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
     value = cookie.split(";", 1)[0].split("=", 1)[1]
     assert org_key not in cookie and value and value not in org_key
@@ -97,8 +101,9 @@ def test_posts_without_the_csrf_token_change_nothing(
     ok = client.post("/ui/workspaces", data={"name": "X", "slug": "x", "csrf": csrf})
     assert ok.status_code == 200
     assert api.ok("GET", "/api/v1/workspaces")["total"] == 1
-    header = client.post("/ui/workspaces", data={"name": "Y", "slug": "y"},
-                         headers={"X-CSRF-Token": csrf})
+    header = client.post(
+        "/ui/workspaces", data={"name": "Y", "slug": "y"}, headers={"X-CSRF-Token": csrf}
+    )
     assert header.status_code == 200
 
 
@@ -107,8 +112,9 @@ def test_revoking_the_key_ends_its_sessions(
 ) -> None:
     _, plain = asyncio.run(keys.create_key(services.meta, "web", None, None))
     sign_in(client, plain)
-    key_id = next(k["id"] for k in api.ok("GET", "/api/v1/api-keys")["apiKeys"]
-                  if k["name"] == "web")
+    key_id = next(
+        k["id"] for k in api.ok("GET", "/api/v1/api-keys")["apiKeys"] if k["name"] == "web"
+    )
     api.ok("DELETE", f"/api/v1/api-keys/{key_id}")
     after = client.get("/ui/api-keys", follow_redirects=False)
     assert after.status_code == 303 and after.headers["location"].startswith("/?next=")
@@ -136,8 +142,11 @@ def test_sign_out_ends_the_session(client: TestClient, org_key: str) -> None:
 def test_next_after_sign_in_stays_on_this_site(client: TestClient, org_key: str) -> None:
     page = client.get("/")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    resp = client.post("/sign-in", data={"csrf": token, "key": org_key,
-                                         "next": "//evil.example/"}, follow_redirects=False)
+    resp = client.post(
+        "/sign-in",
+        data={"csrf": token, "key": org_key, "next": "//evil.example/"},
+        follow_redirects=False,
+    )
     assert resp.headers["location"] == "/"
 
 
@@ -146,27 +155,34 @@ def test_restricted_key_reaches_only_its_workspaces(
 ) -> None:
     ws_a = api.create_workspace("team-a")
     ws_b = api.create_workspace("team-b")
-    wi_b = api.add_integration(ws_b, "storage", "files",
-                               {"persistence": {"scope": "workspace"}})["id"]
+    wi_b = api.add_integration(ws_b, "storage", "files", {"persistence": {"scope": "workspace"}})[
+        "id"
+    ]
     kv_b = api.add_integration(ws_b, "kv-store", "state")["id"]
     csrf = sign_in(client, restricted_key(services, ws_a))
     home = client.get("/").text
     assert "team-a" in home and "team-b" not in home and ws_b not in home
     base = f"/ui/workspaces/{ws_b}"
-    for url in (base, f"{base}/integrations/{wi_b}", f"{base}/integrations/{wi_b}/files",
-                f"{base}/integrations/{wi_b}/files/preview?path=a.txt",
-                f"{base}/integrations/{wi_b}/files/download?path=a.txt",
-                f"{base}/integrations/{wi_b}/files/delete-folder?prefix=a/",
-                f"{base}/integrations/{kv_b}/keys?endUser=u1",
-                f"{base}/integrations/{kv_b}/key?key=k&endUser=u1",
-                f"/ui/playground?ws={ws_b}"):
+    for url in (
+        base,
+        f"{base}/integrations/{wi_b}",
+        f"{base}/integrations/{wi_b}/files",
+        f"{base}/integrations/{wi_b}/files/preview?path=a.txt",
+        f"{base}/integrations/{wi_b}/files/download?path=a.txt",
+        f"{base}/integrations/{wi_b}/files/delete-folder?prefix=a/",
+        f"{base}/integrations/{kv_b}/keys?endUser=u1",
+        f"{base}/integrations/{kv_b}/key?key=k&endUser=u1",
+        f"/ui/playground?ws={ws_b}",
+    ):
         resp = client.get(url, follow_redirects=False)
         assert resp.status_code == 403, (url, resp.status_code)
         assert "Not allowed" in resp.text
-    for url, data in ((f"{base}/delete", {"confirm": "team-b"}),
-                      (f"{base}/rename", {"name": "Mine"}),
-                      (f"{base}/integrations", {"integrationName": "storage"}),
-                      (f"{base}/integrations/{wi_b}/files/delete-folder", {"prefix": "a/"})):
+    for url, data in (
+        (f"{base}/delete", {"confirm": "team-b"}),
+        (f"{base}/rename", {"name": "Mine"}),
+        (f"{base}/integrations", {"integrationName": "storage"}),
+        (f"{base}/integrations/{wi_b}/files/delete-folder", {"prefix": "a/"}),
+    ):
         resp = client.post(url, data={**data, "csrf": csrf})
         assert resp.status_code == 403, url
     assert api.ok("GET", f"/api/v1/workspaces/{ws_b}")["workspace"]["name"] == "Team-B"
@@ -178,16 +194,25 @@ def test_user_data_renders_as_text(client: TestClient, api: Api, org_key: str) -
     ws = api.create_workspace("hostile")
     files = api.add_integration(ws, "storage", "files", {"persistence": {"scope": "workspace"}})
     state = api.add_integration(ws, "kv-store", "state", {"persistence": {"scope": "workspace"}})
-    api.output("storage", "write_file", ws, {"path": f"d/{HOSTILE_FILE}", "content": HOSTILE_KEY},
-               integrationAlias="files")
-    api.output("kv-store", "put", ws, {"key": HOSTILE_KEY, "value": HOSTILE_FILE},
-               integrationAlias="state")
+    api.output(
+        "storage",
+        "write_file",
+        ws,
+        {"path": f"d/{HOSTILE_FILE}", "content": HOSTILE_KEY},
+        integrationAlias="files",
+    )
+    api.output(
+        "kv-store", "put", ws, {"key": HOSTILE_KEY, "value": HOSTILE_FILE}, integrationAlias="state"
+    )
     sign_in(client, org_key)
     base = f"/ui/workspaces/{ws}/integrations"
-    pages = [client.get(f"{base}/{files['id']}/files?prefix=d/").text,
-             client.get(f"{base}/{files['id']}/files/preview",
-                        params={"path": f"d/{HOSTILE_FILE}"}).text,
-             client.get(f"{base}/{state['id']}/key", params={"key": HOSTILE_KEY}).text]
+    pages = [
+        client.get(f"{base}/{files['id']}/files?prefix=d/").text,
+        client.get(
+            f"{base}/{files['id']}/files/preview", params={"path": f"d/{HOSTILE_FILE}"}
+        ).text,
+        client.get(f"{base}/{state['id']}/key", params={"key": HOSTILE_KEY}).text,
+    ]
     for html in pages:
         assert "<img src=x" not in html and "<script>alert" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;.txt" in pages[0]
@@ -201,16 +226,25 @@ def test_invalid_json_in_the_editor_changes_nothing(
     state = api.add_integration(ws, "kv-store", "state", {"persistence": {"scope": "workspace"}})
     api.output("kv-store", "put", ws, {"key": "cfg", "value": {"a": 1}}, integrationAlias="state")
     csrf = sign_in(client, org_key)
-    resp = client.post(f"/ui/workspaces/{ws}/integrations/{state['id']}/keys/save",
-                       data={"csrf": csrf, "key": "cfg", "value": "{a: 1"})
+    resp = client.post(
+        f"/ui/workspaces/{ws}/integrations/{state['id']}/keys/save",
+        data={"csrf": csrf, "key": "cfg", "value": "{a: 1"},
+    )
     assert resp.status_code == 400
     assert "not valid JSON" in resp.text and "{a: 1" in resp.text  # the draft stays in place
     got = api.output("kv-store", "get", ws, {"key": "cfg"}, integrationAlias="state")
     assert got["value"] == {"a": 1}
 
 
-def _run_playground(client: TestClient, csrf: str, ws: str, alias: str, action: str,
-                    fields: dict[str, str], end_user: str | None = None) -> dict[str, Any]:
+def _run_playground(
+    client: TestClient,
+    csrf: str,
+    ws: str,
+    alias: str,
+    action: str,
+    fields: dict[str, str],
+    end_user: str | None = None,
+) -> dict[str, Any]:
     data = {"csrf": csrf, "ws": ws, "alias": alias, "action": action, **fields}
     if end_user:
         data["endUserId"] = end_user
@@ -226,16 +260,19 @@ def test_playground_answers_what_execute_answers(
     api.add_integration(ws, "storage", "files")
     api.add_integration(ws, "kv-store", "state", {"persistence": {"scope": "workspace"}})
     csrf = sign_in(client, org_key)
-    run = _run_playground(client, csrf, ws, "state", "put",
-                          {"input.key": "k", "input.value": '{"n": [1, 2]}'})
+    run = _run_playground(
+        client, csrf, ws, "state", "put", {"input.key": "k", "input.value": '{"n": [1, 2]}'}
+    )
     assert run["status"] == 200
     assert run["request"]["input"] == {"key": "k", "value": {"n": [1, 2]}}
     direct = api.ok("POST", "/api/v1/actions/execute", run["request"])
     assert direct["output"]["version"] == run["response"]["output"]["version"] + 1
     assert {**run["response"]["output"], "version": 0} == {**direct["output"], "version": 0}
     got = _run_playground(client, csrf, ws, "state", "get", {"input.key": "k"})
-    assert got["response"]["output"] == api.ok("POST", "/api/v1/actions/execute",
-                                                got["request"])["output"]
+    assert (
+        got["response"]["output"]
+        == api.ok("POST", "/api/v1/actions/execute", got["request"])["output"]
+    )
     # an end_user integration without an end user: the same 400 as the API
     missing = _run_playground(client, csrf, ws, "files", "read_file", {"input.path": "a"})
     direct_missing = api.request("POST", "/api/v1/actions/execute", missing["request"])
@@ -254,14 +291,30 @@ def test_playground_form_types() -> None:
         "flag": {"type": "CHECKBOX", "required": False},
         "enc": {"type": "DROPDOWN", "required": False},
     }
-    out = build_input(props, {"input.key": "k", "input.content": "", "input.value": "[1]",
-                              "input.limit": "10", "input.flag": "true", "input.enc": ""})
+    out = build_input(
+        props,
+        {
+            "input.key": "k",
+            "input.content": "",
+            "input.value": "[1]",
+            "input.limit": "10",
+            "input.flag": "true",
+            "input.enc": "",
+        },
+    )
     assert out == {"key": "k", "content": "", "value": [1], "limit": 10, "flag": True}
     assert build_input(props, {"input.limit": "1.5"})["limit"] == 1.5
     with pytest.raises(Exception, match="not valid JSON"):
         build_input(props, {"input.value": "{nope"})
-    code = snippets("http://h:1", {"integrationName": "kv-store", "actionName": "put",
-                                   "workspaceId": "w", "input": {"key": "it's"}})
+    code = snippets(
+        "http://h:1",
+        {
+            "integrationName": "kv-store",
+            "actionName": "put",
+            "workspaceId": "w",
+            "input": {"key": "it's"},
+        },
+    )
     assert "'\\''" in code["curl"]  # a quote in the body survives the shell
     assert "from cubby_client import Cubby" in code["python"]
     assert "process.env.CUBBY_API_KEY" in code["typescript"]
@@ -271,8 +324,14 @@ def test_usage_and_end_user_picker(client: TestClient, api: Api, org_key: str) -
     ws = api.create_workspace("usage")
     files = api.add_integration(ws, "storage", "files")
     for user in ("u-1", "u-2"):
-        api.output("storage", "write_file", ws, {"path": f"{user}.txt", "content": "abc"},
-                   integrationAlias="files", endUserId=user)
+        api.output(
+            "storage",
+            "write_file",
+            ws,
+            {"path": f"{user}.txt", "content": "abc"},
+            integrationAlias="files",
+            endUserId=user,
+        )
     sign_in(client, org_key)
     page = client.get(f"/ui/workspaces/{ws}").text
     assert re.search(r'<td class="num">2</td>', page)  # two files across end users
@@ -281,8 +340,9 @@ def test_usage_and_end_user_picker(client: TestClient, api: Api, org_key: str) -
     one = client.get(f"/ui/workspaces/{ws}/integrations/{files['id']}/files?endUser=u-1").text
     assert "u-1.txt" in one and "u-2.txt" not in one
     state = api.add_integration(ws, "kv-store", "state")
-    key = client.get(f"/ui/workspaces/{ws}/integrations/{state['id']}/key?key=k",
-                     follow_redirects=False)
+    key = client.get(
+        f"/ui/workspaces/{ws}/integrations/{state['id']}/key?key=k", follow_redirects=False
+    )
     assert key.status_code == 303 and key.headers["location"].endswith("/keys")
 
 
@@ -290,19 +350,21 @@ def test_keys_list_by_prefix_a_page_at_a_time(client: TestClient, api: Api, org_
     ws = api.create_workspace("many")
     state = api.add_integration(ws, "kv-store", "state", {"persistence": {"scope": "workspace"}})
     for i in range(55):
-        api.output("kv-store", "put", ws, {"key": f"user:{i:03d}", "value": i},
-                   integrationAlias="state")
-    api.output("kv-store", "add_to_list", ws, {"key": "queue", "value": 1},
-               integrationAlias="state")
+        api.output(
+            "kv-store", "put", ws, {"key": f"user:{i:03d}", "value": i}, integrationAlias="state"
+        )
+    api.output(
+        "kv-store", "add_to_list", ws, {"key": "queue", "value": 1}, integrationAlias="state"
+    )
     sign_in(client, org_key)
     base = f"/ui/workspaces/{ws}/integrations/{state['id']}/keys"
     first = client.get(base, params={"prefix": "user:"}).text
-    shown = re.findall(r'>(user:\d{3})</a>', first)
+    shown = re.findall(r">(user:\d{3})</a>", first)
     assert shown == [f"user:{i:03d}" for i in range(50)]
     cursor = re.search(r'href="[^"]*cursor=([^"&]+)[^"]*" rel="next"', first)
     assert cursor is not None
     second = client.get(base, params={"prefix": "user:", "cursor": cursor.group(1)}).text
-    assert re.findall(r'>(user:\d{3})</a>', second) == [f"user:{i:03d}" for i in range(50, 55)]
+    assert re.findall(r">(user:\d{3})</a>", second) == [f"user:{i:03d}" for i in range(50, 55)]
     assert 'rel="next"' not in second and "queue" not in second
     assert "list (1)" in client.get(base, params={"prefix": "q"}).text
 
@@ -320,10 +382,15 @@ def test_upload_over_the_limit_is_refused_and_stores_nothing(
     assert big.status_code == 413
     ok = client.post(url, params={"path": "d/ok.bin"}, content=b"\x00\x01", headers=headers)
     assert ok.status_code == 200 and ok.json()["size"] == 2
-    several = client.post(url, data={"csrf": csrf, "folder": "multi"},
-                          files=[("files", ("a.txt", b"A", "text/plain")),
-                                 ("files", ("b.txt", b"BB", "text/plain"))])
+    several = client.post(
+        url,
+        data={"csrf": csrf, "folder": "multi"},
+        files=[("files", ("a.txt", b"A", "text/plain")), ("files", ("b.txt", b"BB", "text/plain"))],
+    )
     assert several.status_code == 200
     listed = api.output("storage", "list_files", ws, {}, integrationAlias="files")["files"]
-    assert {f["path"]: f["size"] for f in listed} == {"d/ok.bin": 2, "multi/a.txt": 1,
-                                                       "multi/b.txt": 2}
+    assert {f["path"]: f["size"] for f in listed} == {
+        "d/ok.bin": 2,
+        "multi/a.txt": 1,
+        "multi/b.txt": 2,
+    }

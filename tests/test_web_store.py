@@ -23,8 +23,11 @@ def run(coro: Any) -> Any:
 def test_session_is_found_with_its_key_until_deleted(services: Services) -> None:
     key, _ = run(keys.create_key(services.meta, "web", None, None))
     sessions = services.meta.sessions
-    run(sessions.create(hash_key("s1"), key.id, "csrf-1", "2026-01-01T00:00:00.000Z",
-                        "2099-01-01T00:00:00.000Z"))
+    run(
+        sessions.create(
+            hash_key("s1"), key.id, "csrf-1", "2026-01-01T00:00:00.000Z", "2099-01-01T00:00:00.000Z"
+        )
+    )
     found = run(sessions.find(hash_key("s1")))
     assert found is not None
     assert found.key.key.id == key.id and found.key.key.name == "web"
@@ -57,16 +60,30 @@ def _fill(api: Api) -> tuple[str, str]:
     api.add_integration(ws, "storage", "shared", {"persistence": {"scope": "workspace"}})
     for user in ("alice", "bob", "carol"):
         for i in range(3):
-            api.output("storage", "write_file", ws, {"path": f"d/{i}.txt", "content": "x" * 10},
-                       integrationAlias="files", endUserId=user)
-    api.output("kv-store", "put", ws, {"key": "k", "value": 1}, integrationAlias="state",
-               endUserId="dave")
-    api.output("storage", "write_file", ws, {"path": "a/b/c.txt", "content": "12345"},
-               integrationAlias="shared")
-    api.output("storage", "write_file", ws, {"path": "a/d.txt", "content": "1"},
-               integrationAlias="shared")
-    api.output("storage", "write_file", ws, {"path": "ab.txt", "content": "1"},
-               integrationAlias="shared")
+            api.output(
+                "storage",
+                "write_file",
+                ws,
+                {"path": f"d/{i}.txt", "content": "x" * 10},
+                integrationAlias="files",
+                endUserId=user,
+            )
+    api.output(
+        "kv-store", "put", ws, {"key": "k", "value": 1}, integrationAlias="state", endUserId="dave"
+    )
+    api.output(
+        "storage",
+        "write_file",
+        ws,
+        {"path": "a/b/c.txt", "content": "12345"},
+        integrationAlias="shared",
+    )
+    api.output(
+        "storage", "write_file", ws, {"path": "a/d.txt", "content": "1"}, integrationAlias="shared"
+    )
+    api.output(
+        "storage", "write_file", ws, {"path": "ab.txt", "content": "1"}, integrationAlias="shared"
+    )
     api.output("storage", "write_file", other, {"path": "x", "content": "1"}, endUserId="zed")
     return ws, other
 

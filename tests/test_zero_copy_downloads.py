@@ -1,5 +1,5 @@
 """Downloads through ``cubby serve``'s HTTP protocol: local-folder bodies go out with sendfile
-(``cubby.zerocopy``), byte-exact, with ranges, keep-alive and clients that hang up mid-body.
+(``cubby.server.zerocopy``), byte-exact, with ranges, keep-alive and clients that hang up mid-body.
 
 The server runs in this process (uvicorn on a thread, real loopback socket) so the test can
 see that the zero-copy path, not the streaming fallback, served the bytes."""
@@ -21,8 +21,8 @@ import pytest
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
-from cubby import http_protocol, zerocopy
 from cubby.app import create_app
+from cubby.server import http_protocol, zerocopy
 from cubby.settings import Settings
 from tests.backends import settings_for
 from tests.helpers import Api, free_port
@@ -35,9 +35,12 @@ class Served:
         self.base, self.api, self.ws = base, api, ws
 
     def put(self, path: str, data: bytes) -> None:
-        self.api.output("storage", "write_file", self.ws, {
-            "path": path, "content": base64.b64encode(data).decode(),
-            "contentEncoding": "base64"})
+        self.api.output(
+            "storage",
+            "write_file",
+            self.ws,
+            {"path": path, "content": base64.b64encode(data).decode(), "contentEncoding": "base64"},
+        )
 
     def url(self, path: str) -> str:
         return str(self.api.output("storage", "get_download_url", self.ws, {"path": path})["url"])
@@ -51,8 +54,13 @@ def served(tmp_path: Path) -> Iterator[Served]:
     )
     app = create_app(settings)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, http=http_protocol.CubbyHttpProtocol,
-        loop="uvloop", log_level="warning", lifespan="on",
+        app,
+        host="127.0.0.1",
+        port=port,
+        http=http_protocol.CubbyHttpProtocol,
+        loop="uvloop",
+        log_level="warning",
+        lifespan="on",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

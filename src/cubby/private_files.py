@@ -49,8 +49,15 @@ def _tighten(path: Path, mode: int, what: str) -> None:
     try:
         os.chmod(path, mode)
     except OSError as exc:
-        log.warning("the %s %s is open to other users (mode %o) and could not be made %o: %s",
-                    what, path, current, mode, exc.strerror or exc)
+        log.warning(
+            "the %s %s is open to other users (mode %o) and could not be made %o: %s",
+            what,
+            path,
+            current,
+            mode,
+            exc.strerror or exc,
+        )
         return
-    log.warning("the %s %s was open to other users (mode %o); changed it to %o",
-                what, path, current, mode)
+    log.warning(
+        "the %s %s was open to other users (mode %o); changed it to %o", what, path, current, mode
+    )

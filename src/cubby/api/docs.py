@@ -110,8 +110,13 @@ def _fields_table(schema: dict[str, Any], components: dict[str, Any]) -> str:
     )
 
 
-def _operation(path: str, method: str, op: dict[str, Any], components: dict[str, Any],
-               codes: dict[int, list[str]]) -> str:
+def _operation(
+    path: str,
+    method: str,
+    op: dict[str, Any],
+    components: dict[str, Any],
+    codes: dict[int, list[str]],
+) -> str:
     anchor = _slug(f"{method} {path}")
     parts = [
         f"<section class='op' id='{anchor}'><h3><code>{method.upper()}</code> "
@@ -128,14 +133,17 @@ def _operation(path: str, method: str, op: dict[str, Any], components: dict[str,
             f"<td>{md_inline(p.get('description', ''))}</td></tr>"
             for p in params
         )
-        parts.append("<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th>"
-                     f"<th>meaning</th></tr>{rows}</table>")
+        parts.append(
+            "<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th>"
+            f"<th>meaning</th></tr>{rows}</table>"
+        )
     body = op.get("requestBody", {}).get("content", {}).get("application/json")
     if body is not None:
         schema = body["schema"]
         if schema.get("$ref", "").endswith("ByAction"):
-            parts.append("<h4>Request body</h4><p>One of the <a href='#actions'>actions</a>, "
-                         "e.g.:</p>")
+            parts.append(
+                "<h4>Request body</h4><p>One of the <a href='#actions'>actions</a>, e.g.:</p>"
+            )
             first = resolve(schema, components).get("oneOf", [{}])[0]
             parts.append(_pre(example(first, components, all_fields=False)))
         else:
@@ -144,8 +152,9 @@ def _operation(path: str, method: str, op: dict[str, Any], components: dict[str,
     for status, response in op.get("responses", {}).items():
         if status[0] not in "23":
             continue
-        parts.append(f"<h4>Response {status}</h4><p>{md_inline(response.get('description', ''))}"
-                     "</p>")
+        parts.append(
+            f"<h4>Response {status}</h4><p>{md_inline(response.get('description', ''))}</p>"
+        )
         for media, content in response.get("content", {}).items():
             schema = content.get("schema", {})
             if media == "application/json" and schema:
@@ -178,8 +187,10 @@ def _actions(components: dict[str, Any]) -> str:
             current = integration
             info = variant.get("x-integration", {})
             title = info.get("displayName", integration)
-            out.append(f"<h3 id='integration-{_e(integration)}'>{_e(title)} "
-                       f"(<code>{_e(integration)}</code>)</h3>{md(info.get('description', ''))}")
+            out.append(
+                f"<h3 id='integration-{_e(integration)}'>{_e(title)} "
+                f"(<code>{_e(integration)}</code>)</h3>{md(info.get('description', ''))}"
+            )
         request = example(variant, components, all_fields=False)
         request["workspaceId"] = "3f2b8c1e-4a5d-4e6f-9a0b-1c2d3e4f5a6b"
         request["integrationAlias"] = "files" if integration == "storage" else "state"
@@ -204,9 +215,11 @@ def _errors_table(catalog: list[ErrorCode]) -> str:
         f"<td>{md_inline(e.meaning)}</td></tr>"
         for e in catalog
     )
-    return ("<p>Every error answer is <code>{\"error\": \"&lt;message&gt;\", \"code\": "
-            "\"&lt;CODE&gt;\", \"details\": {...}}</code> with a JSON content type.</p>"
-            f"<table><tr><th>code</th><th>status</th><th>meaning</th></tr>{rows}</table>")
+    return (
+        '<p>Every error answer is <code>{"error": "&lt;message&gt;", "code": '
+        '"&lt;CODE&gt;", "details": {...}}</code> with a JSON content type.</p>'
+        f"<table><tr><th>code</th><th>status</th><th>meaning</th></tr>{rows}</table>"
+    )
 
 
 def _route_doc(route: BaseRoute) -> str:
@@ -229,15 +242,22 @@ def _other_routes(routes: Iterable[BaseRoute], documented: set[str]) -> str:
         if path in documented:
             continue
         methods = sorted(getattr(route, "methods", None) or ["any"])
-        rows.append(f"<tr><td><code>{_e(' '.join(methods))}</code></td><td><code>{_e(path)}"
-                    f"</code></td><td>{md_inline(_route_doc(route))}</td></tr>")
+        rows.append(
+            f"<tr><td><code>{_e(' '.join(methods))}</code></td><td><code>{_e(path)}"
+            f"</code></td><td>{md_inline(_route_doc(route))}</td></tr>"
+        )
     out = ""
     if dashboard:
-        out += ("<p>The dashboard (HTML pages for people) is at <a href='/'>/</a>; sign in "
-                "with an API key. Its pages live under <code>/ui/</code>.</p>")
+        out += (
+            "<p>The dashboard (HTML pages for people) is at <a href='/'>/</a>; sign in "
+            "with an API key. Its pages live under <code>/ui/</code>.</p>"
+        )
     if rows:
-        out += ("<table><tr><th>methods</th><th>path</th><th>what</th></tr>"
-                + "".join(rows) + "</table>")
+        out += (
+            "<table><tr><th>methods</th><th>path</th><th>what</th></tr>"
+            + "".join(rows)
+            + "</table>"
+        )
     return out
 
 
@@ -277,8 +297,9 @@ def render_docs(
                 f"{_e(path)}</a></li>"
             )
     nav_html = "".join(f"<li>{_e(tag)}<ul>{''.join(items)}</ul></li>" for tag, items in nav.items())
-    routes_html = "".join(f"<h2 id='{_slug(tag)}'>{_e(tag)}</h2>{''.join(ops)}"
-                          for tag, ops in by_tag.items())
+    routes_html = "".join(
+        f"<h2 id='{_slug(tag)}'>{_e(tag)}</h2>{''.join(ops)}" for tag, ops in by_tag.items()
+    )
     info = doc["info"]
     title = f"{_e(info['title'])} API"
     return f"""<!doctype html>

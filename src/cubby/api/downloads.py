@@ -8,7 +8,7 @@ for a tampered, malformed or expired URL, 404 when the path holds no file any mo
 Bodies stream from the blob store in chunks with ``Content-Length`` set up front, so memory stays
 flat whatever the file size. A body in the local folder goes to the socket with ``sendfile``
 instead, when the server offers the ASGI zero-copy extension (``cubby serve`` does, see
-:mod:`cubby.zerocopy`). A single byte range (``Range: bytes=first-last``, ``first-`` or
+:mod:`cubby.server.zerocopy`). A single byte range (``Range: bytes=first-last``, ``first-`` or
 ``-suffix``) is answered with 206 and only those bytes, so downloads can resume and media can
 seek; ``If-Range`` with the current ETag guards a resume against a changed file. Several ranges
 in one header, another unit or a malformed header get the whole file (RFC 9110 lets a server
@@ -197,8 +197,8 @@ def _download_operation(method: str) -> dict[str, Any]:
     body = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
     return {
         "operationId": f"download_{method}",
-        "summary": "Download a file through a signed URL" + (" (headers only)" if method == "head"
-                                                              else ""),
+        "summary": "Download a file through a signed URL"
+        + (" (headers only)" if method == "head" else ""),
         "tags": ["Storage"],
         "description": "The URL comes from the storage action `get_download_url` and works "
         "without an API key until it expires (the signed token is the credential). The "
@@ -206,15 +206,27 @@ def _download_operation(method: str) -> dict[str, Any]:
         "bytes=first-last` (or `first-`, `-suffix`) gets 206 with those bytes, so downloads "
         "resume and media can seek; `If-Range` guards a resume, `If-None-Match` gets 304.",
         "parameters": [
-            {"name": "token", "in": "path", "required": True, "schema": {"type": "string"},
-             "description": "The signed token of the download URL."},
-            {"name": "Range", "in": "header", "required": False, "schema": {"type": "string"},
-             "description": "One byte range, e.g. `bytes=0-1023`."},
+            {
+                "name": "token",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "The signed token of the download URL.",
+            },
+            {
+                "name": "Range",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "One byte range, e.g. `bytes=0-1023`.",
+            },
         ],
         "responses": {
             "200": {"description": "The whole file.", "content": body},
-            "206": {"description": "The requested range (`Content-Range` says which).",
-                    "content": body},
+            "206": {
+                "description": "The requested range (`Content-Range` says which).",
+                "content": body,
+            },
             "304": {"description": "Not modified (the `If-None-Match` ETag is current)."},
             "403": {"content": "error"},
             "404": {"content": "error"},
@@ -224,6 +236,4 @@ def _download_operation(method: str) -> dict[str, Any]:
 
 
 # Its OpenAPI operations (the route is not an Endpoint: the answer is the file, not JSON).
-OPENAPI = {
-    signing.URL_PREFIX + "{token}": {m: _download_operation(m) for m in ("get", "head")}
-}
+OPENAPI = {signing.URL_PREFIX + "{token}": {m: _download_operation(m) for m in ("get", "head")}}

@@ -12,9 +12,9 @@ from msgspec import UNSET, UnsetType
 
 from cubby.api.endpoint import Call, Endpoint, QueryParam
 from cubby.api.paging import bool_param, page, page_query
-from cubby.api.wire import Body
 from cubby.backends.base import Usage
 from cubby.core import end_users
+from cubby.core.inputs import Body
 from cubby.core.models import EndUser
 from cubby.errors import ValidationError
 

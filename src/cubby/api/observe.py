@@ -184,25 +184,27 @@ class Observe:
             "requestId": request_id.decode("latin-1"),
         }
         # makeRecord + handle: logging's own log() walks the stack to find its caller
-        log.handle(log.makeRecord(
-            log.name,
-            level,
-            __file__,
-            0,
-            "%s %s %s %s %.2fms %dB ws=%s id=%s",
-            (
-                method,
-                fields["path"],
-                fields["status"],
-                code or "-",
-                fields["durationMs"],
-                sent,
-                fields["workspaceId"] or "-",
-                fields["requestId"],
-            ),
-            None,
-            extra={"fields": fields},
-        ))
+        log.handle(
+            log.makeRecord(
+                log.name,
+                level,
+                __file__,
+                0,
+                "%s %s %s %s %.2fms %dB ws=%s id=%s",
+                (
+                    method,
+                    fields["path"],
+                    fields["status"],
+                    code or "-",
+                    fields["durationMs"],
+                    sent,
+                    fields["workspaceId"] or "-",
+                    fields["requestId"],
+                ),
+                None,
+                extra={"fields": fields},
+            )
+        )
 
 
 def _watching(send: Send, state: list[Any], request_id: bytes) -> Send:
@@ -219,7 +221,7 @@ def _watching(send: Send, state: list[Any], request_id: bytes) -> Send:
                 if state[0] >= 400 and not state[1]:
                     state[2] = _error_code(body)
                 state[1] += len(body)
-        elif kind == "http.response.zerocopysend":  # cubby.zerocopy: a file by sendfile
+        elif kind == "http.response.zerocopysend":  # cubby.server.zerocopy: a file by sendfile
             state[1] += int(message.get("count") or 0)
         await send(message)
 

@@ -14,8 +14,9 @@ from msgspec import inspect as mi
 
 from cubby import __version__, errors
 from cubby.api.endpoint import Endpoint
-from cubby.api.wire import CreateIntegration, ErrorBody
+from cubby.api.wire import ErrorBody
 from cubby.core.execute import ExecuteRequest, ExecuteResponse
+from cubby.core.inputs import CreateIntegration
 from cubby.core.registry import Action, Integration, Registry
 
 _REF = "#/components/schemas/{name}"

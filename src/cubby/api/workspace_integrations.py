@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 from cubby.api.endpoint import Call, Endpoint
-from cubby.api.wire import (
-    CreateIntegration,
-    Deleted,
-    IntegrationEnvelope,
-    IntegrationList,
-    UpdateIntegration,
-)
+from cubby.api.wire import Deleted, IntegrationEnvelope, IntegrationList
 from cubby.core import workspace_integrations as wis
+from cubby.core.inputs import CreateIntegration, UpdateIntegration
 
 
 async def list_integrations(call: Call) -> IntegrationList:

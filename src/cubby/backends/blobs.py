@@ -31,7 +31,7 @@ from obstore.exceptions import NotFoundError
 from obstore.store import LocalStore
 
 from cubby import metrics
-from cubby.backends.url import BackendConfigError
+from cubby.backends.config_error import BackendConfigError
 from cubby.core.models import new_id
 from cubby.private_files import private_dir
 
@@ -259,8 +259,10 @@ def _open_s3(url: str) -> BlobStore:
         config["region"] = query["region"]
     # Bounded waits: obstore's defaults retry for up to 3 minutes, which would hold a request
     # (and its client) hostage to an unreachable S3. Fail in seconds with a clear error instead.
-    client_options: dict[str, Any] = {"connect_timeout": timedelta(seconds=5),
-                                      "timeout": timedelta(seconds=60)}
+    client_options: dict[str, Any] = {
+        "connect_timeout": timedelta(seconds=5),
+        "timeout": timedelta(seconds=60),
+    }
     if config.get("allow_http"):
         client_options["allow_http"] = True
     try:

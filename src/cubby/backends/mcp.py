@@ -9,8 +9,8 @@ from typing import Any, Protocol
 
 import msgspec
 
+from cubby.core.mcp_records import McpAuth, McpServer, McpServerTool, McpToken, StoredToken
 from cubby.errors import Conflict
-from cubby.mcp.models import McpAuth, McpServer, McpServerTool, McpToken, StoredToken
 
 
 class McpStore(Protocol):

@@ -6,11 +6,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from cubby.backends.base import MetaStore
+from cubby.backends.config_error import BackendConfigError
 from cubby.core.models import new_id, utc_now
-
-
-class BackendConfigError(RuntimeError):
-    """A backend URL cannot be used; the message is one line meant for a human."""
 
 
 def sqlite_path(url: str) -> Path:

@@ -46,10 +46,10 @@ from cubby.backends.base import (
 )
 from cubby.backends.blobs import BlobNotFound, BlobReader, BlobStore, Span
 from cubby.core import clock, txn
+from cubby.core.action_services import ActionServices
 from cubby.core.models import utc_now
 from cubby.core.scopes import Namespace
 from cubby.errors import CubbyError, InternalError
-from cubby.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def etag_of(body: bytes) -> str:
 
 
 async def write(
-    services: Services,
+    services: ActionServices,
     ns: Namespace,
     path: str,
     body: bytes,
@@ -146,7 +146,7 @@ async def _landed(index: FileIndex, ns: Namespace, record: FileRecord) -> bool:
 
 
 async def delete(
-    services: Services, ns: Namespace, path: str, *, if_match: str | None = None
+    services: ActionServices, ns: Namespace, path: str, *, if_match: str | None = None
 ) -> bool:
     existed, blob_key = await services.meta.files.delete(ns, path, if_match=if_match)
     if blob_key is not None:
@@ -154,7 +154,7 @@ async def delete(
     return existed
 
 
-async def move(services: Services, ns: Namespace, src: str, dst: str, overwrite: bool) -> str:
+async def move(services: ActionServices, ns: Namespace, src: str, dst: str, overwrite: bool) -> str:
     """Rename ``src`` to ``dst`` (one commit, no body copy); returns the file's etag."""
     etag, replaced = await services.meta.files.move(ns, src, dst, overwrite)
     if replaced is not None:
@@ -162,7 +162,7 @@ async def move(services: Services, ns: Namespace, src: str, dst: str, overwrite:
     return etag
 
 
-async def delete_folder(services: Services, ns: Namespace, prefix: str) -> int:
+async def delete_folder(services: ActionServices, ns: Namespace, prefix: str) -> int:
     """Delete every file under ``prefix`` in batches of :data:`DELETE_BATCH` rows (so no
     transaction grows with the folder); returns how many live files went."""
     deleted = 0
@@ -194,7 +194,7 @@ async def _drop_all(blobs: BlobStore, keys: list[str]) -> None:
     await txn.after_commit(drop)
 
 
-async def sweep_expired(services: Services, limit: int = SWEEP_BATCH) -> int:
+async def sweep_expired(services: ActionServices, limit: int = SWEEP_BATCH) -> int:
     """Delete expired file rows (in batches of ``limit``) and their bodies; returns how many."""
     removed = 0
     while True:
@@ -227,7 +227,7 @@ class OpenFile:
 
 
 async def open_file(
-    services: Services,
+    services: ActionServices,
     ns: Namespace,
     path: str,
     choose_span: Callable[[FileRecord], Span | None] | None = None,
@@ -259,7 +259,9 @@ async def open_file(
     raise _lost_body(index, ns, path, missing)
 
 
-async def read(services: Services, ns: Namespace, path: str) -> tuple[FileRecord, bytes] | None:
+async def read(
+    services: ActionServices, ns: Namespace, path: str
+) -> tuple[FileRecord, bytes] | None:
     """The current file at ``path`` with its whole body, or None."""
     opened = await open_file(services, ns, path)
     if opened is None:
@@ -308,7 +310,7 @@ async def sweep_orphans(
     return removed
 
 
-async def sweep_expired_forever(services: Services) -> None:
+async def sweep_expired_forever(services: ActionServices) -> None:
     """Run :func:`sweep_expired` every minute (started by the app's lifespan)."""
     while True:
         await asyncio.sleep(EXPIRY_SWEEP_INTERVAL_SECONDS)
@@ -318,14 +320,14 @@ async def sweep_expired_forever(services: Services) -> None:
             log.warning("expiry sweep failed; next round retries", exc_info=True)
 
 
-async def sweep_once(services: Services) -> int:
+async def sweep_once(services: ActionServices) -> int:
     """One sweep with the configured grace period (``CUBBY_ORPHAN_GRACE_SECONDS``)."""
     return await sweep_orphans(
         services.meta.files, services.blobs, services.settings.orphan_grace_seconds
     )
 
 
-async def sweep_forever(services: Services) -> None:
+async def sweep_forever(services: ActionServices) -> None:
     """Run :func:`sweep_once` periodically (started by the app's lifespan)."""
     await asyncio.sleep(FIRST_SWEEP_DELAY_SECONDS)
     while True:

@@ -19,17 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, get_type_hints
+from typing import Any, get_type_hints
 
 import msgspec
 from msgspec import inspect as mi
 
+from cubby.core.action_services import ActionServices
 from cubby.core.scopes import Namespace
 from cubby.core.validation import decode_or_raise
 from cubby.errors import ValidationError
-
-if TYPE_CHECKING:
-    from cubby.services import Services
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,7 @@ class ActionContext:
     """What an action may touch: its namespace and the process's services."""
 
     namespace: Namespace
-    services: Services
+    services: ActionServices
     integration_alias: str
 
 

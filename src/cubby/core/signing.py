@@ -158,7 +158,6 @@ def iso_utc(unix_seconds: int) -> str:
 
 def _invalid() -> Forbidden:
     return Forbidden(
-        "invalid download URL signature (the URL was changed or signed by another server "
-        "secret)",
+        "invalid download URL signature (the URL was changed or signed by another server secret)",
         details={"reason": "BAD_SIGNATURE"},
     )

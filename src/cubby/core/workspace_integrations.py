@@ -7,9 +7,9 @@ from typing import Any
 import msgspec
 from msgspec import UNSET
 
-from cubby.api.wire import CreateIntegration, IntegrationFields
 from cubby.auth import Principal
 from cubby.core import workspaces
+from cubby.core.inputs import CreateIntegration, IntegrationFields
 from cubby.core.models import WorkspaceIntegration, is_uuid, new_id, utc_now
 from cubby.core.registry import Integration
 from cubby.core.scopes import parse_settings

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 from cubby.core.registry import Registry
-
-
-def logo(name: str) -> str:
-    """The SVG logo a built-in ships in ``integrations/logos/``."""
-    return (resources.files("cubby.integrations") / "logos" / f"{name}.svg").read_text("utf-8")
 
 
 def register_builtins(registry: Registry) -> None:

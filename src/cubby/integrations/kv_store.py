@@ -14,7 +14,7 @@ from cubby.core.registry import ActionContext, Integration
 from cubby.core.validation import off_loop
 from cubby.core.validators import has_control_chars
 from cubby.errors import PayloadTooLarge, ValidationError
-from cubby.integrations import logo
+from cubby.integrations.assets import logo
 
 MAX_KEY_BYTES = 512
 MAX_TTL_SECONDS = 10 * 365 * 24 * 3600  # ten years

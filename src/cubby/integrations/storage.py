@@ -20,7 +20,7 @@ from cubby.core.paths import MAX_PATH_BYTES, normalize_path, normalize_prefix
 from cubby.core.registry import ActionContext, Integration
 from cubby.core.ttl import ExpiresInSeconds, expires_at, iso_or_none
 from cubby.errors import ActionFailed, PayloadTooLarge, ValidationError
-from cubby.integrations import logo
+from cubby.integrations.assets import logo
 
 DEFAULT_LIST_LIMIT = 1000
 DEFAULT_EXPIRES_IN = 900

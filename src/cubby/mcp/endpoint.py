@@ -30,9 +30,9 @@ from starlette.types import Receive, Scope, Send
 
 from cubby import __version__
 from cubby.api.endpoint import json_response
+from cubby.core.mcp_records import ENDPOINT_PREFIX
 from cubby.core.models import is_uuid
 from cubby.errors import CubbyError, Forbidden, MethodNotAllowed, NotFound, Unavailable
-from cubby.mcp.models import ENDPOINT_PREFIX
 from cubby.mcp.tokens import Caller
 from cubby.mcp.tools import call_tool, server_tools
 from cubby.services import Services

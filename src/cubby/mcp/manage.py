@@ -13,6 +13,14 @@ from msgspec import UNSET
 
 from cubby.auth import Principal, hash_key
 from cubby.core import clock, workspaces
+from cubby.core.mcp_records import (
+    ENDPOINT_PREFIX,
+    McpAuth,
+    McpServer,
+    McpServerTool,
+    McpToken,
+    StoredToken,
+)
 from cubby.core.models import is_uuid, new_id, utc_now
 from cubby.core.registry import Action, Integration
 from cubby.core.scopes import _check_owner_id
@@ -25,16 +33,10 @@ from cubby.errors import (
     ValidationError,
 )
 from cubby.mcp.models import (
-    ENDPOINT_PREFIX,
     CreateAccessToken,
     CreateServer,
     CreateTool,
-    McpAuth,
-    McpServer,
-    McpServerTool,
-    McpToken,
     ServerFields,
-    StoredToken,
     ToolFields,
     UpdateTool,
 )

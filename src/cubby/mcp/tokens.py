@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from cubby.auth import Principal, expiry_epoch, hash_key
 from cubby.backends.mcp import McpStore
 from cubby.core import clock
+from cubby.core.mcp_records import TOKEN_PREFIX, McpServer, StoredToken
 from cubby.core.models import ApiKey, KeyPermissions
 from cubby.errors import Unauthenticated
-from cubby.mcp.models import TOKEN_PREFIX, McpServer, StoredToken
 
 MAX_CACHE_ENTRIES = 10_000
 

@@ -30,10 +30,10 @@ import msgspec
 from cubby import metrics
 from cubby.auth import Principal
 from cubby.core.execute import ExecuteRequest, execute
+from cubby.core.mcp_records import McpServerTool
 from cubby.core.models import WorkspaceIntegration
 from cubby.core.registry import Action, Integration, Registry
 from cubby.errors import CubbyError, NotFound, ValidationError
-from cubby.mcp.models import McpServerTool
 from cubby.services import Services
 
 log = logging.getLogger("cubby.mcp")
@@ -173,9 +173,7 @@ def build_tools(
     return specs
 
 
-async def server_tools(
-    services: Services, server_id: str, workspace_id: str
-) -> list[ToolSpec]:
+async def server_tools(services: Services, server_id: str, workspace_id: str) -> list[ToolSpec]:
     """The server's tools as of now (two reads: its overrides and the workspace's integrations)."""
     overrides = await services.meta.mcp.tools(server_id)
     integrations = await services.meta.integrations.in_workspace(workspace_id)

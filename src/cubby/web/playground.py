@@ -125,8 +125,16 @@ async def _choices(ctx: Ctx) -> dict[str, Any]:
     ws_id = ctx.arg("ws") or ctx.field("ws")
     alias = ctx.arg("alias") or ctx.field("alias")
     action_name = ctx.arg("action") or ctx.field("action")
-    chosen: dict[str, Any] = {"workspaces": items, "ws": None, "integrations": [], "wi": None,
-                              "actions": [], "action": None, "props": {}, "needs_end_user": False}
+    chosen: dict[str, Any] = {
+        "workspaces": items,
+        "ws": None,
+        "integrations": [],
+        "wi": None,
+        "actions": [],
+        "action": None,
+        "props": {},
+        "needs_end_user": False,
+    }
     if not ws_id:
         return chosen
     chosen["ws"] = await workspaces.get(ctx.services.meta, ctx.principal, ws_id)
@@ -185,9 +193,7 @@ async def run(ctx: Ctx) -> Response:
     if "application/json" in ctx.request.headers.get("accept", ""):
         return JSONResponse(result, headers=SECURITY_HEADERS)
     pretty = json.dumps(answer, indent=2, ensure_ascii=False)
-    return ctx.render(
-        "playground.html", result=result, pretty=pretty, values=fields, **chosen
-    )
+    return ctx.render("playground.html", result=result, pretty=pretty, values=fields, **chosen)
 
 
 async def _execute(ctx: Ctx, body: dict[str, Any]) -> tuple[int, Any]:

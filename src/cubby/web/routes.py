@@ -15,9 +15,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from cubby.api.wire import CreateIntegration, UpdateIntegration
 from cubby.core import keys, usage, workspaces
 from cubby.core import workspace_integrations as wis
+from cubby.core.inputs import CreateIntegration, UpdateIntegration
 from cubby.core.models import KeyPermissions, Workspace, WorkspaceIntegration
 from cubby.errors import CubbyError, NotFound, ValidationError
 from cubby.services import Services
@@ -141,9 +141,7 @@ class Section:
     load: Loader
 
 
-async def _no_data(
-    ctx: Ctx, ws: Workspace, items: list[WorkspaceIntegration]
-) -> dict[str, Any]:
+async def _no_data(ctx: Ctx, ws: Workspace, items: list[WorkspaceIntegration]) -> dict[str, Any]:
     return {}
 
 

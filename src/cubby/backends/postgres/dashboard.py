@@ -48,9 +48,11 @@ class PgSessions:
         return await self.db.execute("DELETE FROM dashboard_sessions WHERE expires_at <= $1", now)
 
     async def count_open(self, now: str) -> int:
-        return int(await self.db.fetchval(
-            "SELECT count(*) FROM dashboard_sessions WHERE expires_at > $1", now
-        ))
+        return int(
+            await self.db.fetchval(
+                "SELECT count(*) FROM dashboard_sessions WHERE expires_at > $1", now
+            )
+        )
 
 
 class PgUsage:

@@ -18,8 +18,8 @@ from cubby.backends.mcp import (
     tool_values,
 )
 from cubby.backends.postgres.db import PgDatabase
+from cubby.core.mcp_records import McpServer, McpServerTool, StoredToken
 from cubby.errors import NotFound
-from cubby.mcp.models import McpServer, McpServerTool, StoredToken
 
 
 def _marks(start: int, count: int) -> str:

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import asyncpg
 
 from cubby.backends.base import MetaStore
+from cubby.backends.config_error import BackendConfigError
 from cubby.backends.postgres.dashboard import PgSessions, PgUsage
 from cubby.backends.postgres.db import DEFAULT_POOL_SIZE, PgDatabase, connect
 from cubby.backends.postgres.end_users import PgEndUsers
@@ -26,7 +27,6 @@ from cubby.backends.postgres.kv import PgKv
 from cubby.backends.postgres.mcp import PgMcp
 from cubby.backends.postgres.migrate import apply_migrations, ensure_org
 from cubby.backends.postgres.workspaces import PgApiKeys, PgIntegrations, PgWorkspaces
-from cubby.backends.url import BackendConfigError
 
 T = TypeVar("T")
 

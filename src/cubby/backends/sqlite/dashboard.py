@@ -66,11 +66,13 @@ class SqliteSessions:
         return int(cur.rowcount)
 
     async def count_open(self, now: str) -> int:
-        return int(self.db.read(
-            lambda c: c.execute(
-                "SELECT count(*) FROM dashboard_sessions WHERE expires_at > ?", (now,)
-            ).fetchone()[0]
-        ))
+        return int(
+            self.db.read(
+                lambda c: c.execute(
+                    "SELECT count(*) FROM dashboard_sessions WHERE expires_at > ?", (now,)
+                ).fetchone()[0]
+            )
+        )
 
 
 class SqliteUsage:
@@ -83,8 +85,9 @@ class SqliteUsage:
         args = [workspace_id, *ns_args]
         if kind == "kv":
             row = self.db.read(
-                lambda c: c.execute(f"SELECT count(*) FROM kv_entries WHERE {where}", args)
-                .fetchone()
+                lambda c: c.execute(
+                    f"SELECT count(*) FROM kv_entries WHERE {where}", args
+                ).fetchone()
             )
             return Usage(keys=int(row[0]))
         row = self.db.read(

@@ -68,8 +68,7 @@ class _Row:
 
 def _current(conn: sqlite3.Connection, args: tuple[str, str, str], now: float) -> _Row | None:
     row = conn.execute(
-        f"SELECT is_list, length, size, version, expires_at, value FROM kv_entries "
-        f"WHERE {_WHERE}",
+        f"SELECT is_list, length, size, version, expires_at, value FROM kv_entries WHERE {_WHERE}",
         args,
     ).fetchone()
     return _Row(row, now) if row is not None else None
@@ -132,9 +131,7 @@ class SqliteKv:
                 row = (1, None, len(items), list_size(items))
             conn.execute(_UPSERT, (*args, *row, version, expires_at, utc_now()))
             if items:
-                conn.executemany(
-                    _INSERT_ITEM, [(*args, i.text, i.canon, i.hash) for i in items]
-                )
+                conn.executemany(_INSERT_ITEM, [(*args, i.text, i.canon, i.hash) for i in items])
             return version
 
         return await self.db.write(write, weight=1 + len(items or ()))

@@ -17,8 +17,8 @@ from cubby.backends.mcp import (
     tool_values,
 )
 from cubby.backends.sqlite.db import SqliteDatabase
+from cubby.core.mcp_records import McpServer, McpServerTool, StoredToken
 from cubby.errors import NotFound
-from cubby.mcp.models import McpServer, McpServerTool, StoredToken
 
 _S = ", ".join("?" * 12)
 _T = ", ".join("?" * 12)
@@ -172,9 +172,12 @@ class SqliteMcp:
                     (*values[2:], values[0], values[1]),
                 )
             except sqlite3.IntegrityError:
-                if conn.execute(
-                    "SELECT 1 FROM mcp_servers WHERE id = ?", (tool.mcp_server_id,)
-                ).fetchone() is None:
+                if (
+                    conn.execute(
+                        "SELECT 1 FROM mcp_servers WHERE id = ?", (tool.mcp_server_id,)
+                    ).fetchone()
+                    is None
+                ):
                     raise NotFound(
                         "MCP server not found", details={"id": tool.mcp_server_id}
                     ) from None

@@ -24,8 +24,8 @@ import httptools
 import msgspec
 
 from cubby.errors import CubbyError, PayloadTooLarge, RequestTimeout, ValidationError
+from cubby.server.zerocopy import ZeroCopyHttpProtocol
 from cubby.settings import Settings
-from cubby.zerocopy import ZeroCopyHttpProtocol
 
 MAX_HEADER_BYTES = 64 * 1024
 LINGER_SECONDS = 2.0
@@ -132,10 +132,12 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
             if not self.transport.is_closing():
                 self.transport.close()  # nothing was sent at all: nobody to answer
             return
-        self._answer_and_close(RequestTimeout(
-            f"the request headers did not arrive within {self._header_timeout:g} seconds",
-            details={"limit": self._header_timeout},
-        ))
+        self._answer_and_close(
+            RequestTimeout(
+                f"the request headers did not arrive within {self._header_timeout:g} seconds",
+                details={"limit": self._header_timeout},
+            )
+        )
 
     def _body_timed_out(self) -> None:
         cycle = self.cycle
@@ -148,10 +150,12 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
         if self.flow.read_paused:  # we stopped reading (the app is behind): not the client
             self._arm(self._body_timeout, self._body_timed_out)
             return
-        self._answer_and_close(RequestTimeout(
-            f"the request body stalled for {self._body_timeout:g} seconds",
-            details={"limit": self._body_timeout},
-        ))
+        self._answer_and_close(
+            RequestTimeout(
+                f"the request body stalled for {self._body_timeout:g} seconds",
+                details={"limit": self._body_timeout},
+            )
+        )
 
     # -- connection and parser events ---------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -175,9 +179,11 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
             self.logger.info("malformed HTTP request: %s", exc)
-            self._answer_and_close(ValidationError(
-                f"malformed HTTP request: {exc}", details={"reason": "MALFORMED_HTTP"}
-            ))
+            self._answer_and_close(
+                ValidationError(
+                    f"malformed HTTP request: {exc}", details={"reason": "MALFORMED_HTTP"}
+                )
+            )
             return
         except httptools.HttpParserUpgrade:
             if self._should_upgrade():
@@ -187,10 +193,12 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
         if self._in_headers:  # still inside a request's head after these bytes
             self._header_bytes += len(data)
         if self._in_headers and self._header_bytes > MAX_HEADER_BYTES:
-            self._answer_and_close(PayloadTooLarge(
-                f"the request line and headers are larger than {MAX_HEADER_BYTES} bytes",
-                details={"limit": MAX_HEADER_BYTES, "part": "headers"},
-            ))
+            self._answer_and_close(
+                PayloadTooLarge(
+                    f"the request line and headers are larger than {MAX_HEADER_BYTES} bytes",
+                    details={"limit": MAX_HEADER_BYTES, "part": "headers"},
+                )
+            )
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -208,5 +216,6 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
 
     def send_400_response(self, msg: str) -> None:
         self._answer_and_close(ValidationError(msg, details={"reason": "MALFORMED_HTTP"}))
+
 
 PROTOCOL = f"{__name__}:{CubbyHttpProtocol.__name__}"

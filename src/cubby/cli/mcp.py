@@ -6,7 +6,7 @@ import asyncio
 
 import click
 
-from cubby.cli_data import _client, _workspace_id
+from cubby.cli.data import _client, _workspace_id
 
 __all__ = ["mcp"]
 

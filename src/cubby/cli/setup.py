@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 import click
 
 from cubby import __version__
-from cubby.cli_support import (
+from cubby.cli.support import (
     create_data_dir_option,
     data_dir_option,
     database_option,
@@ -77,10 +77,10 @@ def init(
 
     Running it again reuses the workspace and integrations and prints a new key.
     """
-    from cubby.api.wire import CreateIntegration
     from cubby.core import keys
     from cubby.core import workspace_integrations as wis
     from cubby.core import workspaces as core
+    from cubby.core.inputs import CreateIntegration
     from cubby.core.models import KeyPermissions
 
     config = settings(data_dir, database_url)
@@ -96,12 +96,17 @@ def init(
             found = existing.get(alias)
             if found is not None:
                 if found.integration_name != integration:
-                    fail(f"workspace {slug} has an alias {alias!r} of {found.integration_name}, "
-                         f"not {integration}; remove it with `cubby integrations rm {slug} "
-                         f"{alias}` or init another workspace with --slug")
+                    fail(
+                        f"workspace {slug} has an alias {alias!r} of {found.integration_name}, "
+                        f"not {integration}; remove it with `cubby integrations rm {slug} "
+                        f"{alias}` or init another workspace with --slug"
+                    )
                 continue
-            body = CreateIntegration(integration_name=integration, alias=alias,
-                                     settings={"persistence": {"scope": scope}})
+            body = CreateIntegration(
+                integration_name=integration,
+                alias=alias,
+                settings={"persistence": {"scope": scope}},
+            )
             await wis.create(services, operator(), ws.id, body)
             created.append(f"{alias} ({integration}, scope {scope})")
         permissions = KeyPermissions("workspace", [ws.id])
@@ -196,11 +201,15 @@ def status(as_json: bool, data_dir: Path | None, database_url: str | None) -> No
         click.echo(json.dumps(report))
         return
     answering = "answering" if report["server"]["answering"] else "not answering"
-    click.echo(f"cubby {__version__} (python {versions['python']}"
-               + (f", sqlite {versions['sqlite']})" if "sqlite" in versions else ")"))
+    click.echo(
+        f"cubby {__version__} (python {versions['python']}"
+        + (f", sqlite {versions['sqlite']})" if "sqlite" in versions else ")")
+    )
     click.echo(f"data dir:  {report['dataDir']}")
     click.echo(f"database:  {report['database']}")
     click.echo(f"files:     {report['files']}")
     click.echo(f"server:    {config.base_url} ({answering}); /metrics {config.metrics}")
-    click.echo(f"counts:    {counts['workspaces']} workspaces, {counts['integrations']} "
-               f"integrations, {counts['apiKeys']} active API keys")
+    click.echo(
+        f"counts:    {counts['workspaces']} workspaces, {counts['integrations']} "
+        f"integrations, {counts['apiKeys']} active API keys"
+    )

@@ -17,7 +17,7 @@ import tempfile
 
 import click
 
-from cubby.cli_support import fail
+from cubby.cli.support import fail
 from cubby.logs import log_config
 from cubby.metrics import MULTIPROC_ENV
 from cubby.settings import Settings
@@ -47,7 +47,7 @@ def run(settings: Settings, log_level: str, log_format: str) -> None:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    from cubby import http_protocol
+    from cubby.server import http_protocol
 
     sock = bind(settings.host, settings.port)
     metrics_dir = None

@@ -14,7 +14,7 @@ from typing import Any
 import click
 import msgspec
 
-from cubby.cli_support import (
+from cubby.cli.support import (
     data_dir_option,
     database_option,
     echo_json,
@@ -169,16 +169,18 @@ def add_integration(
     database_url: str | None,
 ) -> None:
     """Add INTEGRATION to WORKSPACE (id or slug); prints the integration's id."""
-    from cubby.api.wire import CreateIntegration
     from cubby.core import workspace_integrations as core
+    from cubby.core.inputs import CreateIntegration
 
     if namespace_key is not None and scope is None:
         scope = "external"
     persistence: dict[str, Any] = {"scope": scope or "end_user"}
     if namespace_key is not None:
         persistence["externalId"] = namespace_key
-    fields: dict[str, Any] = {"integrationName": integration_name,
-                              "settings": {"persistence": persistence}}
+    fields: dict[str, Any] = {
+        "integrationName": integration_name,
+        "settings": {"persistence": persistence},
+    }
     if alias is not None:
         fields["alias"] = alias
     if display_name is not None:
@@ -237,8 +239,10 @@ def remove_integration(
             if integration in (wi.alias, wi.id):
                 await core.remove(services, operator(), ws.id, wi.id)
                 return wi
-        fail(f"workspace {ws.slug} has no integration {integration!r}; see "
-             f"`cubby integrations ls {ws.slug}`")
+        fail(
+            f"workspace {ws.slug} has no integration {integration!r}; see "
+            f"`cubby integrations ls {ws.slug}`"
+        )
 
     wi = run_admin(settings(data_dir, database_url), work)
     click.echo(f"removed {wi.alias} ({wi.integration_name}) from {workspace}")

@@ -56,8 +56,10 @@ def _fix_for(exc: Any) -> str:
     """What to do about the errors a first-time user meets."""
     code = getattr(exc, "code", None)
     if code == "INTEGRATION_NOT_FOUND":
-        return ("; add it with `cubby integrations add WORKSPACE storage --alias files` "
-                f"(or kv-store --alias state), or: {_INIT}")
+        return (
+            "; add it with `cubby integrations add WORKSPACE storage --alias files` "
+            f"(or kv-store --alias state), or: {_INIT}"
+        )
     if code is None and "CUBBY_API_KEY" in str(exc):
         return f"; {_INIT}"
     return ""
@@ -75,8 +77,11 @@ def _workspace_id(client: Cubby, workspace: str) -> str:
                 return ws["id"]
         offset += len(page["workspaces"])
         if not page["workspaces"] or offset >= page["total"]:
-            click.echo(f"cubby: error: no workspace with id or slug {workspace!r}; see "
-                       f"`cubby workspaces ls`, or: {_INIT}", err=True)
+            click.echo(
+                f"cubby: error: no workspace with id or slug {workspace!r}; see "
+                f"`cubby workspaces ls`, or: {_INIT}",
+                err=True,
+            )
             sys.exit(2)
 
 
@@ -362,8 +367,13 @@ _kv_expires_option = click.option(
 
 @kv.command("ls")
 @click.argument("prefix", default="")
-@click.option("--long", "-l", "long", is_flag=True,
-              help="Also size, kind (value or list of N), version, update and expiry.")
+@click.option(
+    "--long",
+    "-l",
+    "long",
+    is_flag=True,
+    help="Also size, kind (value or list of N), version, update and expiry.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @_target_options("state", "kv-store")
 def kv_ls(
@@ -387,8 +397,13 @@ def kv_ls(
 
 @kv.command("incr")
 @click.argument("key")
-@click.option("--by", default="1", show_default=True, metavar="NUMBER",
-              help="The number to add (integer or float; negative subtracts).")
+@click.option(
+    "--by",
+    default="1",
+    show_default=True,
+    metavar="NUMBER",
+    help="The number to add (integer or float; negative subtracts).",
+)
 @_target_options("state", "kv-store")
 def kv_incr(key: str, by: str, workspace: str, alias: str, end_user: str | None) -> None:
     """Add a number to the number at KEY atomically (missing: 0); prints the new value."""
@@ -423,8 +438,13 @@ def kv_get(key: str, raw: bool, workspace: str, alias: str, end_user: str | None
 @click.argument("value")
 @_string_option
 @_kv_expires_option
-@click.option("--if-version", type=click.IntRange(0), default=None, metavar="N",
-              help="Write only if KEY is at version N (0: only if it does not exist).")
+@click.option(
+    "--if-version",
+    type=click.IntRange(0),
+    default=None,
+    metavar="N",
+    help="Write only if KEY is at version N (0: only if it does not exist).",
+)
 @_target_options("state", "kv-store")
 def kv_put(
     key: str,

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from cubby.backends.base import Usage
-from cubby.cli_support import (
+from cubby.cli.support import (
     data_dir_option,
     database_option,
     echo_json,

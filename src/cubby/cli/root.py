@@ -14,15 +14,15 @@ import click
 import msgspec
 
 from cubby import __version__
-from cubby.backends.url import BackendConfigError
-from cubby.cli_support import (
+from cubby.backends.config_error import BackendConfigError
+from cubby.cli.support import (
     create_data_dir_option,
     data_dir_option,
     database_option,
     fail,
     open_meta,
 )
-from cubby.cli_support import settings as _settings
+from cubby.cli.support import settings as _settings
 
 _fail = fail
 _open_meta = open_meta
@@ -128,7 +128,7 @@ def serve(
         os.environ["CUBBY_FILES_URL"] = files_url
     settings = _settings()
     from cubby.backends.url import check_files_url
-    from cubby.cli_support import ensure_data_dir
+    from cubby.cli.support import ensure_data_dir
     from cubby.core import keys, signing
 
     ensure_data_dir(settings.data_dir, create=True, adopt=adopt)  # the secret lives there
@@ -146,8 +146,10 @@ def serve(
             _, plain = asyncio.run(keys.create_key(meta, "default", None, None))
             click.echo("cubby: created an organisation-wide API key (shown only this once):")
             click.echo(f"  CUBBY_API_KEY={plain}")
-            click.echo('cubby: next, in another terminal here: eval "$(cubby init)" sets up a '
-                       "workspace for `cubby files` and `cubby kv`; the API is at /docs")
+            click.echo(
+                'cubby: next, in another terminal here: eval "$(cubby init)" sets up a '
+                "workspace for `cubby files` and `cubby kv`; the API is at /docs"
+            )
         elif not any(keys.usable(key) for key in asyncio.run(meta.api_keys.all())):
             # Never mint a key here: revoking every key must stay a way to lock the API.
             click.echo(
@@ -159,7 +161,7 @@ def serve(
         _fail(str(exc))
     finally:
         meta.close()
-    from cubby import cli_serve
+    from cubby.cli import serve as cli_serve
 
     cli_serve.run(settings, log_level, log_format)
 
@@ -247,8 +249,11 @@ def revoke_key(key_id: str, data_dir: Path | None, database_url: str | None) -> 
     click.echo(f"revoked {key_id}")
 
 
-from cubby import cli_end_users, cli_mcp, cli_setup, cli_workspaces  # noqa: E402 - setup commands
-from cubby.cli_data import files, kv  # noqa: E402 - data commands, SDK imported lazily
+from cubby.cli import end_users as cli_end_users  # noqa: E402 - setup commands
+from cubby.cli import mcp as cli_mcp  # noqa: E402
+from cubby.cli import setup as cli_setup  # noqa: E402
+from cubby.cli import workspaces as cli_workspaces  # noqa: E402
+from cubby.cli.data import files, kv  # noqa: E402 - data commands, SDK imported lazily
 
 main.add_command(files)
 main.add_command(kv)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 import msgspec
 
-from cubby.backends.url import BackendConfigError
+from cubby.backends.config_error import BackendConfigError
 from cubby.private_files import private_dir, restrict_umask
 from cubby.settings import Settings, SettingsError
 
@@ -138,7 +138,9 @@ create_data_dir_option = click.option(
 
 
 def run_admin(
-    config: Settings, work: Callable[[Services], Awaitable[T]], create: bool = False,
+    config: Settings,
+    work: Callable[[Services], Awaitable[T]],
+    create: bool = False,
     adopt: bool = False,
 ) -> T:
     """Run ``work`` with the server's own services (database and blob store of ``config``),
@@ -180,8 +182,16 @@ def operator() -> Principal:
     from cubby.auth import Principal
     from cubby.core.models import ApiKey
 
-    key = ApiKey(id="cli", org_id="", name="cli", key_prefix="", permissions=None,
-                 last_used_at=None, expires_at=None, created_at="")
+    key = ApiKey(
+        id="cli",
+        org_id="",
+        name="cli",
+        key_prefix="",
+        permissions=None,
+        last_used_at=None,
+        expires_at=None,
+        created_at="",
+    )
     return Principal(key)
 
 
