@@ -23,9 +23,12 @@ from cubby_client._end_users import AsyncEndUsers, EndUsers
 from cubby_client._exceptions import transport_error
 from cubby_client._integrations import AsyncIntegrations, Integrations
 from cubby_client._kv import KV, AsyncKV
+from cubby_client._memory import AsyncMemory, Memory
 from cubby_client._request import APIRequest, compact
+from cubby_client._scratchpad import AsyncScratchpad, Scratchpad
 from cubby_client._storage import AsyncStorage, Storage
 from cubby_client._target import Target
+from cubby_client._thinking import AsyncThinking, Thinking
 from cubby_client._workspaces import AsyncWorkspaces, Workspaces
 
 __all__ = ["AsyncCubby", "Cubby"]
@@ -96,6 +99,24 @@ class Cubby(BaseClient):
     ) -> KV:
         """Keys of the kv-store integration ``alias`` in a workspace (``None``: the only one)."""
         return KV(self, Target("kv-store", workspace_id, alias, end_user_id))
+
+    def memory(
+        self, workspace_id: str, alias: str | None = "memory", end_user_id: str | None = None
+    ) -> Memory:
+        """The knowledge graph of the agent-memory integration ``alias`` in a workspace."""
+        return Memory(self, Target("agent-memory", workspace_id, alias, end_user_id))
+
+    def scratchpad(
+        self, workspace_id: str, alias: str | None = "scratchpad", end_user_id: str | None = None
+    ) -> Scratchpad:
+        """Pages of the agent-scratchpad integration ``alias`` in a workspace."""
+        return Scratchpad(self, Target("agent-scratchpad", workspace_id, alias, end_user_id))
+
+    def thinking(
+        self, workspace_id: str, alias: str | None = "thinking", end_user_id: str | None = None
+    ) -> Thinking:
+        """Thought chains of the sequential-thinking integration ``alias`` in a workspace."""
+        return Thinking(self, Target("sequential-thinking", workspace_id, alias, end_user_id))
 
     def request(
         self,
@@ -203,6 +224,24 @@ class AsyncCubby(BaseClient):
     ) -> AsyncKV:
         """Keys of the kv-store integration ``alias`` in a workspace (``None``: the only one)."""
         return AsyncKV(self, Target("kv-store", workspace_id, alias, end_user_id))
+
+    def memory(
+        self, workspace_id: str, alias: str | None = "memory", end_user_id: str | None = None
+    ) -> AsyncMemory:
+        """The knowledge graph of the agent-memory integration ``alias`` in a workspace."""
+        return AsyncMemory(self, Target("agent-memory", workspace_id, alias, end_user_id))
+
+    def scratchpad(
+        self, workspace_id: str, alias: str | None = "scratchpad", end_user_id: str | None = None
+    ) -> AsyncScratchpad:
+        """Pages of the agent-scratchpad integration ``alias`` in a workspace."""
+        return AsyncScratchpad(self, Target("agent-scratchpad", workspace_id, alias, end_user_id))
+
+    def thinking(
+        self, workspace_id: str, alias: str | None = "thinking", end_user_id: str | None = None
+    ) -> AsyncThinking:
+        """Thought chains of the sequential-thinking integration ``alias`` in a workspace."""
+        return AsyncThinking(self, Target("sequential-thinking", workspace_id, alias, end_user_id))
 
     async def request(
         self,

@@ -1,4 +1,5 @@
-"""The (workspace, alias, end user) a ``storage()`` or ``kv()`` handle sends its actions to."""
+"""The (workspace, alias, end user) a ``storage()``, ``kv()``, ``memory()``, ``scratchpad()`` or
+``thinking()`` handle sends its actions to."""
 
 from __future__ import annotations
 
@@ -15,7 +16,24 @@ __all__ = ["READ_ONLY_ACTIONS", "Target"]
 
 # Actions that change nothing. Every other action gets a fresh idempotency key per call, so the
 # client's retries (5xx, lost connections) can never apply a write twice.
-READ_ONLY_ACTIONS = frozenset({"get", "list_keys", "read_file", "list_files", "get_download_url"})
+READ_ONLY_ACTIONS = frozenset(
+    {
+        "get",
+        "list_keys",
+        "read_file",
+        "list_files",
+        "get_download_url",
+        # agent-memory, agent-scratchpad, sequential-thinking
+        "search",
+        "read_graph",
+        "get_entity",
+        "read_page",
+        "list_pages",
+        "search_pages",
+        "get_chain",
+        "summarize_chain",
+    }
+)
 
 
 def _output(result: ExecuteResult) -> Any:

@@ -12,6 +12,10 @@ __all__ = [
     "ApiKey",
     "ApiKeyCreated",
     "ApiKeyList",
+    "BranchInfo",
+    "BranchSummary",
+    "Chain",
+    "ChainSummary",
     "Deleted",
     "EndUser",
     "EndUserDataErased",
@@ -19,8 +23,12 @@ __all__ = [
     "EndUserEnvelope",
     "EndUserList",
     "EndUserUsage",
+    "EntitiesCreated",
+    "Entity",
+    "EntityWithRelations",
     "ExecuteResult",
     "FileInfo",
+    "GraphPage",
     "Integration",
     "IntegrationAction",
     "IntegrationCatalog",
@@ -29,7 +37,16 @@ __all__ = [
     "IntegrationSummaryList",
     "KVEntry",
     "KeyInfo",
+    "NewEntity",
+    "PageContent",
+    "PageHit",
+    "PageInfo",
     "Persistence",
+    "Relation",
+    "RelationSpec",
+    "RelationsCreated",
+    "Thought",
+    "ThoughtAdded",
     "Workspace",
     "WorkspaceEnvelope",
     "WorkspaceIntegration",
@@ -255,3 +272,139 @@ class KeyInfo(TypedDict):
 # What ``move_file`` returns: the old and new path and the file's (unchanged) etag ("from" is a
 # Python keyword, hence the functional form).
 FileMoved = TypedDict("FileMoved", {"from": str, "to": str, "etag": str})
+
+
+# -- agent tools (agent-memory, agent-scratchpad, sequential-thinking) -------------------------
+class NewEntity(TypedDict, total=False):
+    """An entity to create: ``name`` and ``type`` are required, ``observations`` optional."""
+
+    name: str
+    type: str
+    observations: list[str]
+
+
+class Entity(TypedDict):
+    """An entity of agent-memory's knowledge graph."""
+
+    name: str
+    type: str
+    observations: list[str]
+    createdAt: str
+    updatedAt: str
+
+
+# A directed, typed edge ("from" is a Python keyword, hence the functional form).
+RelationSpec = TypedDict("RelationSpec", {"from": str, "to": str, "type": str})
+Relation = TypedDict("Relation", {"from": str, "to": str, "type": str, "createdAt": str})
+
+
+class EntitiesCreated(TypedDict):
+    """``entities``: those created; ``existing``: names already there (left unchanged)."""
+
+    entities: list[Entity]
+    existing: list[str]
+
+
+class RelationsCreated(TypedDict):
+    """``relations``: those created; ``existing``: how many were already there."""
+
+    relations: list[Relation]
+    existing: int
+
+
+class GraphPage(TypedDict):
+    """One page of ``search`` or ``read_graph``: entities, relations among/leaving them and
+    the cursor of the next page (None on the last)."""
+
+    entities: list[Entity]
+    relations: list[Relation]
+    nextCursor: str | None
+
+
+class EntityWithRelations(TypedDict):
+    """``get_entity``: the entity and every relation in or out of it."""
+
+    entity: Entity
+    relations: list[Relation]
+
+
+class PageInfo(TypedDict):
+    """A scratchpad page without its content (``size`` in UTF-8 bytes)."""
+
+    pageName: str
+    size: int
+    createdAt: str
+    updatedAt: str
+
+
+class PageContent(TypedDict):
+    """A scratchpad page with its content."""
+
+    pageName: str
+    content: str
+    size: int
+    createdAt: str
+    updatedAt: str
+
+
+class PageHit(TypedDict):
+    """One ``search_pages`` result."""
+
+    pageName: str
+    snippet: str
+    updatedAt: str
+
+
+class Thought(TypedDict):
+    """One thought of a sequential-thinking chain (``branchName``/``branchFrom`` None on the
+    main line; ``previous``: its earlier texts, oldest first)."""
+
+    thoughtId: int
+    content: str
+    branchName: str | None
+    branchFrom: int | None
+    revisions: int
+    previous: list[str]
+    createdAt: str
+    updatedAt: str
+
+
+class ThoughtAdded(TypedDict):
+    """``add_thought``: the thought and the length of the chain's main line."""
+
+    chainId: str
+    thought: Thought
+    length: int
+
+
+class BranchInfo(TypedDict):
+    branchName: str
+    branchFrom: int
+    length: int
+
+
+class Chain(TypedDict):
+    """``get_chain``: the main line in order (every thought with ``include_branches``)."""
+
+    chainId: str
+    thoughts: list[Thought]
+    branches: list[BranchInfo]
+
+
+class BranchSummary(TypedDict):
+    branchName: str
+    branchFrom: int
+    length: int
+    lastThought: Thought | None
+
+
+class ChainSummary(TypedDict):
+    """``summarize_chain``: counts and the first and last thought (None for an empty chain)."""
+
+    chainId: str
+    thoughtCount: int
+    branchCount: int
+    revisionCount: int
+    firstThought: Thought | None
+    lastThought: Thought | None
+    branches: list[BranchSummary]
