@@ -31,6 +31,7 @@ from obstore.exceptions import NotFoundError
 from obstore.store import LocalStore
 
 from cubby import metrics
+from cubby.backends.blob_hold import HoldCheck
 from cubby.backends.config_error import BackendConfigError
 from cubby.core.models import new_id
 from cubby.private_files import private_dir
@@ -130,6 +131,7 @@ class BlobStore:
         self.description = description
         self._local_root = local_root
         self._pool = ThreadPoolExecutor(IO_THREADS, thread_name_prefix="cubby-blobs")
+        self.holds = HoldCheck(store)  # a backup or copy reading a snapshot holds deletes
 
     @staticmethod
     def new_key(workspace_id: str) -> str:
@@ -189,6 +191,8 @@ class BlobStore:
             yield chunk
 
     def _delete(self, key: str) -> None:
+        if self.holds.held():
+            return  # a snapshot may still name it; the orphan sweep drops it after the hold
         with contextlib.suppress(*_NOT_FOUND):
             obstore.delete(self._store, key)
 

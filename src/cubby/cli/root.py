@@ -249,6 +249,7 @@ def revoke_key(key_id: str, data_dir: Path | None, database_url: str | None) -> 
     click.echo(f"revoked {key_id}")
 
 
+from cubby.cli import backup as cli_backup  # noqa: E402 - backup, restore, copy
 from cubby.cli import end_users as cli_end_users  # noqa: E402 - setup commands
 from cubby.cli import mcp as cli_mcp  # noqa: E402
 from cubby.cli import setup as cli_setup  # noqa: E402
@@ -263,3 +264,6 @@ main.add_command(cli_setup.init)
 main.add_command(cli_setup.status)
 main.add_command(cli_mcp.mcp)
 main.add_command(cli_end_users.end_users)
+main.add_command(cli_backup.backup)
+main.add_command(cli_backup.restore)
+main.add_command(cli_backup.copy)

@@ -1,0 +1,141 @@
+"""Whole-installation reads and loads for backup, restore and copy, generic over tables.
+
+Every kind of data cubby keeps is one :class:`TableSpec` in :data:`TABLES`: the table, the key
+that orders its rows (and that upserts and resume marks use) and, for the file index, the column
+naming a body in the blob store. A new kind of data is one more entry here, not a new code path:
+the backends read and write any listed table by introspecting its columns.
+
+Rows travel as tuples of plain values in a backend-neutral form: ``str``, ``int``, ``float``,
+``bool``, ``bytes`` or ``None``. Column kinds (:data:`Kind`) come from each database's own
+catalogue, so a SQLite ``INTEGER`` flag and a PostgreSQL ``BOOLEAN`` meet through
+:func:`coerce` and :func:`canonical`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+Kind = Literal["text", "int", "float", "bool", "bytes"]
+Row = tuple[Any, ...]
+Columns = list[tuple[str, Kind]]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    key: tuple[str, ...]  # orders rows; the conflict target of upserts; resume marks
+    blob_column: str | None = None  # names a body in the blob store (files.blob_key)
+    singleton: bool = False  # one row per installation (org): the target's own is replaced
+    ignore: tuple[str, ...] = ()  # columns only one backend has (PostgreSQL's org.singleton)
+
+
+# Parents before children (foreign keys); the load order, and reversed the delete order.
+TABLES: tuple[TableSpec, ...] = (
+    TableSpec("org", ("id",), singleton=True, ignore=("singleton",)),
+    TableSpec("workspaces", ("id",)),
+    TableSpec("api_keys", ("id",)),
+    TableSpec("workspace_integrations", ("id",)),
+    TableSpec("end_users", ("id",)),
+    TableSpec("kv_entries", ("workspace_id", "ns", "key")),
+    TableSpec("kv_list_items", ("id",)),
+    TableSpec("files", ("workspace_id", "ns", "path"), blob_column="blob_key"),
+    TableSpec("idempotency_keys", ("workspace_id", "key")),
+    TableSpec("dashboard_sessions", ("id_hash",)),
+    TableSpec("mcp_servers", ("id",)),
+    TableSpec("mcp_server_tools", ("id",)),
+    TableSpec("mcp_tokens", ("id",)),
+)
+
+# Tables of the machinery itself, never copied: the migration ledger, copy progress (kept in
+# the target), SQLite's own bookkeeping.
+INTERNAL_TABLES = frozenset({"schema_migrations", "copy_progress", "sqlite_sequence"})
+
+
+def spec(name: str) -> TableSpec:
+    for table in TABLES:
+        if table.name == name:
+            return table
+    raise KeyError(name)
+
+
+def coerce(value: Any, kind: Kind) -> Any:
+    """``value`` (from any backend) as the target column of ``kind`` takes it."""
+    if value is None:
+        return None
+    if kind == "bool":
+        return bool(value)
+    if kind == "int":
+        return int(value)
+    if kind == "float":
+        return float(value)
+    return value
+
+
+def canonical(value: Any) -> Any:
+    """One form for a value whatever backend it came from (flags as 0/1), for checksums."""
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+class SnapshotError(Exception):
+    """The database cannot be read or loaded as a whole (missing table, foreign schema)."""
+
+
+class Snapshot(Protocol):
+    """One consistent, read-only view of a whole database, open until closed."""
+
+    kind: str  # "sqlite" or "postgres"
+
+    async def tables(self) -> set[str]:
+        """Every table of the database (to notice one that :data:`TABLES` lacks)."""
+        ...
+
+    async def columns(self, table: str) -> Columns: ...
+
+    def rows(
+        self, table: TableSpec, columns: list[str], after: Row | None, batch: int
+    ) -> AsyncIterator[list[Row]]:
+        """Rows in key order, strictly after the key ``after`` (None: from the start)."""
+        ...
+
+    async def count(self, table: str) -> int: ...
+
+    async def close(self) -> None: ...
+
+
+class Loader(Protocol):
+    """Writes into a target database: upserts keyed by each table's key, in transactions."""
+
+    kind: str
+
+    async def columns(self, table: str) -> Columns: ...
+
+    async def nonempty(self) -> list[str]:
+        """Tables (of :data:`TABLES`, singletons aside) holding rows."""
+        ...
+
+    def transaction(self) -> AbstractAsyncContextManager[None]: ...
+
+    async def upsert(self, table: TableSpec, columns: Columns, rows: list[Row]) -> None:
+        """Insert or update ``rows`` (values coerced to this database's kinds)."""
+        ...
+
+    async def delete_missing(self, table: TableSpec, keep: set[Row]) -> int:
+        """Delete rows whose key is not in ``keep``; returns how many."""
+        ...
+
+    async def get_progress(self) -> dict[str, str]: ...
+
+    async def set_progress(self, name: str, value: str) -> None: ...
+
+    async def clear_progress(self) -> None: ...
+
+    async def finish(self) -> None:
+        """After a load: move id sequences past the loaded rows."""
+        ...
+
+    async def close(self) -> None: ...
