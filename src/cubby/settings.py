@@ -77,6 +77,8 @@ class Settings:
     header_timeout_seconds: float = 10.0
     body_timeout_seconds: float = 30.0
     idle_timeout_seconds: float = 5.0
+    scratchpad_max_page_bytes: int = 1 * MIB
+    thinking_max_chain_thoughts: int = 10_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -102,6 +104,12 @@ class Settings:
             header_timeout_seconds=_float(env, "CUBBY_HEADER_TIMEOUT_SECONDS", 10.0, minimum=0),
             body_timeout_seconds=_float(env, "CUBBY_BODY_TIMEOUT_SECONDS", 30.0, minimum=0),
             idle_timeout_seconds=_float(env, "CUBBY_IDLE_TIMEOUT_SECONDS", 5.0, minimum=0),
+            scratchpad_max_page_bytes=_int(
+                env, "CUBBY_SCRATCHPAD_MAX_PAGE_BYTES", 1 * MIB, minimum=1
+            ),
+            thinking_max_chain_thoughts=_int(
+                env, "CUBBY_THINKING_MAX_CHAIN_THOUGHTS", 10_000, minimum=1
+            ),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

@@ -8,6 +8,16 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 import msgspec
 
+from cubby.core.agent_records import (
+    Entity,
+    NewEntity,
+    Page,
+    PageText,
+    Relation,
+    RelationKey,
+    ScoredEntity,
+    Thought,
+)
 from cubby.core.kv_values import ListItem
 from cubby.core.models import ApiKey, EndUser, Workspace, WorkspaceIntegration
 from cubby.core.scopes import Namespace
@@ -249,6 +259,7 @@ class Usage(msgspec.Struct):
     keys: int = 0
     files: int = 0
     bytes: int = 0
+    items: int = 0  # agent-tool items: memory entities + scratchpad pages + thoughts
 
 
 DataKind = Literal["kv", "files"]
@@ -318,6 +329,7 @@ class Erased(msgspec.Struct, frozen=True):
     files: int
     bytes: int
     blob_keys: list[str]  # bodies to drop from the blob store after the commit
+    items: int = 0  # agent-tool items: memory entities + scratchpad pages + thoughts
 
 
 class EndUserStore(Protocol):
@@ -338,6 +350,110 @@ class EndUserStore(Protocol):
         ...
 
 
+class MemoryStore(Protocol):
+    """Agent Memory graphs per namespace: one row per entity, observation and relation. Every
+    write is one transaction; a failing check (ENTITY_NOT_FOUND) leaves everything unchanged."""
+
+    async def create_entities(
+        self, ns: Namespace, entities: list[NewEntity]
+    ) -> tuple[list[Entity], list[str]]:
+        """(created entities, names that existed already and were left unchanged)."""
+        ...
+
+    async def add_observations(
+        self, ns: Namespace, batches: list[tuple[str, list[str]]]
+    ) -> list[list[str]]:
+        """Per batch (entity name, texts), the texts added (those the entity lacked)."""
+        ...
+
+    async def create_relations(
+        self, ns: Namespace, relations: list[RelationKey]
+    ) -> tuple[list[Relation], int]:
+        """(created relations, how many existed already)."""
+        ...
+
+    async def search(
+        self, ns: Namespace, terms: list[str], after: tuple[float, str] | None, limit: int
+    ) -> list[ScoredEntity]:
+        """Entities matching every term (as word prefixes), best first (score descending,
+        then name), after the (score, name) of the previous page."""
+        ...
+
+    async def page(self, ns: Namespace, after: str | None, limit: int) -> list[Entity]:
+        """Entities by name (code point order) after ``after``."""
+        ...
+
+    async def get(self, ns: Namespace, name: str) -> Entity | None: ...
+    async def relations(self, ns: Namespace, names: list[str], mode: str) -> list[Relation]:
+        """Relations touching ``names``: ``"from"`` those leaving them, ``"any"`` in or out,
+        ``"among"`` those with both ends among them."""
+        ...
+
+    async def delete_entities(self, ns: Namespace, names: list[str]) -> int: ...
+    async def delete_observations(self, ns: Namespace, name: str, texts: list[str]) -> int:
+        """ENTITY_NOT_FOUND for an unknown entity."""
+        ...
+
+    async def delete_relations(self, ns: Namespace, relations: list[RelationKey]) -> int: ...
+    async def count(self, workspace_id: str, ns: str) -> int:
+        """Entities in one namespace, by an index range scan (end-user usage)."""
+        ...
+
+
+class ScratchpadStore(Protocol):
+    """Agent Scratchpad pages per namespace, one row per page; an append is one locked update
+    of that row (concurrent appends each land whole), re-indexed in the same transaction."""
+
+    async def read(self, ns: Namespace, name: str) -> PageText | None: ...
+    async def write(self, ns: Namespace, name: str, content: str) -> Page: ...
+    async def append(self, ns: Namespace, name: str, content: str, max_bytes: int) -> Page:
+        """Create or extend; a page that would pass ``max_bytes`` is PAYLOAD_TOO_LARGE."""
+        ...
+
+    async def page(
+        self, ns: Namespace, prefix: str, after: str | None, limit: int
+    ) -> list[Page]: ...
+    async def search(
+        self, ns: Namespace, terms: list[str], after: tuple[float, str] | None, limit: int
+    ) -> list[PageText]: ...
+    async def delete(self, ns: Namespace, name: str) -> bool: ...
+    async def clear(self, ns: Namespace) -> int: ...
+    async def count(self, workspace_id: str, ns: str) -> int:
+        """Pages in one namespace, by an index range scan (end-user usage)."""
+        ...
+
+
+class ThinkingStore(Protocol):
+    """Sequential Thinking chains per namespace, one row per thought. Thought ids are taken
+    from the chain's counter row inside the write's transaction: 1, 2, ... never reused."""
+
+    async def add(
+        self, ns: Namespace, chain_id: str, content: str, max_thoughts: int
+    ) -> tuple[Thought, int]:
+        """(the new main-line thought, the main line's length)."""
+        ...
+
+    async def branch(
+        self,
+        ns: Namespace,
+        chain_id: str,
+        from_id: int,
+        branch_name: str,
+        content: str,
+        max_thoughts: int,
+    ) -> Thought: ...
+    async def revise(
+        self, ns: Namespace, chain_id: str, thought_id: int, content: str, max_revisions: int
+    ) -> Thought: ...
+    async def thoughts(self, ns: Namespace, chain_id: str) -> list[Thought]:
+        """Every thought of the chain by id (empty for an unknown chain)."""
+        ...
+
+    async def count(self, workspace_id: str, ns: str) -> int:
+        """Thoughts in one namespace, by an index range scan (end-user usage)."""
+        ...
+
+
 @dataclass
 class MetaStore:
     """The metadata backend: one object per process, built from CUBBY_DATABASE_URL."""
@@ -354,6 +470,9 @@ class MetaStore:
     closer: object
     idempotency: IdempotencyStore = field(kw_only=True)
     mcp: McpStore = field(kw_only=True)
+    memory: MemoryStore = field(kw_only=True)
+    scratchpad: ScratchpadStore = field(kw_only=True)
+    thinking: ThinkingStore = field(kw_only=True)
 
     async def start(self) -> None:
         """Bind per-event-loop resources (PostgreSQL's connection pool) to the running loop.

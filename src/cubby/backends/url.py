@@ -106,6 +106,8 @@ def _check_endpoint(url: str, timeout: float = 5.0) -> None:
 def _open_sqlite(path: Path) -> MetaStore:
     import sqlite3
 
+    from cubby.backends.sqlite.agent_memory import SqliteMemory
+    from cubby.backends.sqlite.agent_scratchpad import SqliteScratchpad
     from cubby.backends.sqlite.dashboard import SqliteSessions, SqliteUsage
     from cubby.backends.sqlite.db import SqliteDatabase
     from cubby.backends.sqlite.end_users import SqliteEndUsers
@@ -113,6 +115,7 @@ def _open_sqlite(path: Path) -> MetaStore:
     from cubby.backends.sqlite.idempotency import SqliteIdempotency
     from cubby.backends.sqlite.kv import SqliteKv
     from cubby.backends.sqlite.mcp import SqliteMcp
+    from cubby.backends.sqlite.sequential_thinking import SqliteThinking
     from cubby.backends.sqlite.workspaces import SqliteApiKeys, SqliteIntegrations, SqliteWorkspaces
 
     try:
@@ -141,4 +144,7 @@ def _open_sqlite(path: Path) -> MetaStore:
         closer=db,
         idempotency=SqliteIdempotency(db),
         mcp=SqliteMcp(db, org_id),
+        memory=SqliteMemory(db),
+        scratchpad=SqliteScratchpad(db),
+        thinking=SqliteThinking(db),
     )

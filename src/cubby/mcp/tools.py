@@ -42,7 +42,7 @@ MAX_NAME = 64
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _TOOL_IDS = uuid.UUID("5c0b6a7e-2f43-4a3c-9f0e-6d1d3c1b7a11")  # namespace of synced tool ids
 _READ = {"read", "get", "list"}
-_DESTRUCTIVE = {"delete", "remove"}
+_DESTRUCTIVE = {"delete", "remove", "clear"}
 _IDEMPOTENT = _READ | _DESTRUCTIVE | {"put", "write"}
 _encoder = msgspec.json.Encoder()
 
@@ -59,7 +59,7 @@ def synced_tool_id(server_id: str, integration_id: str, action: str) -> str:
 
 def tool_annotations(action: Action, title: str) -> types.ToolAnnotations:
     """Hints from the action's declaration (``read_only``) and its verb (the first word of its
-    name): read/get/list only read, delete/remove destroy, and repeating
+    name): read/get/list only read, delete/remove/clear destroy, and repeating
     get/read/list/put/write/delete/remove changes nothing more than doing it once."""
     verb = action.name.split("_", 1)[0]
     read_only = action.read_only or verb in _READ

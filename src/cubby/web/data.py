@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 import msgspec
 from starlette.datastructures import UploadFile
@@ -20,71 +18,25 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from cubby.api.endpoint import read_body
-from cubby.core import signing, usage, workspaces
-from cubby.core import workspace_integrations as wis
+from cubby.core import signing, usage
 from cubby.core.json_depth import check_depth
-from cubby.core.models import Workspace, WorkspaceIntegration
 from cubby.core.paging import decode_cursor, encode_cursor
 from cubby.core.paths import normalize_path
 from cubby.core.scopes import Namespace, namespace_for
 from cubby.errors import NotFound, PayloadTooLarge, ValidationError
 from cubby.web import actions
 from cubby.web.pages import Ctx, page
+from cubby.web.targets import Target
+from cubby.web.targets import end_users as _end_users
+from cubby.web.targets import load as _target
+from cubby.web.targets import picker as _picker
+from cubby.web.targets import run as _run
 
 PAGE_SIZE = 50
-PICKER_SIZE = 100
 PREVIEW_MAX_BYTES = 256 * 1024
 # Sorts after every path inside a folder, so a listing can jump past a subfolder's files.
 PAST_FOLDER = "\U0010ffff" * 4
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-ndjson")
-
-
-@dataclass
-class Target:
-    ws: Workspace
-    wi: WorkspaceIntegration
-    end_user: str | None
-    needs_end_user: bool
-
-    @property
-    def base(self) -> str:
-        return f"/ui/workspaces/{self.ws.id}/integrations/{self.wi.id}"
-
-    def url(self, page_name: str, **params: str | None) -> str:
-        if self.end_user:
-            params["endUser"] = self.end_user
-        query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
-        return f"{self.base}/{page_name}" + ("?" + query if query else "")
-
-
-async def _target(ctx: Ctx, kind: str) -> Target:
-    ws = await workspaces.get(ctx.services.meta, ctx.principal, ctx.path("ws"))
-    wi = await wis.get(ctx.services, ctx.principal, ws.id, ctx.path("wi"))
-    if wi.integration_name != kind:
-        raise NotFound(f"integration {wi.alias!r} is not a {kind} integration")
-    needs = usage.scope_of(wi) == "end_user"
-    end_user = (ctx.arg("endUser") or ctx.field("endUser")).strip() or None
-    return Target(ws, wi, end_user if needs else None, needs)
-
-
-async def _picker(ctx: Ctx, target: Target, template: str) -> Response | None:
-    """For an end_user integration without a picked end user: the page with only the picker."""
-    if not target.needs_end_user or target.end_user:
-        return None
-    found = await _end_users(ctx, target)
-    return ctx.render(template, t=target, end_users=found, picking=True)
-
-
-async def _end_users(ctx: Ctx, target: Target) -> list[str]:
-    if not target.needs_end_user:
-        return []
-    return await usage.end_users_with_data(
-        ctx.services, ctx.principal, target.wi, None, PICKER_SIZE
-    )
-
-
-async def _run(ctx: Ctx, t: Target, action: str, params: dict[str, Any]) -> Any:
-    return await actions.run(ctx.services, ctx.principal, t.wi, action, params, t.end_user)
 
 
 def _parse_json(text: str, field: str = "value") -> Any:

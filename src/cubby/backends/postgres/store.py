@@ -18,6 +18,8 @@ import asyncpg
 
 from cubby.backends.base import MetaStore
 from cubby.backends.config_error import BackendConfigError
+from cubby.backends.postgres.agent_memory import PgMemory
+from cubby.backends.postgres.agent_scratchpad import PgScratchpad
 from cubby.backends.postgres.dashboard import PgSessions, PgUsage
 from cubby.backends.postgres.db import DEFAULT_POOL_SIZE, PgDatabase, connect
 from cubby.backends.postgres.end_users import PgEndUsers
@@ -26,6 +28,7 @@ from cubby.backends.postgres.idempotency import PgIdempotency
 from cubby.backends.postgres.kv import PgKv
 from cubby.backends.postgres.mcp import PgMcp
 from cubby.backends.postgres.migrate import apply_migrations, ensure_org
+from cubby.backends.postgres.sequential_thinking import PgThinking
 from cubby.backends.postgres.workspaces import PgApiKeys, PgIntegrations, PgWorkspaces
 
 T = TypeVar("T")
@@ -120,4 +123,7 @@ def open_postgres(url: str) -> MetaStore:
         closer=db,
         idempotency=PgIdempotency(db),
         mcp=PgMcp(db, org_id),
+        memory=PgMemory(db),
+        scratchpad=PgScratchpad(db),
+        thinking=PgThinking(db),
     )

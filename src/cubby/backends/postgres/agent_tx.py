@@ -1,0 +1,35 @@
+"""One transaction for an agent-tool write of several statements on PostgreSQL.
+
+Inside an exactly-once execute (idempotency.py) the action's statements must run on that
+session's connection, in its transaction: there the block is a savepoint of it, so a failing
+call still rolls back only its own changes. Elsewhere it is a transaction on a pooled
+connection (a call failing with a cubby error such as ENTITY_NOT_FOUND rolls it back and puts
+the connection back in the pool).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from cubby.backends.postgres.db import PgDatabase, transaction_conn
+from cubby.errors import CubbyError
+
+
+@contextlib.asynccontextmanager
+async def transaction(db: PgDatabase) -> AsyncIterator[Any]:
+    joined = transaction_conn.get()
+    if joined is not None and joined[0] is db:
+        async with joined[1].transaction():
+            yield joined[1]
+        return
+    failure: CubbyError | None = None
+    async with db.connection() as conn:
+        try:
+            async with conn.transaction():
+                yield conn
+        except CubbyError as exc:  # rolled back; the connection is fine, keep it pooled
+            failure = exc
+    if failure is not None:
+        raise failure
