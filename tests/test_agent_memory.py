@@ -91,9 +91,10 @@ def test_add_observations_dedup_and_all_or_nothing(api: Api, ws: str) -> None:
         {"name": "B", "type": "t"}, {"name": "", "type": "t"},
     ]}, integrationAlias="memory")  # fmt: skip
     error_body(resp, 400, "VALIDATION_ERROR", "input.entities.1.name")
-    assert fail(api, ws, "get_entity", {"name": "B"}, 400, "ACTION_FAILED")["details"][
-        "reason"
-    ] == "ENTITY_NOT_FOUND"
+    assert (
+        fail(api, ws, "get_entity", {"name": "B"}, 400, "ACTION_FAILED")["details"]["reason"]
+        == "ENTITY_NOT_FOUND"
+    )
 
 
 def test_relations(api: Api, ws: str) -> None:
@@ -129,8 +130,12 @@ def test_relations(api: Api, ws: str) -> None:
 
 def test_delete_entities_and_observations(api: Api, ws: str) -> None:
     seed(api, ws)
-    out = run(api, ws, "delete_observations", {"entityName": "Alice",
-                                                "observations": ["likes tea", "never said"]})
+    out = run(
+        api,
+        ws,
+        "delete_observations",
+        {"entityName": "Alice", "observations": ["likes tea", "never said"]},
+    )
     assert out == {"entityName": "Alice", "deleted": 1}
     assert "likes" not in str(run(api, ws, "search", {"query": "likes"})["entities"])
     body = fail(api, ws, "delete_observations", {"entityName": "Ghost", "observations": ["x"]},
@@ -260,8 +265,12 @@ def test_limits_and_bad_input(api: Api, ws: str) -> None:
     assert run(api, ws, "search", {"query": ""})["entities"] == []
     # an observation of exactly 16 KiB is fine, multi-byte text counted in bytes
     text = "é" * (8 * 1024)
-    out = run(api, ws, "create_entities", {"entities": [{"name": "big", "type": "t",
-                                                         "observations": [text]}]})
+    out = run(
+        api,
+        ws,
+        "create_entities",
+        {"entities": [{"name": "big", "type": "t", "observations": [text]}]},
+    )
     assert out["entities"][0]["observations"] == [text]
     # nulls mean the defaults
     assert run(api, ws, "read_graph", {"limit": None, "cursor": None})["nextCursor"] is None

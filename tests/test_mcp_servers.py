@@ -109,13 +109,13 @@ def test_access_tokens_and_their_expiry(api: Api, backend: str) -> None:
     api.add_integration(ws, "kv-store", "memory")  # end_user scope
     made = create_server(api, ws)
     sid, endpoint = made["server"]["id"], made["mcpEndpoint"]
-    out = api.ok("POST", f"/api/v1/mcp/servers/{sid}/access-tokens",
-                 {"endUserId": "alice", "scopes": ["tools"], "expiresIn": 3600}, 201)  # fmt: skip
+    body = {"endUserId": "alice", "scopes": ["mcp:tools"], "expiresIn": 3600}
+    out = api.ok("POST", f"/api/v1/mcp/servers/{sid}/access-tokens", body, 201)
     assert out["accessToken"] == out["bearerToken"] and out["accessToken"].startswith("cbm_")
     token = out["token"]
     assert (token["endUserId"], token["scopes"], token["tokenType"]) == (
         "alice",
-        ["tools"],
+        ["mcp:tools"],
         "mcp_bearer",
     )
     assert token["tokenPrefix"] == out["accessToken"][:8] and token["expiresAt"]

@@ -33,7 +33,7 @@ def test_every_mcp_servers_method_works(weavz: WeavzClient) -> None:
     weavz._http.post(f"/api/v1/workspaces/{ws}/integrations",
                      json={"integrationName": "kv-store", "alias": "state"})  # fmt: skip
     made = weavz.mcp_servers.create(name="a", workspace_id=ws, description="d",
-                                    created_by="tests", end_user_access="none")  # fmt: skip
+                                    created_by="tests", end_user_access="restricted")  # fmt: skip
     sid = made["server"]["id"]
     assert made["bearerToken"].startswith("cbm_") and made["mcpEndpoint"].endswith(sid)
     listed = weavz.mcp_servers.list(workspace_id=ws, limit=10, offset=0, include_suspended=True)
@@ -45,7 +45,7 @@ def test_every_mcp_servers_method_works(weavz: WeavzClient) -> None:
     assert weavz.mcp_servers.regenerate_token(sid)["bearerToken"] != made["bearerToken"]
     for method in ("create_access_token", "create_bearer_token", "create_end_user_token",
                    "create_oauth_token"):  # fmt: skip
-        out = getattr(weavz.mcp_servers, method)(sid, end_user_id="u", scopes=["tools"],
+        out = getattr(weavz.mcp_servers, method)(sid, end_user_id="u", scopes=["mcp:tools"],
                                                   expires_in=3600)  # fmt: skip
         assert out["token"]["endUserId"] == "u" and out["accessToken"].startswith("cbm_")
     tool = weavz.mcp_servers.add_tool(sid, integration_name="kv-store", action_name="get",

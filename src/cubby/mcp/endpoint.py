@@ -33,6 +33,7 @@ from cubby.api.endpoint import json_response
 from cubby.core.mcp_records import ENDPOINT_PREFIX
 from cubby.core.models import is_uuid
 from cubby.errors import CubbyError, Forbidden, MethodNotAllowed, NotFound, Unavailable
+from cubby.mcp import access
 from cubby.mcp.tokens import Caller
 from cubby.mcp.tools import call_tool, server_tools
 from cubby.services import Services
@@ -132,6 +133,7 @@ class McpEndpoint:
             caller = await self.services.mcp_tokens.authenticate(
                 headers.get(b"authorization"), server_id
             )
+            access.check_caller(caller)
             manager = self.manager
             if manager is None:
                 raise Unavailable("the MCP endpoint is not running (app lifespan not started)")
@@ -150,18 +152,9 @@ class McpEndpoint:
     ) -> types.ListToolsResult:
         caller = _caller(ctx)
         specs = await server_tools(self.services, caller.server.id, caller.server.workspace_id)
-        return types.ListToolsResult(tools=[spec.to_mcp() for spec in specs])
+        return types.ListToolsResult(tools=[s.to_mcp() for s in access.visible(caller, specs)])
 
     async def _call_tool(
         self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
-        caller = _caller(ctx)
-        return await call_tool(
-            self.services,
-            caller.principal,
-            caller.server.id,
-            caller.server.workspace_id,
-            caller.end_user_id,
-            params.name,
-            params.arguments,
-        )
+        return await call_tool(self.services, _caller(ctx), params.name, params.arguments)

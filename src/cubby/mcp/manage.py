@@ -32,6 +32,7 @@ from cubby.errors import (
     NotFound,
     ValidationError,
 )
+from cubby.mcp import access
 from cubby.mcp.models import (
     CreateAccessToken,
     CreateServer,
@@ -95,8 +96,7 @@ def _apply(server: McpServer, fields: ServerFields) -> None:
     if fields.settings is not UNSET:
         server.settings = fields.settings or {}
     if fields.end_user_access is not UNSET:
-        _check_text("endUserAccess", fields.end_user_access)
-        server.end_user_access = fields.end_user_access
+        server.end_user_access = access.check_end_user_access(fields.end_user_access)
     if fields.end_user_id is not UNSET:
         if fields.end_user_id is not None:
             _check_owner_id(fields.end_user_id, "endUserId")
@@ -191,10 +191,13 @@ async def create_access_token(
 ) -> tuple[McpServer, McpToken, str]:
     server = await get_server(services, principal, ref)
     _check_owner_id(body.end_user_id, "endUserId")
+    scopes = access.check_scopes(body.scopes)
+    if server.end_user_access == access.NONE:
+        raise access.end_user_tokens_refused(server.id)
     seconds = body.expires_in if body.expires_in is not None else DEFAULT_ACCESS_TOKEN_SECONDS
     plain = generate_token()
     token = McpToken(
-        id=new_id(), token_prefix=plain[:8], scopes=list(body.scopes or []),
+        id=new_id(), token_prefix=plain[:8], scopes=scopes,
         end_user_id=body.end_user_id, auth_method="bearer", token_type="mcp_bearer",
         expires_at=clock.iso(clock.now() + seconds), created_at=utc_now(),
     )  # fmt: skip

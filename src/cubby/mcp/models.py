@@ -10,7 +10,7 @@ from typing import Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from cubby.core.inputs import Body, Name, SortOrder
+from cubby.core.inputs import Alias, Body, Name, SortOrder
 from cubby.core.mcp_records import (
     ExpiresIn,
     McpServer,
@@ -20,6 +20,7 @@ from cubby.core.mcp_records import (
     ShortText,
     Text,
 )
+from cubby.mcp.access import EndUserAccess, TokenScope
 
 
 # -- request bodies -----------------------------------------------------------------------
@@ -27,10 +28,10 @@ class ServerFields(Body, kw_only=True):
     name: Name | UnsetType = UNSET
     description: Text | UnsetType | None = UNSET
     created_by: ShortText | UnsetType | None = UNSET
-    mode: str | UnsetType = UNSET
+    mode: Literal["TOOLS"] | UnsetType = UNSET  # Code Mode is not served
     settings: dict[str, Any] | UnsetType | None = UNSET
-    auth_mode: str | UnsetType = UNSET
-    end_user_access: ShortText | UnsetType | None = UNSET
+    auth_mode: Literal["bearer"] | UnsetType = UNSET
+    end_user_access: EndUserAccess | UnsetType | None = UNSET
     end_user_id: OwnerId | UnsetType | None = UNSET
 
 
@@ -45,12 +46,12 @@ class UpdateServer(ServerFields):
 
 class CreateAccessToken(Body):
     end_user_id: OwnerId
-    scopes: list[ShortText] | None = None
+    scopes: list[TokenScope] | None = None
     expires_in: ExpiresIn | None = None
 
 
 class ToolFields(Body, kw_only=True):
-    integration_alias: ShortText | UnsetType | None = UNSET
+    integration_alias: Alias | UnsetType | None = UNSET
     connection_id: ShortText | UnsetType | None = UNSET
     display_name: ShortText | UnsetType | None = UNSET
     description: Text | UnsetType | None = UNSET

@@ -111,8 +111,9 @@ async def delete_tool(call: Call) -> Deleted:
 
 _ONE = f"{BASE}/{{id}}"
 _TOKEN_BODY = (
-    "Body {endUserId, scopes?, expiresIn? (seconds, default 30 days)}. The token (shown once) "
-    "acts as that end user on the server's endpoint until it expires or is revoked."
+    "Body {endUserId, scopes? (read, write, mcp:tools, mcp:code; none: every tool), expiresIn? "
+    "(seconds, default 30 days)}. The token (shown once) acts as that end user on the server's "
+    "endpoint until it expires or is revoked. 403 when the server's endUserAccess is 'none'."
 )
 ENDPOINTS = [
     Endpoint("POST", BASE, create_server, "Create an MCP server", TAG, body=CreateServer,

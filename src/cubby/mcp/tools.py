@@ -28,12 +28,13 @@ import mcp_types as types
 import msgspec
 
 from cubby import metrics
-from cubby.auth import Principal
 from cubby.core.execute import ExecuteRequest, execute
 from cubby.core.mcp_records import McpServerTool
 from cubby.core.models import WorkspaceIntegration
 from cubby.core.registry import Action, Integration, Registry
 from cubby.errors import CubbyError, NotFound, ValidationError
+from cubby.mcp import access
+from cubby.mcp.tokens import Caller
 from cubby.services import Services
 
 log = logging.getLogger("cubby.mcp")
@@ -57,12 +58,23 @@ def synced_tool_id(server_id: str, integration_id: str, action: str) -> str:
     return str(uuid.uuid5(_TOOL_IDS, f"{server_id}/{integration_id}/{action}"))
 
 
+def is_read_only(action: Action) -> bool:
+    """The tool's ``readOnlyHint``: the action's declaration, else its verb (read/get/list)."""
+    return action.read_only or action.name.split("_", 1)[0] in _READ
+
+
+def persistence_scope(settings: dict[str, Any] | None) -> str:
+    """The persistence scope of a workspace integration's data (built-in default: end_user)."""
+    persistence = (settings or {}).get("persistence") or {}
+    return str(persistence.get("scope", "end_user"))
+
+
 def tool_annotations(action: Action, title: str) -> types.ToolAnnotations:
     """Hints from the action's declaration (``read_only``) and its verb (the first word of its
     name): read/get/list only read, delete/remove/clear destroy, and repeating
     get/read/list/put/write/delete/remove changes nothing more than doing it once."""
     verb = action.name.split("_", 1)[0]
-    read_only = action.read_only or verb in _READ
+    read_only = is_read_only(action)
     return types.ToolAnnotations(
         title=title,
         read_only_hint=read_only,
@@ -82,6 +94,11 @@ class ToolSpec:
     alias: str
     configured: bool  # a workspace integration backs it (else the built-in default runs)
     record: McpServerTool
+    data_scope: str = "end_user"  # persistence scope of the data it reaches (mcp/access.py)
+
+    @property
+    def read_only(self) -> bool:
+        return is_read_only(self.action)
 
     @property
     def title(self) -> str:
@@ -140,7 +157,7 @@ def build_tools(
                 sort_order=wi.sort_order, source_workspace_integration_id=wi.id,
             )  # fmt: skip
             spec = ToolSpec(tool_name(wi.alias, action.name), integration, action, wi.alias, True,
-                            record)  # fmt: skip
+                            record, persistence_scope(wi.settings))  # fmt: skip
             entries.append((record.sort_order, len(entries), spec))
     configured_kinds = {wi.integration_name for wi in integrations}
     aliases = {wi.alias for wi in integrations}
@@ -225,18 +242,18 @@ def find_tool(specs: Sequence[ToolSpec], name: str) -> ToolSpec:
 
 
 async def call_tool(
-    services: Services,
-    principal: Principal,
-    server_id: str,
-    workspace_id: str,
-    end_user_id: str | None,
-    name: str,
-    arguments: dict[str, Any] | None,
+    services: Services, caller: Caller, name: str, arguments: dict[str, Any] | None
 ) -> types.CallToolResult:
+    """Run one tool as this caller (its token's scopes and server's endUserAccess apply)."""
+    server_id, workspace_id = caller.server.id, caller.server.workspace_id
+    principal, end_user_id = caller.principal, caller.end_user_id
     target = ("unknown", "unknown")  # the metric's labels: registered names only, never `name`
     try:
         spec = find_tool(await server_tools(services, server_id, workspace_id), name)
         target = (spec.integration.name, spec.action.name)
+        refused = access.denied(caller, spec)
+        if refused is not None:
+            raise refused
         request = ExecuteRequest(
             integration_name=spec.integration.name,
             action_name=spec.action.name,

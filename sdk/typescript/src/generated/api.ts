@@ -208,7 +208,7 @@ export interface CreateServer {
   mode?: string
   settings?: Record<string, unknown> | null
   authMode?: string
-  endUserAccess?: string | null
+  endUserAccess?: "none" | "restricted" | "full" | null
   endUserId?: string | null
   workspaceId: string
 }
@@ -279,7 +279,7 @@ export interface UpdateServer {
   mode?: string
   settings?: Record<string, unknown> | null
   authMode?: string
-  endUserAccess?: string | null
+  endUserAccess?: "none" | "restricted" | "full" | null
   endUserId?: string | null
 }
 
@@ -294,7 +294,7 @@ export interface TokenRegenerated {
 
 export interface CreateAccessToken {
   endUserId: string
-  scopes?: string[] | null
+  scopes?: Array<"read" | "write" | "mcp:tools" | "mcp:code"> | null
   expiresIn?: number | null
 }
 
