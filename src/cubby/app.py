@@ -28,6 +28,7 @@ from cubby.api import (
     workspace_integrations,
     workspaces,
 )
+from cubby.api.answer_errors import AnswerErrors
 from cubby.api.docs import render_docs
 from cubby.api.endpoint import Endpoint, json_response
 from cubby.api.fast_execute import PATH as EXECUTE_PATH
@@ -111,8 +112,8 @@ async def _error(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, log_path(request.scope))
         error = InternalError("internal error; the server log has the details")
     headers = dict(error.headers or {})
-    if error.status == 429:
-        headers["Retry-After"] = "1"
+    if error.status in (429, 503):
+        headers.setdefault("Retry-After", "1")
     return json_response(error.to_body(), error.status, headers or None)
 
 
@@ -194,6 +195,7 @@ def create_app(
         lifespan=lifespan,
         middleware=[  # outermost first: the request log and metrics see the fast path too
             Middleware(Observe, actions=actions, answered_directly=[("POST", EXECUTE_PATH)]),
+            Middleware(AnswerErrors, handler=_error),  # answers, never re-raises (item 2)
             Middleware(ExecuteFastPath, services=services),
         ],
     )

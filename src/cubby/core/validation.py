@@ -23,6 +23,7 @@ from msgspec import inspect as mi
 
 from cubby.core.heavy import HEAVY_BYTES
 from cubby.core.json_depth import check_depth, too_deep
+from cubby.core.validators import check_storable, storable_suspect
 from cubby.errors import InvalidJSON, ValidationError
 
 T = TypeVar("T")
@@ -158,13 +159,22 @@ def integral_floats_as_ints(decoder: msgspec.json.Decoder[Any], raw: bytes) -> b
 def decode_or_raise(
     decoder: msgspec.json.Decoder[Any], raw: bytes | msgspec.Raw, prefix: str = ""
 ) -> Any:
+    """Decode and validate; then the database rule (no NUL in text, 64-bit integers: see
+    validators.check_storable), walked only when the raw text may break it."""
+    value = _decode(decoder, raw, prefix)
+    if storable_suspect(raw if isinstance(raw, bytes) else bytes(raw)):
+        check_storable(value, prefix)
+    return value
+
+
+def _decode(decoder: msgspec.json.Decoder[Any], raw: bytes | msgspec.Raw, prefix: str) -> Any:
     try:
         return decoder.decode(raw)
     except msgspec.ValidationError as exc:
         if _GOT_FLOAT in str(exc):
             fixed = integral_floats_as_ints(decoder, bytes(raw))
             if fixed is not None:
-                return decode_or_raise(decoder, fixed, prefix)
+                return _decode(decoder, fixed, prefix)
         # msgspec validates while it parses, so a body that is also malformed JSON further on
         # would be reported as a type error; check the syntax (only on this failure path).
         try:

@@ -6,8 +6,13 @@ trailing newline, which let ``kv\n`` live next to ``kv`` (issue 16).
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from msgspec import inspect as mi
 
 from cubby.errors import ValidationError
 
@@ -73,3 +78,72 @@ def parse_expiry(value: str) -> str:
     if parsed <= datetime.now(UTC):
         raise ValidationError.for_field("expiresAt", "expiresAt must be in the future")
     return parsed.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# -- what a database parameter can hold ---------------------------------------------------------
+# PostgreSQL refuses a NUL (U+0000) in any text and an integer outside 64 bits (SQLite stores
+# the text but overflows on the integer): sent as a parameter, either was a 500. The rule is
+# checked here, on every decoded body and action input, so both backends answer the same 400
+# whatever the field. Exempt: fields whose value is stored as JSON text or as a file body
+# (declared ``Any``/``Raw``, or marked ``Meta(extra={"nul_ok": True})``, e.g. a file's text).
+# A ``limit`` beyond 64 bits is read as the largest one (routes clamp limits, never refuse).
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+_SUSPECT = re.compile(rb"\\u0000|[0-9]{19}")  # cheap pre-scan of the raw JSON (no false miss)
+_SKIP, _CHECK, _CLAMP = 0, 1, 2
+
+
+def storable_suspect(raw: bytes) -> bool:
+    """``raw`` JSON may hold a NUL or a 64-bit overflow (then :func:`check_storable`)."""
+    return _SUSPECT.search(raw) is not None
+
+
+def check_storable(value: Any, field: str = "") -> None:
+    """ValidationError naming the field when a decoded value holds a NUL in a text or an
+    integer outside 64 bits."""
+    if value is None or isinstance(value, bool | float | msgspec.Raw):
+        return
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValidationError.for_field(
+                field or "body", f"{field or 'the body'} must not contain NUL (U+0000)"
+            )
+    elif isinstance(value, int):
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise ValidationError.for_field(
+                field or "body",
+                f"{field or 'the body'} must be between {INT64_MIN} and {INT64_MAX}",
+            )
+    elif isinstance(value, msgspec.Struct):
+        for attr, wire, mode in _plan(type(value)):
+            child = getattr(value, attr)
+            if mode == _CLAMP and isinstance(child, int) and child > INT64_MAX:
+                setattr(value, attr, INT64_MAX)
+            elif mode != _SKIP:
+                check_storable(child, f"{field}.{wire}" if field else wire)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_storable(key, field)
+            check_storable(item, f"{field}.{key}" if field else str(key))
+    elif isinstance(value, list | tuple | set | frozenset):
+        for i, item in enumerate(value):
+            check_storable(item, f"{field}.{i}" if field else str(i))
+
+
+@functools.lru_cache(maxsize=1024)
+def _plan(struct: type[msgspec.Struct]) -> tuple[tuple[str, str, int], ...]:
+    info = mi.type_info(struct)
+    assert isinstance(info, mi.StructType)
+    return tuple((f.name, f.encode_name, _mode(f.type, f.encode_name)) for f in info.fields)
+
+
+def _mode(info: mi.Type, wire: str) -> int:
+    members = info.types if isinstance(info, mi.UnionType) else (info,)
+    for member in members:
+        if isinstance(member, mi.Metadata):
+            if (member.extra or {}).get("nul_ok"):
+                return _SKIP
+            member = member.type
+        if isinstance(member, mi.AnyType | mi.RawType):
+            return _SKIP
+    return _CLAMP if wire == "limit" else _CHECK

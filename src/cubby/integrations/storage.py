@@ -49,7 +49,7 @@ Content = Annotated[
     msgspec.Meta(
         title="Content",
         description="The file's content: text, or base64 when contentEncoding is 'base64'",
-        extra={"prop_type": "LONG_TEXT"},
+        extra={"prop_type": "LONG_TEXT", "nul_ok": True},  # a file body, not a database text
     ),
 ]
 ContentType = Annotated[

@@ -1,0 +1,315 @@
+"""Issue 28 (reliability, round three), items 1 and 2.
+
+1. Every input that reaches a database parameter is checked against what PostgreSQL accepts (no
+   NUL in a text, integers inside 64 bits) before it is sent, so both backends answer the same
+   4xx: a sweep puts a NUL in every string and 2^63 in every integer of every action prop,
+   every JSON route body and every path parameter, on SQLite and PostgreSQL, and compares.
+2. A 500 keeps the kept-alive connection usable (real sockets, uvicorn on 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from cubby.api.examples import example
+from cubby.app import build_services, create_app
+from cubby.core import keys
+from cubby.server.http_protocol import PROTOCOL
+from cubby.services import Services
+from cubby.settings import Settings
+from tests.backends import settings_for
+from tests.helpers import Api, error_body, free_port
+
+NUL = "a\x00b"
+BIG = 2**63
+UUID = "3f2b8c1e-4a5d-4e6f-9a0b-1c2d3e4f5a6b"
+_PLAUSIBLE = {
+    "key": "k1",
+    "path": "notes/a.txt",
+    "from": "notes/a.txt",
+    "to": "notes/b.txt",
+    "prefix": "notes/",
+    "content": "hello",
+    "contentType": "text/plain",
+    "ifMatch": '"etag"',
+}
+
+
+# -- item 1 -------------------------------------------------------------------------------------
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _leaves(v, (*path, i))
+    else:
+        yield path, value
+
+
+def _replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        return {**value, head: _replaced(value[head], rest, new)}
+    copy = list(value)
+    copy[head] = _replaced(copy[head], rest, new)
+    return copy
+
+
+def _mutations(body: Any) -> Iterator[tuple[str, Any]]:
+    """``body`` with one leaf at a time made hostile: a NUL in a string, 2^63 in a number."""
+    for path, leaf in _leaves(body):
+        label = ".".join(map(str, path))
+        if isinstance(leaf, str):
+            yield f"{label}=NUL", _replaced(body, path, NUL)
+        elif isinstance(leaf, int) and not isinstance(leaf, bool):
+            yield f"{label}=2^63", _replaced(body, path, BIG)
+            yield f"{label}=-2^63-1", _replaced(body, path, -BIG - 1)
+
+
+def _action_input(props: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A plausible value for every prop of an action (required or not)."""
+    out: dict[str, Any] = {}
+    for name, prop in props.items():
+        kind = prop["type"]
+        if kind == "NUMBER":
+            out[name] = 1
+        elif kind == "CHECKBOX":
+            out[name] = False
+        elif kind in ("STATIC_DROPDOWN", "DROPDOWN"):
+            options = prop.get("options", {}).get("options", [])
+            out[name] = options[0]["value"] if options else "x"
+        elif kind == "JSON":
+            out[name] = {"n": 1, "s": "text"}
+        else:
+            out[name] = _PLAUSIBLE.get(name, "x")
+    return out
+
+
+def _sweep(settings: Settings) -> list[tuple[str, int, str]]:
+    """(what was sent, status, error code) of every hostile request, in a fixed order."""
+    services: Services = build_services(settings)
+    try:
+        _, key = asyncio.run(keys.create_key(services.meta, "sweep", None, None))
+        app = create_app(settings, services)
+        seen: list[tuple[str, int, str]] = []
+        with TestClient(app, raise_server_exceptions=False) as client:
+            api = Api(client, key)
+            ws = api.create_workspace("sweep")
+            api.add_integration(ws, "storage", "files", {"persistence": {"scope": "workspace"}})
+            api.add_integration(ws, "kv-store", "kv", {"persistence": {"scope": "workspace"}})
+
+            def record(label: str, resp: httpx.Response) -> None:
+                json_error = resp.status_code >= 400 and resp.content[:1] == b"{"
+                code = resp.json().get("code", "") if json_error else ""
+                assert resp.status_code < 500, (label, resp.status_code, resp.text)
+                seen.append((label, resp.status_code, code))
+
+            # every prop of every action, and the execute request's own fields
+            for integration in services.registry.all():
+                alias = "files" if integration.name == "storage" else "kv"
+                for action in integration.actions.values():
+                    body = {
+                        "integrationName": integration.name,
+                        "actionName": action.name,
+                        "workspaceId": ws,
+                        "integrationAlias": alias,
+                        "endUserId": "u1",
+                        "idempotencyKey": f"idem-{action.name}",
+                        "input": _action_input(action.props()),
+                    }
+                    for label, hostile in _mutations(body):
+                        if label.startswith("input.") or label in (
+                            "endUserId=NUL",
+                            "idempotencyKey=NUL",
+                            "integrationAlias=NUL",
+                        ):
+                            resp = api.request("POST", "/api/v1/actions/execute", json=hostile)
+                            record(f"{integration.name}.{action.name} {label}", resp)
+
+            # every JSON route body, and every path parameter
+            doc = client.get("/openapi.json").json()
+            components = doc["components"]["schemas"]
+            for template, operations in doc["paths"].items():
+                for method, op in operations.items():
+                    names = [p["name"] for p in op.get("parameters", []) if p["in"] == "path"]
+                    path = template
+                    for name in names:
+                        path = path.replace(f"{{{name}}}", ws if name == "wsId" else UUID)
+                    for name in names:
+                        hostile_path = template
+                        for other in names:
+                            value = "a%00b" if other == name else UUID
+                            hostile_path = hostile_path.replace(f"{{{other}}}", value)
+                        resp = api.request(method.upper(), hostile_path)
+                        record(f"{method} {template} {name}=NUL", resp)
+                    schema = op.get("requestBody", {}).get("content", {}).get("application/json")
+                    if schema is None or template == "/api/v1/actions/execute":
+                        continue
+                    body = example(schema["schema"], components)
+                    for label, hostile in _mutations(body):
+                        resp = api.request(method.upper(), path, json=hostile)
+                        record(f"{method} {template} {label}", resp)
+            for query in ("limit=a%00b", "workspaceId=a%00b"):
+                resp = api.request("GET", f"/api/v1/end-users?{query}")
+                record(f"GET end-users {query}", resp)
+        return seen
+    finally:
+        services.close()
+
+
+def test_nul_and_64_bit_overflow_are_the_same_4xx_on_both_backends(tmp_path: Path) -> None:
+    sqlite = _sweep(settings_for("sqlite+file", tmp_path / "sqlite"))
+    postgres = _sweep(settings_for("postgres+file", tmp_path / "postgres"))
+    assert len(sqlite) > 150  # the sweep reached every action and route
+    assert [row for row in sqlite if row[0].endswith("NUL")]
+    assert sqlite == postgres
+    for label, status, code in sqlite:
+        if "content=NUL" in label or label.split()[-1].startswith("input.value"):
+            continue  # a file body and a JSON value may hold anything JSON can
+        if label.startswith(("storage.", "kv-store.")):
+            assert (status, code) == (400, "VALIDATION_ERROR"), label
+
+
+@pytest.mark.parametrize("backend", ["sqlite+file", "postgres+file"], indirect=True)
+def test_the_reported_inputs_name_their_field(api: Api, backend: str) -> None:
+    ws = api.create_workspace("rel3")
+    api.add_integration(ws, "storage", "files", {"persistence": {"scope": "workspace"}})
+    api.add_integration(ws, "kv-store", "kv", {"persistence": {"scope": "workspace"}})
+    cases = [
+        ("kv-store", "kv", "put", {"key": "k", "value": 1, "ifVersion": BIG}, "input.ifVersion"),
+        ("storage", "files", "write_file", {"path": "a", "content": "x", "ifMatch": NUL},
+         "input.ifMatch"),
+        ("storage", "files", "delete_file", {"path": "a", "ifMatch": NUL}, "input.ifMatch"),
+    ]  # fmt: skip
+    for integration, alias, action, params, field in cases:
+        resp = api.execute(integration, action, ws, params, integrationAlias=alias)
+        assert error_body(resp, 400, "VALIDATION_ERROR")["details"]["field"] == field
+    resp = api.execute(
+        "kv-store", "put", ws, {"key": "k", "value": 1}, integrationAlias="kv", idempotencyKey=NUL
+    )
+    assert error_body(resp, 400, "VALIDATION_ERROR")["details"]["field"] == "idempotencyKey"
+    # a file's text and a JSON value may hold a NUL: they are not database texts
+    out = api.output(
+        "storage", "write_file", ws, {"path": "n", "content": NUL}, integrationAlias="files"
+    )
+    assert out["size"] == 3
+    api.output("kv-store", "put", ws, {"key": "n", "value": [NUL, BIG]}, integrationAlias="kv")
+    got = api.output("kv-store", "get", ws, {"key": "n"}, integrationAlias="kv")
+    assert got["value"] == [NUL, BIG]
+
+
+# -- item 2 -------------------------------------------------------------------------------------
+class ThreadServer:
+    """uvicorn with cubby's HTTP protocol on 127.0.0.1, in a thread of this process (so a test
+    can add a route that fails)."""
+
+    def __init__(self, app: Any) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, http=PROTOCOL, log_level="critical"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ThreadServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert time.monotonic() < deadline and self.thread.is_alive(), "no start"
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(15)
+
+
+def _exchange(sock: socket.socket, request: bytes) -> tuple[bytes, bytes]:
+    """Send one request, read one whole answer (head, body) by its Content-Length."""
+    sock.sendall(request)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed, got {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed mid-body"
+        body += chunk
+    return head, body
+
+
+@pytest.fixture
+def failing_server(services: Services, settings: Settings, org_key: str) -> Iterator[Any]:
+    app = create_app(settings, services)
+
+    async def boom(request: Request) -> Response:
+        raise RuntimeError("forced internal error")
+
+    app.router.routes.insert(0, Route("/boom", boom, methods=["GET"]))
+    with ThreadServer(app) as server:
+        yield server, org_key
+
+
+def test_a_500_keeps_the_connection_usable(failing_server: Any) -> None:
+    server, _ = failing_server
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        for _ in range(20):
+            head, body = _exchange(sock, b"GET /boom HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 500 "), head
+            assert b"INTERNAL_ERROR" in body
+            logged = b"x-request-id" in head.lower()
+            head, body = _exchange(sock, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200 "), head
+            assert logged  # the request log's id is on the 500 too
+
+
+def test_a_500_on_the_execute_fast_path_keeps_the_connection_usable(
+    failing_server: Any, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, key = failing_server
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("forced internal error")
+
+    monkeypatch.setattr(services.meta.kv, "get", broken)
+    body = (
+        b'{"integrationName":"kv-store","actionName":"get","workspaceId":"%s","input":{"key":"k"}}'
+    )
+    with httpx.Client(base_url=f"http://127.0.0.1:{server.port}") as client:
+        ws = Api(client, key).create_workspace("w")
+        Api(client, key).add_integration(
+            ws, "kv-store", "kv", {"persistence": {"scope": "workspace"}}
+        )
+        headers = {"Authorization": f"Bearer {key}"}
+        for _ in range(10):
+            resp = client.post(
+                "/api/v1/actions/execute", content=body % ws.encode(), headers=headers
+            )
+            assert resp.status_code == 500, resp.text
+            assert resp.json()["code"] == "INTERNAL_ERROR"
+            assert resp.headers.get("x-request-id")
+            assert client.get("/health").status_code == 200
