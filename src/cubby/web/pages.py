@@ -26,6 +26,7 @@ from cubby.api.endpoint import too_large
 from cubby.auth import Principal
 from cubby.errors import CubbyError
 from cubby.services import Services
+from cubby.web import reveal
 from cubby.web import session as sessions
 from cubby.web.session import WebSession
 
@@ -109,6 +110,31 @@ class Ctx:
             response.set_cookie(
                 FLASH_COOKIE, quote(flash[:300]), path="/", httponly=True, samesite="strict"
             )
+        return response
+
+    def redirect_revealing(
+        self, path: str, secrets: dict[str, str], flash: str | None = None
+    ) -> Response:
+        """POST-redirect-GET to the page ``path`` that shows ``secrets`` once
+        (:mod:`cubby.web.reveal`): reloading that page never repeats the POST."""
+        response = self.redirect(path, flash)
+        reveal.send(response, self.request, self.services, self.session, path, secrets)
+        return response
+
+    def revealed(self) -> dict[str, str]:
+        """What :meth:`redirect_revealing` sealed for this page ({} when nothing is, or it
+        expired, or it was sealed for another session)."""
+        return reveal.take(self.request, self.services, self.session) or {}
+
+    def render_revealing(
+        self, template: str, revealed: dict[str, str] | None = None, **context: Any
+    ) -> Response:
+        """Render a page with ``revealed`` (default: :meth:`revealed`), deleting the sealed
+        cookie so the secrets show only this once."""
+        shown = self.revealed() if revealed is None else revealed
+        response = self.render(template, revealed=shown, **context)
+        if reveal.COOKIE in self.request.cookies:
+            reveal.forget(response, self.request)
         return response
 
 

@@ -21,7 +21,7 @@ from cubby.core.inputs import CreateIntegration, UpdateIntegration
 from cubby.core.models import KeyPermissions, Workspace, WorkspaceIntegration
 from cubby.errors import CubbyError, NotFound, ValidationError
 from cubby.services import Services
-from cubby.web import data, mcp, playground
+from cubby.web import agent, data, mcp, playground
 from cubby.web import session as sessions
 from cubby.web.pages import Ctx, error_page, page, read_form, render, safe_next
 from cubby.web.session import SIGNIN_COOKIE
@@ -96,6 +96,11 @@ async def sign_out(ctx: Ctx) -> Response:
 async def workspaces_page(ctx: Ctx) -> Response:
     items, total = await workspaces.page(ctx.services.meta, ctx.principal, WORKSPACE_PAGE_SIZE, 0)
     return ctx.render("workspaces.html", workspaces=items, total=total)
+
+
+async def to_home(request: Request) -> Response:
+    """GET of a form's URL (a reload after an old POST): the page the form was on."""
+    return RedirectResponse("/", 303)
 
 
 @page
@@ -266,7 +271,12 @@ async def api_keys_page(ctx: Ctx) -> Response:
         item.last_used_at = ctx.services.auth.last_used(item.id) or item.last_used_at
     all_ws, _ = await workspaces.page(ctx.services.meta, ctx.principal, WORKSPACE_PAGE_SIZE, 0)
     names = {ws.id: ws.slug for ws in all_ws}
-    return ctx.render("api_keys.html", keys=items, workspaces=all_ws, ws_names=names)
+    org_wide = sum(
+        1 for k in items if (k.permissions is None or k.permissions.org_wide) and keys.usable(k)
+    )
+    return ctx.render(
+        "api_keys.html", keys=items, workspaces=all_ws, ws_names=names, org_wide_count=org_wide
+    )
 
 
 @page
@@ -278,7 +288,21 @@ async def create_api_key(ctx: Ctx) -> Response:
     key, plain = await keys.create_key(
         ctx.services.meta, ctx.field("name"), ctx.field("expiresAt") or None, permissions
     )
-    return ctx.render("api_key_created.html", key=key, plain_key=plain)
+    return ctx.redirect_revealing(f"/ui/api-keys/{key.id}", {"key": plain})
+
+
+@page
+async def api_key_page(ctx: Ctx) -> Response:
+    """One key: its access and times, and its secret the one time after it was created."""
+    ctx.principal.require_org_wide()
+    key_id = ctx.path("id")
+    key = next((k for k in await ctx.services.meta.api_keys.all() if k.id == key_id), None)
+    if key is None:
+        raise NotFound("API key not found (it may have been revoked)", details={"id": key_id})
+    key.last_used_at = ctx.services.auth.last_used(key.id) or key.last_used_at
+    all_ws, _ = await workspaces.page(ctx.services.meta, ctx.principal, WORKSPACE_PAGE_SIZE, 0)
+    names = {ws.id: ws.slug for ws in all_ws}
+    return ctx.render_revealing("api_key.html", key=key, ws_names=names)
 
 
 @page
@@ -298,6 +322,7 @@ def web_routes() -> list[BaseRoute]:
         Route("/", home, methods=["GET"]),
         Route("/sign-in", sign_in, methods=["POST"]),
         Route("/sign-out", sign_out, methods=["POST"]),
+        Route("/ui/workspaces", to_home, methods=["GET"]),
         Route("/ui/workspaces", create_workspace, methods=["POST"]),
         Route(ws, workspace_page, methods=["GET"]),
         Route(ws + "/rename", rename_workspace, methods=["POST"]),
@@ -308,8 +333,10 @@ def web_routes() -> list[BaseRoute]:
         Route(wi + "/delete", remove_integration, methods=["POST"]),
         *mcp.routes(ws),
         *data.routes(wi),
+        *agent.routes(wi),
         Route("/ui/api-keys", api_keys_page, methods=["GET"]),
         Route("/ui/api-keys", create_api_key, methods=["POST"]),
+        Route("/ui/api-keys/{id}", api_key_page, methods=["GET"]),
         Route("/ui/api-keys/{id}/revoke", revoke_api_key, methods=["POST"]),
         *playground.routes(),
         Mount("/static", StaticFiles(packages=[("cubby.web", "static")]), name="static"),

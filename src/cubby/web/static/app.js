@@ -4,6 +4,7 @@ import { initJsonFields } from "./json-fields.js";
 import { initUpload } from "./upload.js";
 import { initPlayground } from "./playground.js";
 import { initForms } from "./forms.js";
+import { initTimes } from "./times.js";
 
 function start() {
   initCopy(document);
@@ -11,6 +12,7 @@ function start() {
   initUpload(document);
   initPlayground(document);
   initForms(document);
+  initTimes(document);
 }
 
 if (document.readyState === "loading") {
