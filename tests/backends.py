@@ -157,6 +157,8 @@ class PostgresRun:
             conn = await self._asyncpg.connect(db_url, timeout=10)
             try:
                 await conn.execute("SET lock_timeout = '10s'")
+                # the usage triggers (migrations/0018) name their tables unqualified
+                await conn.execute(f'SET search_path = "{schema}"')
                 tables = [
                     f'"{schema}"."{r[0]}"'
                     for r in await conn.fetch(

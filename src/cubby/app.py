@@ -38,7 +38,7 @@ from cubby.api.openapi import build_openapi
 from cubby.auth import Authenticator
 from cubby.backends.blobs import open_blob_store
 from cubby.backends.url import open_meta_store
-from cubby.core import files, idempotency, kv_expiry, signing
+from cubby.core import files, idempotency, kv_expiry, limits, signing
 from cubby.core.disk_full import insufficient_storage, is_disk_full
 from cubby.core.registry import Registry
 from cubby.errors import CubbyError, HttpError, InternalError, MethodNotAllowed, NotFound
@@ -164,6 +164,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.meta.start()  # PostgreSQL: the pool lives on the serving loop
+        await limits.apply_defaults(services)  # CUBBY_LIMIT_*, where the quota checks read them
         flusher = asyncio.create_task(_flush_last_used(services))
         metrics_flusher = asyncio.create_task(_flush_request_metrics())
         sweepers = [

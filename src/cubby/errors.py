@@ -9,6 +9,7 @@ CubbyError
 ├── Forbidden                403 FORBIDDEN
 ├── ScopeDenied              403 SCOPE_DENIED
 ├── ActionNotAllowed         403 ACTION_NOT_ALLOWED
+├── QuotaExceeded            403 QUOTA_EXCEEDED (details: limit, used, requested, scope, resource)
 ├── NotFound                 404 NOT_FOUND
 ├── IntegrationNotFound      404 INTEGRATION_NOT_FOUND
 ├── ActionNotFound           404 ACTION_NOT_FOUND
@@ -17,6 +18,7 @@ CubbyError
 │   ├── IdempotencyConflict  409 IDEMPOTENCY_CONFLICT (the key was used for another request)
 │   └── IdempotencyInProgress 409 IDEMPOTENCY_IN_PROGRESS (the first call is still running)
 ├── RequestTimeout           408 REQUEST_TIMEOUT
+├── RateLimited              429 RATE_LIMITED (Retry-After; details: limit, retryAfter)
 ├── PayloadTooLarge          413 PAYLOAD_TOO_LARGE
 ├── RangeNotSatisfiable      416 RANGE_NOT_SATISFIABLE
 ├── InternalError            500 INTERNAL_ERROR
@@ -134,6 +136,25 @@ class ActionNotAllowed(CubbyError):
     code = "ACTION_NOT_ALLOWED"
 
 
+class QuotaExceeded(CubbyError):
+    """The write would take the workspace's or the end user's usage past a limit; nothing was
+    written. `details`: limit, used, requested, scope (`workspace` or `end_user`), resource
+    (`bytes`, `files`, `keys` or `items`). Deletes and shrinking overwrites still work.
+    """
+
+    status = 403
+    code = "QUOTA_EXCEEDED"
+
+
+def quota_exceeded(details: dict[str, Any]) -> QuotaExceeded:
+    scope = "end user's" if details.get("scope") == "end_user" else "workspace's"
+    return QuotaExceeded(
+        f"this write would take the {scope} {details.get('resource')} past the limit of "
+        f"{details.get('limit')}; nothing was written",
+        details=details,
+    )
+
+
 class NotFound(CubbyError):
     """No such resource (workspace, key, integration, route)."""
 
@@ -189,6 +210,24 @@ class RequestTimeout(CubbyError):
 
     status = 408
     code = "REQUEST_TIMEOUT"
+
+
+class RateLimited(CubbyError):
+    """More requests for this workspace than its `requestsPerSecond` allows; retry after the
+    `Retry-After` header's seconds (`details`: limit, retryAfter).
+    """
+
+    status = 429
+    code = "RATE_LIMITED"
+
+    @classmethod
+    def after(cls, limit: float, seconds: int) -> RateLimited:
+        return cls(
+            f"too many requests for this workspace (limit {limit:g} per second); "
+            f"retry in {seconds} s",
+            details={"limit": limit, "retryAfter": seconds},
+            headers={"Retry-After": str(seconds)},
+        )
 
 
 class PayloadTooLarge(CubbyError):

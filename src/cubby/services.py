@@ -8,6 +8,8 @@ from cubby.auth import Authenticator
 from cubby.backends.base import MetaStore
 from cubby.backends.blobs import BlobStore
 from cubby.core.integration_cache import IntegrationCache
+from cubby.core.limit_values import Limits, defaults_from, merged
+from cubby.core.rate_limit import RateLimiter
 from cubby.core.registry import Registry
 from cubby.mcp.tokens import TokenAuthenticator
 from cubby.settings import Settings
@@ -22,12 +24,21 @@ class Services:
     auth: Authenticator
     integrations: IntegrationCache = field(init=False)
     mcp_tokens: TokenAuthenticator = field(init=False)
+    rate_limiter: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
         self.integrations = IntegrationCache(
             self.meta.integrations, self.settings.key_cache_seconds
         )
         self.mcp_tokens = TokenAuthenticator(self.meta.mcp, self.settings.key_cache_seconds)
+        self.rate_limiter = RateLimiter(
+            self.effective_limits, self.meta.limits.lease, self.settings.key_cache_seconds
+        )
+
+    async def effective_limits(self, workspace_id: str) -> Limits:
+        """The workspace's own limits where set, else the server-wide defaults."""
+        own = await self.meta.limits.get_limits(workspace_id)
+        return merged(own, defaults_from(self.settings))
 
     def close(self) -> None:
         self.meta.close()

@@ -47,6 +47,22 @@ def _float(
     return value
 
 
+def _limit(env: Mapping[str, str], name: str, minimum: int = 0) -> int | None:
+    """An optional limit: unset or empty = none."""
+    if not env.get(name):
+        return None
+    return _int(env, name, 0, minimum)
+
+
+def _rate(env: Mapping[str, str], name: str) -> float | None:
+    if not env.get(name):
+        return None
+    value = _float(env, name, 0.0, minimum=0.0)
+    if value <= 0:
+        raise SettingsError(f"{name} must be > 0 (leave it unset for no limit), got {value:g}")
+    return value
+
+
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
     raw = (env.get(name) or choices[0]).strip().lower()
     if raw not in choices:
@@ -79,6 +95,17 @@ class Settings:
     idle_timeout_seconds: float = 5.0
     scratchpad_max_page_bytes: int = 1 * MIB
     thinking_max_chain_thoughts: int = 10_000
+    # Server-wide default limits (docs/configuration.md, "Limits"): None = no limit.
+    limit_max_bytes: int | None = None
+    limit_max_files: int | None = None
+    limit_max_keys: int | None = None
+    limit_max_items: int | None = None
+    limit_end_user_max_bytes: int | None = None
+    limit_end_user_max_files: int | None = None
+    limit_end_user_max_keys: int | None = None
+    limit_end_user_max_items: int | None = None
+    limit_requests_per_second: float | None = None
+    limit_burst: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -110,6 +137,16 @@ class Settings:
             thinking_max_chain_thoughts=_int(
                 env, "CUBBY_THINKING_MAX_CHAIN_THOUGHTS", 10_000, minimum=1
             ),
+            limit_max_bytes=_limit(env, "CUBBY_LIMIT_MAX_BYTES"),
+            limit_max_files=_limit(env, "CUBBY_LIMIT_MAX_FILES"),
+            limit_max_keys=_limit(env, "CUBBY_LIMIT_MAX_KEYS"),
+            limit_max_items=_limit(env, "CUBBY_LIMIT_MAX_ITEMS"),
+            limit_end_user_max_bytes=_limit(env, "CUBBY_LIMIT_END_USER_MAX_BYTES"),
+            limit_end_user_max_files=_limit(env, "CUBBY_LIMIT_END_USER_MAX_FILES"),
+            limit_end_user_max_keys=_limit(env, "CUBBY_LIMIT_END_USER_MAX_KEYS"),
+            limit_end_user_max_items=_limit(env, "CUBBY_LIMIT_END_USER_MAX_ITEMS"),
+            limit_requests_per_second=_rate(env, "CUBBY_LIMIT_REQUESTS_PER_SECOND"),
+            limit_burst=_limit(env, "CUBBY_LIMIT_BURST", minimum=1),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

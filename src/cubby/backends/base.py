@@ -19,6 +19,7 @@ from cubby.core.agent_records import (
     Thought,
 )
 from cubby.core.kv_values import ListItem
+from cubby.core.limit_values import Limits, UsageFigures
 from cubby.core.models import ApiKey, EndUser, Workspace, WorkspaceIntegration
 from cubby.core.scopes import Namespace
 
@@ -470,6 +471,7 @@ class MetaStore:
     closer: object
     idempotency: IdempotencyStore = field(kw_only=True)
     mcp: McpStore = field(kw_only=True)
+    limits: LimitStore = field(kw_only=True)
     memory: MemoryStore = field(kw_only=True)
     scratchpad: ScratchpadStore = field(kw_only=True)
     thinking: ThinkingStore = field(kw_only=True)

@@ -30,6 +30,7 @@ class TableSpec:
     blob_column: str | None = None  # names a body in the blob store (files.blob_key)
     singleton: bool = False  # one row per installation (org): the target's own is replaced
     ignore: tuple[str, ...] = ()  # columns only one backend has (PostgreSQL's org.singleton)
+    seeded: bool = False  # migrations put rows in it: rows there do not make a target busy
 
 
 # Parents before children (foreign keys); the load order, and reversed the delete order.
@@ -47,11 +48,17 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("mcp_servers", ("id",)),
     TableSpec("mcp_server_tools", ("id",)),
     TableSpec("mcp_tokens", ("id",)),
+    # Last: limits set before the data would refuse loading a workspace already over them.
+    TableSpec("usage_limits", ("workspace_id",), seeded=True),
 )
 
 # Tables of the machinery itself, never copied: the migration ledger, copy progress (kept in
 # the target), SQLite's own bookkeeping.
-INTERNAL_TABLES = frozenset({"schema_migrations", "copy_progress", "sqlite_sequence"})
+# usage_counters are derived: the target's triggers count the rows as they load
+# (migrations/0018); rate_buckets hold only a second's worth of state.
+INTERNAL_TABLES = frozenset(
+    {"schema_migrations", "copy_progress", "sqlite_sequence", "usage_counters", "rate_buckets"}
+)
 
 
 def spec(name: str) -> TableSpec:

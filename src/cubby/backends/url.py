@@ -116,6 +116,7 @@ def _open_sqlite(path: Path) -> MetaStore:
     from cubby.backends.sqlite.kv import SqliteKv
     from cubby.backends.sqlite.mcp import SqliteMcp
     from cubby.backends.sqlite.sequential_thinking import SqliteThinking
+    from cubby.backends.sqlite.usage import SqliteLimits
     from cubby.backends.sqlite.workspaces import SqliteApiKeys, SqliteIntegrations, SqliteWorkspaces
 
     try:
@@ -147,4 +148,5 @@ def _open_sqlite(path: Path) -> MetaStore:
         memory=SqliteMemory(db),
         scratchpad=SqliteScratchpad(db),
         thinking=SqliteThinking(db),
+        limits=SqliteLimits(db),
     )

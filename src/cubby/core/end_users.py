@@ -3,11 +3,13 @@
 A record names an end user of one workspace; its ``externalId`` is the ``endUserId`` that
 action execution takes, so its data is the ``end_user``-scoped namespace ``u:<externalId>`` of
 every integration kind (:mod:`cubby.core.scopes`), registered or not. Erasing an end user's
-data (a GDPR request) deletes that namespace's keys and files in one transaction, then drops
+data (a GDPR request) deletes that namespace's keys, files and agent-tool items (memory
+entities, scratchpad pages, thoughts) in one transaction, then drops
 the bodies from the blob store: with the rows gone nobody can reach them, and a body a
-failure leaves behind is an orphan the blob sweep removes. Usage (keys, files and the files'
-bytes) and erasure are indexed range scans on ``(workspace_id, ns)``; they never look at other
-namespaces.
+failure leaves behind is an orphan the blob sweep removes. Erasure is an indexed range scan on
+``(workspace_id, ns)`` that never looks at other namespaces; usage (keys, files, and bytes of
+file bodies and KV values) is the end user's live counter row (migrations/0018); its
+``items`` are counted by index range scans of the agent-tool tables.
 """
 
 from __future__ import annotations
@@ -159,13 +161,17 @@ async def erase_data(
             await services.blobs.delete(key)
         except Exception:  # pragma: no cover - logged, swept later
             log.warning("could not delete blob %s of an erased end user", key, exc_info=True)
-    return Usage(keys=erased.keys, files=erased.files, bytes=erased.bytes)
+    return Usage(keys=erased.keys, files=erased.files, bytes=erased.bytes, items=erased.items)
 
 
 async def usage(services: Services, principal: Principal, end_user_id: str) -> Usage:
     end_user = await get(services, principal, end_user_id)
     ns = end_user_namespace(end_user.workspace_id, end_user.external_id, "externalId")
-    # the dashboard's counting queries (core.usage), one namespace at a time
-    kv = await services.meta.usage.usage("kv", ns.workspace_id, ns.ns, False)
-    files = await services.meta.usage.usage("files", ns.workspace_id, ns.ns, False)
-    return Usage(keys=kv.keys, files=files.files, bytes=files.bytes)
+    # the live counters (migrations/0018): one indexed row, the figures quotas are checked on
+    figures = await services.meta.limits.usage(ns.workspace_id, ns.ns)
+    # agent-tool items (memory entities + pages + thoughts): index range scans of the namespace
+    meta = services.meta
+    items = 0
+    for store in (meta.memory, meta.scratchpad, meta.thinking):
+        items += await store.count(ns.workspace_id, ns.ns)
+    return Usage(keys=figures.keys, files=figures.files, bytes=figures.bytes, items=items)

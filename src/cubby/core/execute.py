@@ -152,6 +152,9 @@ async def execute(
     integration, action = _lookup(services, request)
     if not is_uuid(request.workspace_id):
         raise NotFound("workspace not found", details={"workspaceId": request.workspace_id})
+    # The workspace's request rate (429 RATE_LIMITED): every caller of execute (both HTTP
+    # routes, MCP tool calls, the dashboard) passes here; usually no database round trip.
+    await services.rate_limiter.admit(request.workspace_id)
     raw_input = request.input
     if bytes(raw_input).strip() == b"null":  # clients that send "input": null mean no input
         raw_input = EMPTY_INPUT

@@ -21,7 +21,7 @@ from cubby.core.inputs import CreateIntegration, UpdateIntegration
 from cubby.core.models import KeyPermissions, Workspace, WorkspaceIntegration
 from cubby.errors import CubbyError, NotFound, ValidationError
 from cubby.services import Services
-from cubby.web import data, mcp, playground
+from cubby.web import agent, data, mcp, playground
 from cubby.web import session as sessions
 from cubby.web.pages import Ctx, error_page, page, read_form, render, safe_next
 from cubby.web.session import SIGNIN_COOKIE
@@ -333,6 +333,7 @@ def web_routes() -> list[BaseRoute]:
         Route(wi + "/delete", remove_integration, methods=["POST"]),
         *mcp.routes(ws),
         *data.routes(wi),
+        *agent.routes(wi),
         Route("/ui/api-keys", api_keys_page, methods=["GET"]),
         Route("/ui/api-keys", create_api_key, methods=["POST"]),
         Route("/ui/api-keys/{id}", api_key_page, methods=["GET"]),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Callable
 from contextvars import ContextVar
 from typing import Any
@@ -24,9 +25,11 @@ from typing import Any
 import asyncpg
 
 from cubby.backends.postgres.pool import ConnectionPool
+from cubby.errors import quota_exceeded
 
 CONNECT_TIMEOUT_SECONDS = 10.0
 DEFAULT_POOL_SIZE = 10
+QUOTA_SQLSTATE = "CQ001"
 
 # Set by an exactly-once execute (idempotency.py) to (database, connection in a transaction):
 # every statement of the action runs there, so its changes commit with the idempotency record.
@@ -88,17 +91,22 @@ class PgDatabase:
     async def _run(self, method: str, sql: str, args: tuple[Any, ...]) -> Any:
         if self._trace is not None:
             self._trace(sql)
-        joined = transaction_conn.get()
-        if joined is not None and joined[0] is self:
-            return await getattr(joined[1], method)(sql, *args)
-        pool = self._pools.get(asyncio.get_running_loop())
-        if pool is not None:
-            return await pool.run(method, sql, *args)
-        conn = await connect(self.dsn)
         try:
-            return await getattr(conn, method)(sql, *args)
-        finally:
-            await conn.close()
+            joined = transaction_conn.get()
+            if joined is not None and joined[0] is self:
+                return await getattr(joined[1], method)(sql, *args)
+            pool = self._pools.get(asyncio.get_running_loop())
+            if pool is not None:
+                return await pool.run(method, sql, *args)
+            conn = await connect(self.dsn)
+            try:
+                return await getattr(conn, method)(sql, *args)
+            finally:
+                await conn.close()
+        except asyncpg.PostgresError as exc:
+            if exc.sqlstate == QUOTA_SQLSTATE:  # a usage trigger's refusal (migrations/0018)
+                raise quota_exceeded(json.loads(exc.detail or "{}")) from None
+            raise
 
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
         return list(await self._run("fetch", sql, args))

@@ -29,6 +29,7 @@ from cubby.backends.postgres.kv import PgKv
 from cubby.backends.postgres.mcp import PgMcp
 from cubby.backends.postgres.migrate import apply_migrations, ensure_org
 from cubby.backends.postgres.sequential_thinking import PgThinking
+from cubby.backends.postgres.usage import PgLimits
 from cubby.backends.postgres.workspaces import PgApiKeys, PgIntegrations, PgWorkspaces
 
 T = TypeVar("T")
@@ -126,4 +127,5 @@ def open_postgres(url: str) -> MetaStore:
         memory=PgMemory(db),
         scratchpad=PgScratchpad(db),
         thinking=PgThinking(db),
+        limits=PgLimits(db),
     )

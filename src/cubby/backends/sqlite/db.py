@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from cubby import metrics
+from cubby.backends.sqlite import quota
 from cubby.private_files import private_file, restrict_umask
 
 T = TypeVar("T")
@@ -45,6 +46,7 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
+    quota.register(conn)  # the usage triggers' refusal (migrations/0018)
     return conn
 
 
@@ -143,6 +145,7 @@ class SqliteDatabase:
         (inside an idempotency session: in that session's transaction, see idempotency.py).
         ``weight``: about how many rows ``fn`` writes (heavy jobs are scheduled apart)."""
         self._check_open()
+        fn = quota.translated(fn)
         session = write_session.get()
         if session is not None and session.db is self:
             return await session.write(fn)  # type: ignore[no-any-return]
@@ -159,7 +162,7 @@ class SqliteDatabase:
     def write_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Blocking twin of :meth:`write` for the CLI and start-up code."""
         self._check_open()
-        job = _Job(fn, None, None, done=threading.Event())
+        job = _Job(quota.translated(fn), None, None, done=threading.Event())
         self._jobs.put(job)
         assert job.done is not None
         job.done.wait()

@@ -6,6 +6,7 @@ import sqlite3
 
 from cubby.backends.base import Erased
 from cubby.backends.rows import EU_COLS, duplicate_end_user, eu_row, eu_values
+from cubby.backends.sqlite import agent_items
 from cubby.backends.sqlite.db import SqliteDatabase
 from cubby.core.models import EndUser
 
@@ -71,16 +72,21 @@ class SqliteEndUsers:
 
         def write(conn: sqlite3.Connection) -> Erased:
             # One transaction (the writer serialises it with every other write).
-            keys = conn.execute(f"DELETE FROM kv_entries WHERE {_WHERE}", args).rowcount
+            keys = conn.execute(
+                f"DELETE FROM kv_entries WHERE {_WHERE} RETURNING size", args
+            ).fetchall()
             conn.execute(f"DELETE FROM kv_list_items WHERE {_WHERE}", args)
             removed = conn.execute(
                 f"DELETE FROM files WHERE {_WHERE} RETURNING size, blob_key", args
             ).fetchall()
+            items = agent_items.erase(conn, workspace_id, ns)
             return Erased(
-                keys=int(keys),
+                keys=len(keys),
                 files=len(removed),
-                bytes=sum(int(r[0]) for r in removed),
+                # as the usage counters count: file bodies and KV values (migrations/0018)
+                bytes=sum(int(r[0]) for r in removed) + sum(int(r[0]) for r in keys),
                 blob_keys=[r[1] for r in removed if r[1] is not None],
+                items=items,
             )
 
         return await self.db.write(write)
