@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import Api
-from tests.test_dashboard_browser import Tab, browser, http, server, tab  # noqa: F401
+from tests.test_dashboard_browser import Tab, _pick, _run, browser, http, server, tab  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -291,3 +291,44 @@ def test_end_user_picker_for_agent_memory(tab: Tab, http: Api) -> None:  # noqa:
     page.click("form.picker button")
     page.wait_for_selector("table.entities")
     assert "No entities yet" in page.inner_text("table.entities")
+
+
+def test_playground_forms_of_the_three_kinds(tab: Tab, http: Api) -> None:  # noqa: F811
+    """The playground's forms come from the catalog props: lists of objects as JSON, numbers,
+    checkboxes; a run answers what execute answers."""
+    ws = http.create_workspace("agent-playground")
+    http.add_integration(ws, "agent-memory", "memory", SHARED)
+    http.add_integration(ws, "agent-scratchpad", "scratchpad", SHARED)
+    http.add_integration(ws, "sequential-thinking", "thinking", SHARED)
+    tab.sign_in(http.key)
+
+    _pick(tab, ws, "memory", "create_entities")
+    entities = '[{"name": "Ada", "type": "person", "observations": ["wrote the first program"]}]'
+    ran = _run(tab, {"entities": entities})
+    tab.check("agent-playground-memory")
+    assert ran["status"] == 200, ran
+    assert [e["name"] for e in ran["body"]["output"]["entities"]] == ["Ada"]
+    _pick(tab, ws, "memory", "search")
+    assert tab.page.locator("input[type=number][name='input.limit']").count() == 1
+    ran = _run(tab, {"query": "ADA program"})
+    assert [e["name"] for e in ran["body"]["output"]["entities"]] == ["Ada"]
+
+    _pick(tab, ws, "scratchpad", "append_page")
+    assert tab.page.locator("textarea[name='input.content']").count() == 1
+    ran = _run(tab, {"pageName": "notes", "content": "first line"})
+    tab.check("agent-playground-scratchpad")
+    assert ran["status"] == 200 and ran["body"]["output"]["pageName"] == "notes"
+
+    _pick(tab, ws, "thinking", "add_thought")
+    assert _run(tab, {"chainId": "c1", "content": "one"})["status"] == 200
+    _pick(tab, ws, "thinking", "revise_thought")
+    ran = _run(tab, {"chainId": "c1", "thoughtId": "1", "content": "uno"})
+    tab.check("agent-playground-thinking")
+    assert ran["status"] == 200 and ran["body"]["output"]["thought"]["previous"] == ["one"]
+    _pick(tab, ws, "thinking", "get_chain")
+    assert tab.page.locator("input[type=checkbox][name='input.includeBranches']").count() == 1
+    ran = _run(tab, {"chainId": "c1"})
+    assert [t["content"] for t in ran["body"]["output"]["thoughts"]] == ["uno"]
+    _pick(tab, ws, "thinking", "revise_thought")
+    ran = _run(tab, {"chainId": "c1", "thoughtId": "9", "content": "x"})
+    assert ran["status"] == 400 and ran["body"]["details"]["reason"] == "THOUGHT_NOT_FOUND"
