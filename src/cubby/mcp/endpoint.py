@@ -9,7 +9,10 @@ so any worker of any replica answers any request. This module only puts cubby in
 2. a browser's ``Origin`` must be this server's own (``CUBBY_PUBLIC_URL`` / host and port) or a
    loopback origin, else 403: a web page cannot drive a local agent's tools (DNS rebinding);
 3. ``Authorization: Bearer <static server token | end-user access token>``, else 401, resolved
-   to a :class:`~cubby.mcp.tokens.Caller` that the handlers read from the ASGI scope.
+   to a :class:`~cubby.mcp.tokens.Caller` that the handlers read from the ASGI scope (an
+   end-user token of a server whose ``endUserAccess`` is ``none``: 403, see ``access``);
+4. a plain ``tools/call`` or ``tools/list`` is answered by :mod:`cubby.mcp.fast_path`, with
+   the same bytes the package would send; everything else goes to the package.
 
 The session manager lives in the app's lifespan (:meth:`McpEndpoint.run`), one per process.
 """
@@ -34,6 +37,7 @@ from cubby.core.mcp_records import ENDPOINT_PREFIX
 from cubby.core.models import is_uuid
 from cubby.errors import CubbyError, Forbidden, MethodNotAllowed, NotFound, Unavailable
 from cubby.mcp import access
+from cubby.mcp.fast_path import McpFastPath
 from cubby.mcp.tokens import Caller
 from cubby.mcp.tools import call_tool, server_tools
 from cubby.services import Services
@@ -88,6 +92,9 @@ class McpEndpoint:
         # The SDK wraps every request in an OpenTelemetry span (a no-op without an exporter,
         # yet a measurable share of a warm tools/call); cubby has its own request log/metrics.
         self.server.middleware = []
+        # Plain tools/call and tools/list, answered without the package's transport (same
+        # bytes; tests/test_mcp_fast_path.py). None: everything goes through the package.
+        self.fast_path: McpFastPath | None = McpFastPath(self.server)
 
     def routes(self) -> list[BaseRoute]:
         return [Route("/mcp/{server}", endpoint=self, name="mcp")]
@@ -144,15 +151,28 @@ class McpEndpoint:
             status = 503 if exc.code == "UNAVAILABLE" else exc.status
             await json_response(exc.to_body(), status, extra or None)(scope, receive, send)
             return
+        if self.fast_path is not None:
+            passed = await self.fast_path.answer(
+                scope,
+                receive,
+                send,
+                lambda: self.list_tools(caller),
+                lambda name, arguments: call_tool(self.services, caller, name, arguments),
+            )
+            if passed is None:
+                return
+            receive = passed
         scope[SCOPE_KEY] = caller
         await manager.handle_request(scope, receive, send)
+
+    async def list_tools(self, caller: Caller) -> types.ListToolsResult:
+        specs = await server_tools(self.services, caller.server.id, caller.server.workspace_id)
+        return types.ListToolsResult(tools=[s.to_mcp() for s in access.visible(caller, specs)])
 
     async def _list_tools(
         self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        caller = _caller(ctx)
-        specs = await server_tools(self.services, caller.server.id, caller.server.workspace_id)
-        return types.ListToolsResult(tools=[s.to_mcp() for s in access.visible(caller, specs)])
+        return await self.list_tools(_caller(ctx))
 
     async def _call_tool(
         self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams

@@ -1,0 +1,224 @@
+"""``tools/call`` and ``tools/list`` answered directly, without the package's transport.
+
+The official ``mcp`` package serves a stateless request by building a transport, a dispatcher,
+a task, memory streams, a session and a request context for it: several times the cost of the
+tool call itself. This module answers the two methods agents send all day straight from the
+endpoint, for both protocol forms the official clients send:
+
+- the 2025 form: no ``MCP-Protocol-Version`` header, or one of the handshake-era versions;
+- the 2026-07-28 per-request form: that version in the header and in ``params._meta``, with
+  the ``Mcp-Method`` / ``Mcp-Name`` routing headers.
+
+It gives exactly the package's answers because it runs the package's own steps for everything
+that shapes an answer: the same JSON decoder per form, the same envelope, per-version request
+validation (:func:`mcp_types.methods.validate_client_request`) and params models, the
+per-request classification of the 2026 form (:func:`classify_inbound_request`), the same
+result shaping (the server runner's per-version serializer, ``resultType`` and ``serverInfo``
+stamp) and the same JSON encoders and headers. What it skips is the per-request machinery.
+Anything it does not recognise as a plain, valid request of those two methods (another method,
+a notification, a batch, an unusual header or ``_meta``, a validation failure, a body over
+64 KiB) goes to the package unchanged, its body replayed, so every error answer is the
+package's own. ``tests/test_mcp_fast_path.py`` compares the two paths byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import mcp_types as types
+import pydantic_core
+from mcp.server.connection import Connection
+from mcp.server.lowlevel.server import Server
+from mcp.server.runner import ServerRunner
+from mcp.shared.inbound import InboundModernRoute, classify_inbound_request
+from mcp_types import DEFAULT_NEGOTIATED_VERSION, methods
+from mcp_types.jsonrpc import JSONRPCResponse
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
+from starlette.types import Message, Receive, Scope, Send
+
+MAX_FAST_BODY = 64 * 1024
+METHODS = frozenset({"tools/call", "tools/list"})
+ENVELOPE = frozenset({"jsonrpc", "id", "method", "params"})
+ROUTING = (b"mcp-protocol-version", b"mcp-method", b"mcp-name")
+_JSON = b"application/json"
+
+ListTools = Callable[[], Awaitable[types.ListToolsResult]]
+CallTool = Callable[[str, dict[str, Any] | None], Awaitable[types.CallToolResult]]
+
+
+class _Request:
+    """What the fast path read of one HTTP request."""
+
+    __slots__ = ("accept", "content_type", "length", "params", "repeated", "routing", "version")
+
+    def __init__(self, headers: list[tuple[bytes, bytes]]) -> None:
+        self.accept: bytes | None = None
+        self.content_type: bytes | None = None
+        self.length: bytes | None = None
+        self.routing: dict[str, str] = {}
+        self.repeated = False
+        self.params = False  # an Mcp-Param-* header
+        for name, value in headers:
+            if name == b"accept":
+                self.accept = value
+            elif name == b"content-type":
+                self.content_type = value
+            elif name == b"content-length":
+                self.length = value
+            elif name in ROUTING:
+                key = name.decode()
+                if key in self.routing:
+                    self.repeated = True
+                self.routing[key] = value.decode("latin-1")
+            elif name.startswith(b"mcp-param-"):
+                self.params = True
+        self.version = self.routing.get("mcp-protocol-version")
+
+    def plain_json(self) -> bool:
+        """Content-Type exactly JSON and JSON acceptable: both checks of both forms pass."""
+        if self.content_type is None or self.accept is None:
+            return False
+        if self.content_type.split(b";", 1)[0].strip().lower() != _JSON:
+            return False
+        kinds = [part.split(b";", 1)[0].strip().lower() for part in self.accept.split(b",")]
+        return _JSON in kinds
+
+    def small(self) -> bool:
+        length = self.length
+        return length is not None and length.isdigit() and int(length) <= MAX_FAST_BODY
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the package the body this module already read."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _read(receive: Receive) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_FAST_BODY:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _envelope(decoded: Any) -> tuple[Any, str, dict[str, Any] | None] | None:
+    """(id, method, params) of a plain request of a fast method, else None."""
+    if type(decoded) is not dict or not decoded.keys() <= ENVELOPE:
+        return None
+    if decoded.get("jsonrpc") != "2.0" or decoded.get("method") not in METHODS:
+        return None
+    request_id = decoded.get("id")
+    if type(request_id) is int:
+        if not -(2**63) <= request_id < 2**63:
+            return None
+    elif type(request_id) is not str:
+        return None
+    params = decoded.get("params")
+    if params is not None and type(params) is not dict:
+        return None
+    return request_id, decoded["method"], params
+
+
+class McpFastPath:
+    """Answers plain ``tools/call`` and ``tools/list`` POSTs of an authenticated caller."""
+
+    def __init__(self, server: Server[Any]) -> None:
+        self.server = server
+        # The per-version result shaping only reads the server (cache hints, serverInfo).
+        self._runners: dict[str, ServerRunner[Any]] = {}
+
+    def _runner(self, version: str) -> ServerRunner[Any]:
+        runner = self._runners.get(version)
+        if runner is None:
+            connection = Connection.from_envelope(version, None, None)
+            runner = self._runners[version] = ServerRunner(self.server, connection, None)
+        return runner
+
+    async def answer(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        list_tools: ListTools,
+        call_tool: CallTool,
+    ) -> Receive | None:
+        """None when answered; else the ``receive`` to give the package (body replayed)."""
+        request = _Request(scope["headers"])
+        version = request.version
+        modern = version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS
+        if modern and version not in MODERN_PROTOCOL_VERSIONS:
+            return receive
+        if request.repeated or request.params or not request.plain_json() or not request.small():
+            return receive
+        body = await _read(receive)
+        if body is None:  # a disconnect, or more than declared: the package decides
+            return _replay(b"", receive)
+        fallback = _replay(body, receive)
+        try:
+            decoded = json.loads(body) if modern else pydantic_core.from_json(body)
+        except (ValueError, RecursionError):
+            return fallback
+        envelope = _envelope(decoded)
+        if envelope is None:
+            return fallback
+        request_id, method, params = envelope
+        if modern:
+            verdict = classify_inbound_request(decoded, headers=request.routing)
+            if not isinstance(verdict, InboundModernRoute):
+                return fallback
+            version = verdict.protocol_version
+        elif params is not None and "_meta" in params:
+            return fallback  # progress tokens and the like: the package's business
+        version = version or DEFAULT_NEGOTIATED_VERSION
+        entry = self.server.get_request_handler(method)
+        if entry is None:
+            return fallback
+        try:
+            methods.validate_client_request(method, version, params)
+            typed = entry.params_type.model_validate({} if params is None else params,
+                                                     by_name=False)  # fmt: skip
+        except Exception:  # the package answers the invalid request with its own error
+            return fallback
+        result: types.Result
+        if method == "tools/list":
+            if params and set(params) - {"_meta"}:
+                return fallback  # a cursor: the package's business
+            try:
+                result = await list_tools()
+                shaped = self._runner(version)._serialize(method, version, result)
+            except Exception:  # read-only: the package may run it again and answer its way
+                return fallback
+        else:
+            assert isinstance(typed, types.CallToolRequestParams)
+            result = await call_tool(typed.name, typed.arguments)
+            shaped = self._runner(version)._serialize(method, version, result)
+        reply = JSONRPCResponse(jsonrpc="2.0", id=request_id, result=dict(shaped))
+        if modern:
+            dumped = reply.model_dump(mode="json", by_alias=True, exclude_none=True)
+            payload = json.dumps(dumped, separators=(",", ":")).encode()
+            headers = [(b"content-length", str(len(payload)).encode()), (b"content-type", _JSON)]
+        else:
+            payload = reply.model_dump_json(by_alias=True, exclude_unset=True).encode()
+            headers = [(b"content-type", _JSON), (b"content-length", str(len(payload)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+        return None

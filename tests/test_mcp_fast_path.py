@@ -1,0 +1,209 @@
+"""The MCP fast path (mcp/fast_path.py) answers byte for byte what the official package answers:
+every request of a corpus (successes, tool errors, unknown tools, bad arguments, denied scopes,
+end_user tools without an end user, malformed envelopes the fast path hands over, both protocol
+forms) is sent with the fast path on and off, and status, Content-Type and body must match.
+The other MCP tests (test_mcp*.py) run through the fast path, as any client does."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from cubby.mcp.endpoint import McpEndpoint
+from tests.helpers import Api
+from tests.mcp_client import SPEC, access_token, create_server
+
+MODERN = "2026-07-28"
+ACCEPT = "application/json, text/event-stream"
+META = {
+    "io.modelcontextprotocol/protocolVersion": MODERN,
+    "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+    "io.modelcontextprotocol/clientCapabilities": {},
+}
+
+
+@dataclass
+class Setup:
+    api: Api
+    client: TestClient
+    endpoint: McpEndpoint
+    ws: str
+    tokens: dict[str, tuple[str, str]]  # name -> (token, path of its server's endpoint)
+
+
+@pytest.fixture
+def setup(api: Api, client: TestClient) -> Iterator[Setup]:
+    ws = api.create_workspace("fast")
+    api.add_integration(ws, "kv-store", "state", SPEC)
+    api.add_integration(ws, "kv-store", "memory")  # end_user scope
+    api.add_integration(ws, "storage", "files", SPEC)
+    api.output("kv-store", "put", ws, {"key": "hot", "value": {"n": 1, "é": [1.5, None]}},
+               integrationAlias="state")  # fmt: skip
+    made = create_server(api, ws)
+    sid, url = made["server"]["id"], path(made)
+    restricted = create_server(api, ws, endUserAccess="restricted")
+    tokens = {
+        "static": (made["bearerToken"], url),
+        "read": (access_token(api, sid, "alice", scopes=["read"]), url),
+        "alice": (access_token(api, sid, "alice"), url),
+        "restricted": (access_token(api, restricted["server"]["id"], "bob"), path(restricted)),
+    }
+    endpoint = next(r.endpoint for r in client.app.routes  # type: ignore[attr-defined]
+                    if isinstance(getattr(r, "endpoint", None), McpEndpoint))  # fmt: skip
+    yield Setup(api, client, endpoint, ws, tokens)
+
+
+def path(made: dict[str, Any]) -> str:
+    return "/mcp/" + str(made["mcpEndpoint"]).rsplit("/mcp/", 1)[1]
+
+
+def call(name: str, arguments: Any = None, rid: Any = 7, **extra: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {"name": name}
+    if arguments is not None:
+        params["arguments"] = arguments
+    return {"jsonrpc": "2.0", "id": rid, "method": "tools/call", "params": {**params, **extra}}
+
+
+LIST = {"jsonrpc": "2.0", "id": "l-1", "method": "tools/list"}
+
+
+def modern(body: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
+    """The same request in the 2026-07-28 per-request form."""
+    params = {**body.get("params", {}), "_meta": META}
+    headers = {"MCP-Protocol-Version": MODERN, "Mcp-Method": body["method"]}
+    if body["method"] == "tools/call":
+        headers["Mcp-Name"] = str(params.get("name"))
+    return headers, {**body, "params": params}
+
+
+GET_HOT = call("state__get", {"key": "hot"})
+# (label, token, extra headers, body: JSON-able or raw bytes); writes are undone between runs.
+CORPUS: list[tuple[str, str, dict[str, str], Any]] = [
+    ("list", "static", {}, LIST),
+    ("list, params {}", "static", {}, {**LIST, "params": {}}),
+    ("list, read scope", "read", {}, LIST),
+    ("list, restricted", "restricted", {}, LIST),
+    ("get", "static", {}, call("state__get", {"key": "hot"})),
+    ("get, int id 0", "static", {}, call("state__get", {"key": "hot"}, rid=0)),
+    ("get, string id", "static", {}, call("state__get", {"key": "hot"}, rid="abc")),
+    ("get missing", "static", {}, call("state__get", {"key": "nope"})),
+    ("get, no arguments", "static", {}, call("state__get")),
+    ("put", "static", {}, call("state__put", {"key": "w", "value": [1, "x"]})),
+    ("put, bad key type", "static", {}, call("state__put", {"key": 5, "value": 1})),
+    ("put, unknown field", "static", {}, call("state__put", {"key": "k", "value": 1, "x": 2})),
+    ("read_file missing", "static", {}, call("files__read_file", {"path": "no.txt"})),
+    ("unknown tool", "static", {}, call("nope__nothing", {})),
+    ("end_user tool, no end user", "static", {}, call("memory__get", {"key": "k"})),
+    ("end_user tool, end user", "alice", {}, call("memory__get", {"key": "k"})),
+    ("read scope denies put", "read", {}, call("state__put", {"key": "k", "value": 1})),
+    ("restricted denies shared", "restricted", {}, call("state__get", {"key": "hot"})),
+    ("arguments not an object", "static", {}, call("state__get", [1])),
+    ("name not a string", "static", {}, call(5, {})),  # type: ignore[arg-type]
+    ("no params", "static", {}, {"jsonrpc": "2.0", "id": 1, "method": "tools/call"}),
+    ("bool id", "static", {}, call("state__get", {"key": "hot"}, rid=True)),
+    ("null id", "static", {}, call("state__get", {"key": "hot"}, rid=None)),
+    ("float id", "static", {}, call("state__get", {"key": "hot"}, rid=1.5)),
+    ("extra envelope key", "static", {}, {**call("state__get", {"key": "hot"}), "x": 1}),
+    ("wrong jsonrpc", "static", {}, {**call("state__get", {"key": "hot"}), "jsonrpc": "1.0"}),
+    ("notification", "static", {}, {"jsonrpc": "2.0", "method": "tools/list"}),
+    ("batch", "static", {}, [LIST]),
+    ("ping", "static", {}, {"jsonrpc": "2.0", "id": 3, "method": "ping"}),
+    ("unknown method", "static", {}, {"jsonrpc": "2.0", "id": 3, "method": "nope/x"}),
+    ("not JSON", "static", {}, b"{nope"),
+    ("lone surrogate", "static", {}, b'{"jsonrpc":"2.0","id":1,"method":"tools/call",'
+                                     b'"params":{"name":"state__get","arguments":{"key":"\\ud800"}}}'),
+    ("big number", "static", {}, b'{"jsonrpc":"2.0","id":1,"method":"tools/call",'
+                                 b'"params":{"name":"state__put","arguments":{"key":"w","value":1e400}}}'),
+    ("list with cursor", "static", {}, {**LIST, "params": {"cursor": "x"}}),
+    ("2025 version header", "static", {"MCP-Protocol-Version": "2025-06-18"},
+     call("state__get", {"key": "hot"})),
+    ("unknown version header", "static", {"MCP-Protocol-Version": "2099-01-01"},
+     call("state__get", {"key": "hot"})),
+    ("accept SSE only", "static", {"Accept": "text/event-stream"}, GET_HOT),
+    ("accept wildcard", "static", {"Accept": "*/*"}, GET_HOT),
+    ("text content type", "static", {"Content-Type": "text/plain"}, GET_HOT),
+]  # fmt: skip
+MODERN_ONLY: list[tuple[str, str, dict[str, str], Any]] = [
+    ("modern, name header mismatch", "static",
+     {"MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": "other"},
+     modern(GET_HOT)[1]),
+    ("modern, no _meta", "static",
+     {"MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/list"}, LIST),
+    ("modern, method header missing", "static", {"MCP-Protocol-Version": MODERN},
+     {**LIST, "params": {"_meta": META}}),
+    ("modern, mcp-param header", "static",
+     {"MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": "state__get",
+      "Mcp-Param-Key": "hot"},
+     modern(GET_HOT)[1]),
+]  # fmt: skip
+
+
+def cases() -> list[tuple[str, str, dict[str, str], Any]]:
+    out = list(CORPUS)
+    for label, token, headers, body in CORPUS:
+        if isinstance(body, dict) and "method" in body and "id" in body and not headers:
+            extra, moved = modern(body)
+            out.append((f"{label} (2026 form)", token, extra, moved))
+    return out + MODERN_ONLY
+
+
+def send(setup: Setup, token: str, headers: dict[str, str], body: Any) -> tuple[int, str, bytes]:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    secret, url = setup.tokens[token]
+    all_headers = {"Authorization": f"Bearer {secret}", "Accept": ACCEPT,
+                   "Content-Type": "application/json", **headers}  # fmt: skip
+    resp = setup.client.post(url, content=raw, headers=all_headers)
+    return resp.status_code, resp.headers.get("content-type", ""), resp.content
+
+
+def undo_writes(setup: Setup) -> None:
+    setup.api.output("kv-store", "delete", setup.ws, {"key": "w"}, integrationAlias="state")
+
+
+def test_the_fast_path_answers_what_the_package_answers(setup: Setup) -> None:
+    fast = setup.endpoint.fast_path
+    assert fast is not None
+    mismatches = []
+    for label, token, headers, body in cases():
+        setup.endpoint.fast_path = fast
+        got_fast = send(setup, token, headers, body)
+        undo_writes(setup)
+        setup.endpoint.fast_path = None
+        got_package = send(setup, token, headers, body)
+        undo_writes(setup)
+        if got_fast != got_package:
+            mismatches.append((label, got_fast, got_package))
+    setup.endpoint.fast_path = fast
+    report = (f"{label}:\n  fast    {fast}\n  package {package}"
+              for label, fast, package in mismatches)  # fmt: skip
+    assert not mismatches, "\n".join(report)
+
+
+PLAIN = {"list", "get", "put", "unknown tool", "read scope denies put", "put, bad key type",
+         "end_user tool, no end user", "restricted denies shared", "list, read scope"}  # fmt: skip
+
+
+def test_the_fast_path_answers_the_plain_calls_itself(setup: Setup) -> None:
+    """The corpus above would pass with a fast path that hands everything over: check it
+    answers the plain calls of both forms (the package is not reached)."""
+    assert setup.endpoint.manager is not None
+    manager, setup.endpoint.manager = setup.endpoint.manager, None  # the package: unreachable
+
+    class Gone:
+        async def handle_request(self, *args: Any) -> None:
+            raise AssertionError("reached the package")
+
+    setup.endpoint.manager = Gone()  # type: ignore[assignment]
+    try:
+        for label, token, headers, body in cases():
+            if label.split(" (")[0] in PLAIN:
+                status, _, answer = send(setup, token, headers, body)
+                assert status == 200, (label, answer)
+                undo_writes(setup)
+    finally:
+        setup.endpoint.manager = manager
