@@ -15,7 +15,10 @@ from cubby_client import (
     _end_users,
     _integrations,
     _kv,
+    _memory,
+    _scratchpad,
     _storage,
+    _thinking,
     _workspaces,
 )
 
@@ -57,6 +60,9 @@ def test_readme_mentions_every_public_method_and_error() -> None:
         _actions.Actions,
         _storage.Storage,
         _kv.KV,
+        _memory.Memory,
+        _scratchpad.Scratchpad,
+        _thinking.Thinking,
         cubby_client.Cubby,
     ]
     missing = [
