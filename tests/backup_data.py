@@ -23,7 +23,8 @@ from cubby.core import keys
 from cubby.settings import Settings
 from tests.helpers import Api
 
-SKIP_TABLES = {"schema_migrations", "copy_progress", "sqlite_sequence"}
+FTS_SHADOWS = ("_data", "_idx", "_content", "_docsize", "_config")  # FTS5's own tables
+SKIP_TABLES = {"schema_migrations", "copy_progress", "sqlite_sequence", "rate_buckets"}
 
 
 @dataclass
@@ -114,7 +115,7 @@ def dump_sqlite(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         names = [
             r[0]
             for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            if r[0] not in SKIP_TABLES
+            if r[0] not in SKIP_TABLES and not r[0].endswith(FTS_SHADOWS)
         ]
         return {
             name: sorted(conn.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)

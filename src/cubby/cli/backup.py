@@ -57,6 +57,8 @@ class BarProgress:
         now = time.monotonic()
         if not self.phase or (not force and now - self.shown < self.every):
             return
+        if not self.tty and now - self.started < self.every:
+            return  # plain lines only for phases long enough to need them
         self.shown = now
         took = max(now - self.started, 1e-6)
         rate = self.items / took

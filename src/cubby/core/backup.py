@@ -210,6 +210,7 @@ def verify(archive: Archive, progress: Progress | None = None) -> dict[str, Any]
     for entry in manifest["bodies"]:
         if not isinstance(entry, dict) or not isinstance(entry.get("key"), str):
             raise ArchiveError("the manifest holds a body entry without a key")
+        body_member(entry["key"])  # a key that is no blob key (a path trick) fails here
         bodies[entry["key"]] = entry
     named: set[str] = set()
     progress.start("tables", sum(int(e.get("rows", 0) or 0) for e in manifest["tables"]), 0)
@@ -267,7 +268,6 @@ async def restore(
 ) -> dict[str, Any]:
     """Load a verified archive into an empty database and file store; all or nothing."""
     progress = progress or Quiet()
-    manifest = verify(archive, progress)
     loader = await open_loader(database_url)
     written: list[str] = []
     try:
@@ -283,6 +283,7 @@ async def restore(
                     f"the target file store holds bodies already ({key}); restore only into "
                     "an empty one"
                 )
+        manifest = verify(archive, progress)
         progress.start("bodies", len(manifest["bodies"]), 0)
         for entry in manifest["bodies"]:
             data = b"".join(archive.chunks(body_member(entry["key"])))

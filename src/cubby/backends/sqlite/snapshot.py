@@ -115,7 +115,7 @@ class SqliteLoader:
     async def nonempty(self) -> list[str]:
         found = []
         for table in TABLES:
-            if table.singleton:
+            if table.singleton or table.seeded:
                 continue
             if self._conn.execute(f'SELECT 1 FROM "{table.name}" LIMIT 1').fetchone():
                 found.append(table.name)
