@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncpg
 
 from cubby.backends.base import Erased
+from cubby.backends.postgres import agent_items
+from cubby.backends.postgres.agent_tx import transaction
 from cubby.backends.postgres.db import PgDatabase
 from cubby.backends.rows import EU_COLS, duplicate_end_user, eu_row, eu_values
 from cubby.core.models import EndUser
@@ -59,11 +61,17 @@ class PgEndUsers:
         return await self.db.execute("DELETE FROM end_users WHERE id = $1", end_user_id) > 0
 
     async def erase_data(self, workspace_id: str, ns: str) -> Erased:
-        row = await self.db.fetchrow(
-            "SELECT o_keys, o_files, o_bytes, o_blobs FROM cubby_erase_namespace($1, $2)",
-            workspace_id,
-            ns,
-        )
+        async with transaction(self.db) as conn:
+            row = await conn.fetchrow(
+                "SELECT o_keys, o_files, o_bytes, o_blobs FROM cubby_erase_namespace($1, $2)",
+                workspace_id,
+                ns,
+            )
+            items = await conn.fetchval(agent_items.ERASE, workspace_id, ns)
         return Erased(
-            keys=int(row[0]), files=int(row[1]), bytes=int(row[2]), blob_keys=list(row[3])
+            keys=int(row[0]),
+            files=int(row[1]),
+            bytes=int(row[2]),
+            blob_keys=list(row[3]),
+            items=int(items),
         )
