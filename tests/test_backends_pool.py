@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 
 from cubby.backends.postgres.pool import ConnectionPool, PoolClosed
+from cubby.errors import Unavailable
 
 
 class FakeConn:
@@ -35,6 +36,8 @@ class FakeConn:
             raise asyncpg.UniqueViolationError("duplicate")
         if sql == "broken":
             raise ConnectionResetError("gone")
+        if sql == "terminated":  # pg_terminate_backend, a restart, a pooler's idle kill
+            raise asyncpg.AdminShutdownError("terminating connection due to administrator command")
         return (self.n, sql)
 
 
@@ -95,10 +98,35 @@ def test_server_errors_keep_the_connection_other_errors_drop_it() -> None:
         with pytest.raises(asyncpg.UniqueViolationError):
             await pool.run("fetchval", "server error")
         assert await pool.run("fetchval", "q") == (0, "q")  # same connection
-        with pytest.raises(ConnectionResetError):
+        with pytest.raises(Unavailable) as lost:
             await pool.run("fetchval", "broken")
+        assert isinstance(lost.value.__cause__, ConnectionResetError)
         assert factory.made[0].closed
         assert await pool.run("fetchval", "q") == (1, "q")  # a new one
+
+    run(scenario())
+
+
+def test_a_lost_connection_is_a_503_and_never_goes_back() -> None:
+    """AdminShutdownError is a PostgreSQL error, but the session is gone (issue 28, item 3):
+    the connection is dropped, with every idle one (a restart took them too), and the caller
+    gets Unavailable (503 with Retry-After), not the driver's error (a 500)."""
+
+    async def scenario() -> None:
+        factory = Factory()
+        pool = ConnectionPool(factory, size=3)
+        await pool.open(3)
+        with pytest.raises(Unavailable) as lost:
+            await pool.run("fetchval", "terminated")
+        assert lost.value.status == 503 and lost.value.headers == {"Retry-After": "1"}
+        assert all(conn.closed for conn in factory.made)
+        async with pool.connection() as conn:
+            assert conn.n == 3  # a fresh one
+        with pytest.raises(Unavailable):
+            async with pool.connection() as conn:
+                await conn.fetchval("terminated")
+        assert conn.closed
+        assert await pool.run("fetchval", "q") == (4, "q")
 
     run(scenario())
 
@@ -157,8 +185,9 @@ def test_failed_connect_frees_the_slot() -> None:
             return FakeConn(attempts)
 
         pool = ConnectionPool(flaky, size=1)
-        with pytest.raises(OSError):
+        with pytest.raises(Unavailable) as refused:  # the database is down: a 503, retry
             await pool.run("fetchval", "q")
+        assert isinstance(refused.value.__cause__, OSError)
         assert await pool.run("fetchval", "q") == (2, "q")
 
     run(scenario())

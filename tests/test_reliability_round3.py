@@ -5,6 +5,8 @@
    4xx: a sweep puts a NUL in every string and 2^63 in every integer of every action prop,
    every JSON route body and every path parameter, on SQLite and PostgreSQL, and compares.
 2. A 500 keeps the kept-alive connection usable (real sockets, uvicorn on 127.0.0.1).
+3. ``pg_terminate_backend`` of every connection of a loaded `cubby serve`: 503s with
+   ``Retry-After`` only, never a 500, and no error once a request has succeeded again.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from cubby.core import keys
 from cubby.server.http_protocol import PROTOCOL
 from cubby.services import Services
 from cubby.settings import Settings
-from tests.backends import settings_for
-from tests.helpers import Api, error_body, free_port
+from tests.backends import server_env, settings_for
+from tests.helpers import Api, error_body, free_port, live_server
 
 NUL = "a\x00b"
 BIG = 2**63
@@ -313,3 +315,84 @@ def test_a_500_on_the_execute_fast_path_keeps_the_connection_usable(
             assert resp.json()["code"] == "INTERNAL_ERROR"
             assert resp.headers.get("x-request-id")
             assert client.get("/health").status_code == 200
+
+
+# -- item 3 -------------------------------------------------------------------------------------
+def _terminate_backends(admin_url: str, application_name: str) -> int:
+    import asyncpg
+
+    async def run() -> int:
+        conn = await asyncpg.connect(admin_url, timeout=10)
+        try:
+            rows = await conn.fetch(
+                "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
+                "WHERE application_name = $1",
+                application_name,
+            )
+            return len(rows)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def test_terminated_database_connections_answer_503_then_recover(tmp_path: Path) -> None:
+    settings = settings_for("postgres+file", tmp_path)
+    name = f"cubby-rel3-{free_port()}"
+    env = server_env(settings)
+    env["CUBBY_DATABASE_URL"] += f"&application_name={name}"
+    admin_url = settings.database_url.split("?", 1)[0]
+    settings.data_dir.mkdir(mode=0o700, parents=True)
+    results: list[tuple[float, float, int, str | None]] = []  # start, end, status, Retry-After
+    stop = threading.Event()
+    kills: list[tuple[float, float]] = []
+    with live_server(settings.data_dir, env=env) as server:
+        with httpx.Client(base_url=server.base_url, timeout=30) as client:
+            ws = server.api(client).create_workspace("term")
+            server.api(client).add_integration(
+                ws, "kv-store", "kv", {"persistence": {"scope": "workspace"}}
+            )
+
+        def load(n: int) -> None:
+            with httpx.Client(base_url=server.base_url, timeout=30) as client:
+                api = server.api(client)
+                i = 0
+                while not stop.is_set():
+                    i += 1
+                    action, params = (
+                        ("put", {"key": f"k{n}", "value": i}) if i % 2 else ("get", {"key": "k0"})
+                    )
+                    started = time.monotonic()
+                    resp = api.execute("kv-store", action, ws, params, integrationAlias="kv")
+                    results.append(
+                        (
+                            started,
+                            time.monotonic(),
+                            resp.status_code,
+                            resp.headers.get("retry-after"),
+                        )
+                    )
+
+        threads = [threading.Thread(target=load, args=(n,)) for n in range(6)]
+        for t in threads:
+            t.start()
+        try:
+            for _ in range(3):
+                time.sleep(1.0)
+                began = time.monotonic()
+                assert _terminate_backends(admin_url, name) > 0  # the pool had connections
+                kills.append((began, time.monotonic()))  # then every one of them had exited
+            time.sleep(1.5)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(30)
+    statuses = {status for _, _, status, _ in results}
+    assert 500 not in statuses, sorted(statuses)
+    assert statuses <= {200, 503}, sorted(statuses)
+    assert all(retry == "1" for _, _, status, retry in results if status == 503)
+    for n, (_, killed) in enumerate(kills):
+        recovered = min(e for start, e, status, _ in results if start > killed and status == 200)
+        until = kills[n + 1][0] if n + 1 < len(kills) else float("inf")  # the next kill
+        late = [status for start, _, status, _ in results if recovered < start < until]
+        assert late and set(late) == {200}, (n, sorted(set(late)))

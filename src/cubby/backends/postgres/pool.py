@@ -9,6 +9,11 @@ Rules that keep it safe:
 - a connection goes back to the pool only after a clean result or a PostgreSQL error (the server
   rejected the statement, the session is fine); anything else (cancellation, a lost socket, a
   protocol error) terminates it, so a half-finished exchange is never reused;
+- a lost connection is never put back, even when the server said why as a PostgreSQL error
+  (``pg_terminate_backend``, a restart or failover, a pooler's idle kill: ``AdminShutdownError``
+  and the rest of SQLSTATE classes 08 and 57P), and idle ones found closed are dropped at
+  acquire; the request gets :class:`~cubby.errors.Unavailable` (503 with ``Retry-After``), not
+  a 500: nothing is wrong with it, the database was away (issue 28, item 3);
 - at most ``size`` connections exist; callers beyond that wait in FIFO order;
 - all state changes happen without an await in between, on the loop's one thread.
 """
@@ -18,14 +23,44 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import asyncpg
 
+from cubby.errors import Unavailable
+
+log = logging.getLogger("cubby")
+
+# SQLSTATEs meaning the session or the server is gone, outside class 08 (connection exception):
+# admin shutdown (pg_terminate_backend), crash shutdown, cannot connect now, too many connections.
+_GONE = frozenset({"57P01", "57P02", "57P03", "53300"})
+
 
 class PoolClosed(RuntimeError):
     pass
+
+
+def lost(exc: BaseException, conn: Any) -> bool:
+    """``exc`` says the database connection (or the database) is gone, not that the statement
+    was wrong: the request may be retried as it is."""
+    if isinstance(exc, asyncpg.PostgresError):
+        state = str(getattr(exc, "sqlstate", "") or "")
+        return state.startswith("08") or state in _GONE
+    if isinstance(exc, OSError | TimeoutError):  # refused, reset, unreachable, connect timeout
+        return True
+    # "connection is closed", "cannot switch to state 12": the socket died under the call
+    return conn is not None and conn.is_closed()
+
+
+def unavailable(exc: BaseException) -> Unavailable:
+    log.warning("PostgreSQL connection lost, answering 503: %s", " ".join(str(exc).split()))
+    return Unavailable(
+        "the database connection was lost; retry the request",
+        details={"reason": "DATABASE_UNAVAILABLE"},
+        headers={"Retry-After": "1"},
+    )
 
 
 class ConnectionPool:
@@ -53,8 +88,8 @@ class ConnectionPool:
         conn = await self._acquire()
         try:
             result = await getattr(conn, method)(sql, *args)
-        except asyncpg.PostgresError:
-            self._put_back(conn)
+        except Exception as exc:
+            self._after_error(conn, exc)
             raise
         except BaseException:
             self._discard(conn)
@@ -68,15 +103,34 @@ class ConnectionPool:
         conn = await self._acquire()
         try:
             yield conn
-        except asyncpg.PostgresError:
-            self._put_back(conn)
+        except Exception as exc:
+            self._after_error(conn, exc)
             raise
         except BaseException:
             self._discard(conn)
             raise
         self._put_back(conn)
 
+    def _after_error(self, conn: Any, exc: Exception) -> None:
+        """Put ``conn`` back or drop it; raise Unavailable when the database went away."""
+        gone = lost(exc, conn)
+        if isinstance(exc, asyncpg.PostgresError) and not gone:
+            self._put_back(conn)
+            return
+        self._discard(conn)
+        if gone:
+            self._drop_idle()  # a restart or failover took them too: find out now, not later
+            raise unavailable(exc) from exc
+
     async def _acquire(self) -> Any:
+        try:
+            return await self._acquire_or_open()
+        except Exception as exc:
+            if lost(exc, None):
+                raise unavailable(exc) from exc
+            raise
+
+    async def _acquire_or_open(self) -> Any:
         while True:
             if self._closed:
                 raise PoolClosed("the PostgreSQL connection pool is closed")
@@ -118,6 +172,12 @@ class ConnectionPool:
             self._discard(conn)
         elif not self._wake_one(conn):
             self._idle.append(conn)
+
+    def _drop_idle(self) -> None:
+        """Terminate every idle connection (they are reopened on demand)."""
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            self._discard(conn)
 
     def _discard(self, conn: Any) -> None:
         self._opened -= 1
