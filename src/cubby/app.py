@@ -28,6 +28,7 @@ from cubby.api import (
     workspace_integrations,
     workspaces,
 )
+from cubby.api import limits as limits_api
 from cubby.api.answer_errors import AnswerErrors
 from cubby.api.docs import render_docs
 from cubby.api.endpoint import Endpoint, json_response
@@ -58,6 +59,7 @@ def api_endpoints() -> list[Endpoint]:
         *health.ENDPOINTS,
         *api_keys.ENDPOINTS,
         *workspaces.ENDPOINTS,
+        *limits_api.ENDPOINTS,
         *workspace_integrations.ENDPOINTS,
         *catalog.ENDPOINTS,
         *execute.ENDPOINTS,

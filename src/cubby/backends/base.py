@@ -455,6 +455,35 @@ class ThinkingStore(Protocol):
         ...
 
 
+class LimitStore(Protocol):
+    """Live usage counters (kept by triggers, migrations/0018), limits, rate-limit leases."""
+
+    async def usage(self, workspace_id: str, owner: str = "") -> UsageFigures:
+        """The counters of a workspace (owner ``""``) or of one end user (``u:<id>``)."""
+        ...
+
+    async def top_usage(self, limit: int) -> list[tuple[str, UsageFigures]]:
+        """The ``limit`` workspaces using the most bytes (the /metrics labels)."""
+        ...
+
+    async def get_limits(self, workspace_id: str) -> Limits:
+        """The workspace's own limits (``""``: the server-wide defaults)."""
+        ...
+
+    async def set_limits(self, workspace_id: str, limits: Limits) -> None: ...
+
+    async def recount(self) -> int:
+        """Rebuild every counter from the data, in one transaction; returns the rows written."""
+        ...
+
+    async def lease(
+        self, workspace_id: str, want: int, rate: float, burst: int, now: float
+    ) -> tuple[int, float]:
+        """Take up to ``want`` whole tokens from the workspace's shared bucket (refilled at
+        ``rate`` per second up to ``burst``); returns (tokens granted, tokens left)."""
+        ...
+
+
 @dataclass
 class MetaStore:
     """The metadata backend: one object per process, built from CUBBY_DATABASE_URL."""

@@ -251,6 +251,7 @@ def revoke_key(key_id: str, data_dir: Path | None, database_url: str | None) -> 
 
 from cubby.cli import backup as cli_backup  # noqa: E402 - backup, restore, copy
 from cubby.cli import end_users as cli_end_users  # noqa: E402 - setup commands
+from cubby.cli import limits as cli_limits  # noqa: E402
 from cubby.cli import mcp as cli_mcp  # noqa: E402
 from cubby.cli import setup as cli_setup  # noqa: E402
 from cubby.cli import workspaces as cli_workspaces  # noqa: E402
@@ -260,6 +261,7 @@ main.add_command(files)
 main.add_command(kv)
 main.add_command(cli_workspaces.workspaces)
 main.add_command(cli_workspaces.integrations)
+main.add_command(cli_limits.usage_root)
 main.add_command(cli_setup.init)
 main.add_command(cli_setup.status)
 main.add_command(cli_mcp.mcp)

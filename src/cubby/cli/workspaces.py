@@ -14,6 +14,7 @@ from typing import Any
 import click
 import msgspec
 
+from cubby.cli.limits import limits_command, usage_command
 from cubby.cli.support import (
     data_dir_option,
     database_option,
@@ -43,6 +44,8 @@ def workspaces() -> None:
     cubby workspaces create Acme            # prints the new workspace's id
     cubby workspaces ls
     cubby workspaces rm acme --yes          # its files, keys and integrations go too
+    cubby workspaces limits acme --max-bytes 1GiB --max-keys 100000
+    cubby workspaces usage acme
     """
 
 
@@ -113,6 +116,10 @@ def remove_workspace(
 
     ws = run_admin(settings(data_dir, database_url), work)
     click.echo(f"deleted workspace {ws.slug} ({ws.id})")
+
+
+workspaces.add_command(limits_command)
+workspaces.add_command(usage_command)
 
 
 @click.group()

@@ -49,7 +49,7 @@ from cubby.core import clock, txn
 from cubby.core.action_services import ActionServices
 from cubby.core.models import utc_now
 from cubby.core.scopes import Namespace
-from cubby.errors import CubbyError, InternalError
+from cubby.errors import CubbyError, InternalError, QuotaExceeded
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +108,9 @@ async def write(
         replaced = await services.meta.files.put(
             ns, record, if_match=if_match, if_none_match=if_none_match
         )
-    except FilePreconditionFailed:
-        # The backend checked and wrote nothing: no row points at the new body.
+    except (FilePreconditionFailed, QuotaExceeded):
+        # The backend checked and wrote nothing (a failed precondition, or a limit the write
+        # would pass: migrations/0018): no row points at the new body.
         if record.blob_key is not None:
             with contextlib.suppress(Exception):
                 await blobs.delete(record.blob_key)
