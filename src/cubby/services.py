@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from cubby.auth import Authenticator
 from cubby.backends.base import MetaStore
@@ -12,6 +13,7 @@ from cubby.core.limit_values import Limits, defaults_from, merged
 from cubby.core.rate_limit import RateLimiter
 from cubby.core.registry import Registry
 from cubby.mcp.tokens import TokenAuthenticator
+from cubby.mcp.tool_cache import ToolCache
 from cubby.settings import Settings
 
 
@@ -24,6 +26,7 @@ class Services:
     auth: Authenticator
     integrations: IntegrationCache = field(init=False)
     mcp_tokens: TokenAuthenticator = field(init=False)
+    mcp_tools: ToolCache[Any] = field(init=False)  # each MCP server's tools (mcp/tools.py)
     rate_limiter: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
@@ -31,6 +34,8 @@ class Services:
             self.meta.integrations, self.settings.key_cache_seconds
         )
         self.mcp_tokens = TokenAuthenticator(self.meta.mcp, self.settings.key_cache_seconds)
+        self.mcp_tools = ToolCache(self.settings.key_cache_seconds)
+        self.integrations.on_invalidate.append(self.mcp_tools.forget_workspace)
         self.rate_limiter = RateLimiter(
             self.effective_limits, self.meta.limits.lease, self.settings.key_cache_seconds
         )

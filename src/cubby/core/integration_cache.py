@@ -25,6 +25,8 @@ class IntegrationCache:
         self.store = store
         self.ttl = ttl_seconds
         self._entries: dict[tuple[str, str], tuple[float, list[WorkspaceIntegration]]] = {}
+        # Called with the workspace id on every invalidate (caches built on top of this one).
+        self.on_invalidate: list[Callable[[str], None]] = []
 
     async def for_execute(
         self,
@@ -53,3 +55,5 @@ class IntegrationCache:
         """Forget a workspace's entries after changing its integrations here."""
         for key in [k for k in self._entries if k[0] == workspace_id]:
             del self._entries[key]
+        for listener in self.on_invalidate:
+            listener(workspace_id)

@@ -39,7 +39,7 @@ from cubby.errors import CubbyError, Forbidden, MethodNotAllowed, NotFound, Unav
 from cubby.mcp import access
 from cubby.mcp.fast_path import McpFastPath
 from cubby.mcp.tokens import Caller
-from cubby.mcp.tools import call_tool, server_tools
+from cubby.mcp.tools import cached_tools, call_tool
 from cubby.services import Services
 from cubby.settings import Settings
 
@@ -166,7 +166,7 @@ class McpEndpoint:
         await manager.handle_request(scope, receive, send)
 
     async def list_tools(self, caller: Caller) -> types.ListToolsResult:
-        specs = await server_tools(self.services, caller.server.id, caller.server.workspace_id)
+        specs = await cached_tools(self.services, caller.server.id, caller.server.workspace_id)
         return types.ListToolsResult(tools=[s.to_mcp() for s in access.visible(caller, specs)])
 
     async def _list_tools(

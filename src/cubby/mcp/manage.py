@@ -168,6 +168,7 @@ async def update_server(
     server.updated_at = utc_now()
     await services.meta.mcp.update_server(server)
     services.mcp_tokens.forget(server.id)  # cached callers carry the server's endUserId
+    services.mcp_tools.forget_server(server.id)
     return server
 
 
@@ -175,6 +176,7 @@ async def delete_server(services: Services, principal: Principal, ref: str) -> s
     server = await get_server(services, principal, ref)
     await services.meta.mcp.delete_server(server.id)
     services.mcp_tokens.forget(server.id)
+    services.mcp_tools.forget_server(server.id)
     return server.id
 
 
@@ -316,6 +318,7 @@ async def add_tool(
     )  # fmt: skip
     _apply_tool(tool, body, action)
     await services.meta.mcp.put_tool(tool, create=True)
+    services.mcp_tools.forget_server(server.id)
     return tool
 
 
@@ -345,6 +348,7 @@ async def update_tool(
         )
     _apply_tool(tool, body, action)
     await services.meta.mcp.put_tool(tool, create=not stored)  # overriding a synced tool
+    services.mcp_tools.forget_server(server.id)
     return tool
 
 
@@ -358,3 +362,4 @@ async def delete_tool(services: Services, principal: Principal, ref: str, tool_i
             "to hide it, leave the action out of the integration's enabledActions",
         )
     await services.meta.mcp.delete_tool(server.id, tool_id)
+    services.mcp_tools.forget_server(server.id)

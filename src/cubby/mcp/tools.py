@@ -197,6 +197,18 @@ async def server_tools(services: Services, server_id: str, workspace_id: str) ->
     return build_tools(services.registry, server_id, integrations, overrides)
 
 
+async def cached_tools(
+    services: Services, server_id: str, workspace_id: str, fresh: bool = False
+) -> list[ToolSpec]:
+    """The server's tools for the endpoint, from this process's cache (mcp/tool_cache.py) unless
+    ``fresh``. Callers must not change them (the management routes read :func:`server_tools`)."""
+    specs: list[ToolSpec] | None = None if fresh else services.mcp_tools.get(server_id)
+    if specs is None:
+        specs = await server_tools(services, server_id, workspace_id)
+        services.mcp_tools.put(server_id, workspace_id, specs)
+    return specs
+
+
 # -- results --------------------------------------------------------------------------------
 def ok_result(output_json: bytes) -> types.CallToolResult:
     """An action's output: its JSON as text, and as structured content when it is an object."""
@@ -249,7 +261,10 @@ async def call_tool(
     principal, end_user_id = caller.principal, caller.end_user_id
     target = ("unknown", "unknown")  # the metric's labels: registered names only, never `name`
     try:
-        spec = find_tool(await server_tools(services, server_id, workspace_id), name)
+        specs = await cached_tools(services, server_id, workspace_id)
+        if not any(s.name == name for s in specs):  # added since (maybe in another process)?
+            specs = await cached_tools(services, server_id, workspace_id, fresh=True)
+        spec = find_tool(specs, name)
         target = (spec.integration.name, spec.action.name)
         refused = access.denied(caller, spec)
         if refused is not None:
