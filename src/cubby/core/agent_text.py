@@ -85,13 +85,17 @@ def fts5_query(scope: str, terms: list[str]) -> str:
     return f'scope : "{scope}" AND {{name type body}} : ({phrase})'
 
 
-def tsquery(terms: list[str]) -> str:
-    """A tsquery text (cast with ``::tsquery``, no parser involved): every word as a prefix."""
-    return " & ".join(f"'{w}':*" for w in terms)
+def tsquery(scope: str, terms: list[str]) -> str:
+    """A tsquery text (cast with ``::tsquery``, no parser involved): the namespace's scope word
+    (stored with weight C, which nothing else uses) and every word as a prefix of a name (A),
+    type (B) or body (D) word, so a query word never matches a scope word."""
+    return " & ".join([f"'{scope}':C", *(f"'{w}':*ABD" for w in terms)])
 
 
 def scope_token(workspace_id: str, ns: str) -> str:
-    """A word naming one namespace in SQLite's FTS tables (a search intersects with it)."""
+    """A word naming one namespace in every indexed document (SQLite: the FTS ``scope``
+    column; PostgreSQL: a weight-C lexeme), so a search intersects with that namespace in the
+    index itself instead of filtering the matches of every namespace afterwards."""
     digest = hashlib.blake2b(f"{workspace_id}\0{ns}".encode(), digest_size=12).hexdigest()
     return "z" + digest
 

@@ -15,21 +15,29 @@ from typing import Any
 from cubby.backends.postgres.agent_tx import transaction
 from cubby.backends.postgres.db import PgDatabase
 from cubby.core.agent_records import Entity, NewEntity, Relation, RelationKey, ScoredEntity
-from cubby.core.agent_text import digest, entity_not_found, index_words, tsquery
+from cubby.core.agent_text import (
+    digest,
+    entity_not_found,
+    index_words,
+    scope_token,
+    tsquery,
+)
 from cubby.core.models import utc_now
 from cubby.core.scopes import Namespace
 
 _VEC = "setweight(array_to_tsvector(string_to_array({}, ' ')), '{}')"
 _NAME_TYPE = _VEC.format("nw", "A") + " || " + _VEC.format("tw", "B")
+# the namespace's scope word (core/agent_text.scope_token), weight C: see tsquery there
+_SCOPE = "setweight(array_to_tsvector(ARRAY[{}::text]), 'C')"
 _INSERT_ENTITIES = (
     "INSERT INTO memory_entities (workspace_id, ns, name, type, doc, created_at, updated_at) "
-    f"SELECT $1, $2, n, t, {_NAME_TYPE}, $7, $7 "
+    f"SELECT $1, $2, n, t, {_NAME_TYPE} || {_SCOPE.format('$8')}, $7, $7 "
     "FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY "
     "AS u(n, t, nw, tw, ord) ORDER BY ord ON CONFLICT DO NOTHING RETURNING id, name"
 )
 _INSERT_OBS = (
     "INSERT INTO memory_observations (entity_id, workspace_id, ns, text, digest, doc, "
-    f"created_at) SELECT e, $1, $2, x, d, {_NAME_TYPE} || "
+    f"created_at) SELECT e, $1, $2, x, d, {_NAME_TYPE} || {_SCOPE.format('$10')} || "
     "array_to_tsvector(string_to_array(bw, ' ')), $3 "
     "FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) "
     "WITH ORDINALITY AS u(e, x, d, nw, tw, bw, ord) ORDER BY ord "
@@ -67,7 +75,8 @@ async def _add_texts(
     added: dict[int, list[str]] = {t[0]: [] for t in targets}
     if not cols[0]:
         return added
-    rows = await conn.fetch(_INSERT_OBS, ns.workspace_id, ns.ns, now, *cols)
+    scope = scope_token(ns.workspace_id, ns.ns)
+    rows = await conn.fetch(_INSERT_OBS, ns.workspace_id, ns.ns, now, *cols, scope)
     for row in sorted(rows, key=lambda r: r[0]):
         added[int(row[1])].append(row[2])
     return added
@@ -95,6 +104,7 @@ class PgMemory:
                 [index_words(e.name) for e in unique],
                 [index_words(e.type) for e in unique],
                 now,
+                scope_token(ns.workspace_id, ns.ns),
             )
             ids = {r[1]: int(r[0]) for r in rows}
             targets = [
@@ -192,7 +202,7 @@ class PgMemory:
             f"ORDER BY b.score DESC, e.name LIMIT {int(limit)}",
             ns.workspace_id,
             ns.ns,
-            tsquery(terms),
+            tsquery(scope_token(ns.workspace_id, ns.ns), terms),
             *(after or ()),
         )
         return [ScoredEntity(float(r[6]), _entity(r)) for r in rows]

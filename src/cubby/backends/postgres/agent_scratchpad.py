@@ -13,7 +13,7 @@ from typing import Any
 from cubby.backends.postgres.agent_tx import transaction
 from cubby.backends.postgres.db import PgDatabase
 from cubby.core.agent_records import Page, PageText
-from cubby.core.agent_text import index_words, page_too_large, tsquery
+from cubby.core.agent_text import index_words, page_too_large, scope_token, tsquery
 from cubby.core.models import utc_now
 from cubby.core.paging import prefix_upper_bound
 from cubby.core.scopes import Namespace
@@ -22,11 +22,13 @@ _NS = "workspace_id = $1 AND ns = $2"
 _COLS = "id, name, size, created_at, updated_at"
 _DOC = (
     "setweight(array_to_tsvector(string_to_array({name}, ' ')), 'A') || "
-    "array_to_tsvector(string_to_array({body}, ' '))"
+    "array_to_tsvector(string_to_array({body}, ' ')) || "
+    "setweight(array_to_tsvector(ARRAY[{scope}::text]), 'C')"  # see agent_text.tsquery
 )
 _WRITE = (
     "INSERT INTO scratch_pages (workspace_id, ns, name, content, size, doc, created_at, "
-    f"updated_at) VALUES ($1, $2, $3, $4, $5, {_DOC.format(name='$6', body='$7')}, $8, $8) "
+    "updated_at) VALUES ($1, $2, $3, $4, $5, "
+    f"{_DOC.format(name='$6', body='$7', scope='$9')}, $8, $8) "
     "ON CONFLICT (workspace_id, ns, name) DO UPDATE SET content = EXCLUDED.content, "
     "size = EXCLUDED.size, doc = EXCLUDED.doc, updated_at = EXCLUDED.updated_at "
     f"RETURNING {_COLS}"
@@ -68,6 +70,7 @@ class PgScratchpad:
             index_words(name),
             index_words(content),
             utc_now(),
+            scope_token(ns.workspace_id, ns.ns),
         )
         return _page(row)
 
@@ -88,10 +91,12 @@ class PgScratchpad:
                 )
                 raise page_too_large(name, int(old) + size, max_bytes)
             await conn.execute(
-                f"UPDATE scratch_pages SET doc = {_DOC.format(name='$2', body='$3')} WHERE id = $1",
+                "UPDATE scratch_pages SET doc = "
+                f"{_DOC.format(name='$2', body='$3', scope='$4')} WHERE id = $1",
                 row[0],
                 index_words(name),
                 index_words(row[5]),
+                scope_token(ns.workspace_id, ns.ns),
             )
         return _page(row)
 
@@ -121,7 +126,7 @@ class PgScratchpad:
             f"ORDER BY h.score DESC, h.name LIMIT {int(limit)}",
             ns.workspace_id,
             ns.ns,
-            tsquery(terms),
+            tsquery(scope_token(ns.workspace_id, ns.ns), terms),
             *(after or ()),
         )
         return [PageText(_page(r), r[5], float(r[6])) for r in rows]

@@ -7,7 +7,10 @@
 -- Full-text search: `doc` holds the words cubby cut itself (core/agent_text.py), built with
 -- array_to_tsvector (no parser, no dictionary), so both backends index exactly the same words;
 -- weights A (name) and B (type) rank name and type matches first. GIN indexes answer the
--- prefix queries (`'word':*`).
+-- prefix queries (`'word':*`). They are built with fastupdate off: with it on, inserts go to
+-- a pending list that every search reads linearly until (auto)vacuum merges it, which made a
+-- one-word search over 30,000 fresh observations take 2-7 ms in the index alone (bench/
+-- agent_search.py); off, each insert updates the index itself.
 
 CREATE TABLE memory_entities (
     id BIGSERIAL PRIMARY KEY,
@@ -20,7 +23,7 @@ CREATE TABLE memory_entities (
     updated_at TEXT NOT NULL,
     UNIQUE (workspace_id, ns, name)
 );
-CREATE INDEX memory_entities_doc ON memory_entities USING gin (doc);
+CREATE INDEX memory_entities_doc ON memory_entities USING gin (doc) WITH (fastupdate = off);
 
 -- `digest` (core/agent_text.digest) keys the dedup of texts up to 16 KiB (a btree entry
 -- cannot hold such a text).
@@ -35,7 +38,7 @@ CREATE TABLE memory_observations (
     created_at TEXT NOT NULL,
     UNIQUE (entity_id, digest)
 );
-CREATE INDEX memory_observations_doc ON memory_observations USING gin (doc);
+CREATE INDEX memory_observations_doc ON memory_observations USING gin (doc) WITH (fastupdate = off);
 
 CREATE TABLE memory_relations (
     from_id BIGINT NOT NULL REFERENCES memory_entities (id) ON DELETE CASCADE,
@@ -60,7 +63,7 @@ CREATE TABLE scratch_pages (
     updated_at TEXT NOT NULL,
     UNIQUE (workspace_id, ns, name)
 );
-CREATE INDEX scratch_pages_doc ON scratch_pages USING gin (doc);
+CREATE INDEX scratch_pages_doc ON scratch_pages USING gin (doc) WITH (fastupdate = off);
 
 -- `last_thought` hands out thought ids (1, 2, ...), `main_length` counts the main line.
 CREATE TABLE thinking_chains (
