@@ -28,6 +28,7 @@ from cubby.api import (
     workspace_integrations,
     workspaces,
 )
+from cubby.api import export as export_api
 from cubby.api import limits as limits_api
 from cubby.api.answer_errors import AnswerErrors
 from cubby.api.docs import render_docs
@@ -66,6 +67,7 @@ def api_endpoints() -> list[Endpoint]:
         *metrics_route.ENDPOINTS,
         *mcp_servers.ENDPOINTS,
         *end_users.ENDPOINTS,
+        *export_api.ENDPOINTS,
     ]
 
 

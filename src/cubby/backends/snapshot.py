@@ -31,6 +31,12 @@ class TableSpec:
     singleton: bool = False  # one row per installation (org): the target's own is replaced
     ignore: tuple[str, ...] = ()  # columns only one backend has (PostgreSQL's org.singleton)
     seeded: bool = False  # migrations put rows in it: rows there do not make a target busy
+    # Export and import of one scope (a namespace's data): the kind of data the table holds,
+    # the id column the importing database assigns afresh, and the columns naming the row of
+    # the parent table (kv_entries) that a child row (a list item) belongs to.
+    kind: str | None = None
+    fresh_id: str | None = None
+    owner: tuple[str, ...] = ()
 
 
 # Parents before children (foreign keys); the load order, and reversed the delete order.
@@ -40,9 +46,11 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("api_keys", ("id",)),
     TableSpec("workspace_integrations", ("id",)),
     TableSpec("end_users", ("id",)),
-    TableSpec("kv_entries", ("workspace_id", "ns", "key")),
-    TableSpec("kv_list_items", ("id",)),
-    TableSpec("files", ("workspace_id", "ns", "path"), blob_column="blob_key"),
+    TableSpec("kv_entries", ("workspace_id", "ns", "key"), kind="kv"),
+    TableSpec(
+        "kv_list_items", ("id",), kind="kv", fresh_id="id", owner=("workspace_id", "ns", "key")
+    ),
+    TableSpec("files", ("workspace_id", "ns", "path"), blob_column="blob_key", kind="files"),
     TableSpec("idempotency_keys", ("workspace_id", "key")),
     TableSpec("dashboard_sessions", ("id_hash",)),
     TableSpec("mcp_servers", ("id",)),
@@ -59,6 +67,21 @@ TABLES: tuple[TableSpec, ...] = (
 INTERNAL_TABLES = frozenset(
     {"schema_migrations", "copy_progress", "sqlite_sequence", "usage_counters", "rate_buckets"}
 )
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The rows of one workspace: of one namespace (``ns``), of every namespace starting with
+    ``ns`` (``prefix``), or of all of them (``ns`` None)."""
+
+    workspace_id: str
+    ns: str | None = None
+    prefix: bool = False
+
+    def holds(self, workspace_ns: str) -> bool:
+        if self.ns is None:
+            return True
+        return workspace_ns.startswith(self.ns) if self.prefix else workspace_ns == self.ns
 
 
 def spec(name: str) -> TableSpec:
@@ -104,9 +127,15 @@ class Snapshot(Protocol):
     async def columns(self, table: str) -> Columns: ...
 
     def rows(
-        self, table: TableSpec, columns: list[str], after: Row | None, batch: int
+        self,
+        table: TableSpec,
+        columns: list[str],
+        after: Row | None,
+        batch: int,
+        scope: Scope | None = None,
     ) -> AsyncIterator[list[Row]]:
-        """Rows in key order, strictly after the key ``after`` (None: from the start)."""
+        """Rows in key order, strictly after the key ``after`` (None: from the start); with
+        ``scope``, only those of that scope (the table has workspace_id and ns columns)."""
         ...
 
     async def count(self, table: str) -> int: ...
@@ -129,6 +158,22 @@ class Loader(Protocol):
 
     async def upsert(self, table: TableSpec, columns: Columns, rows: list[Row]) -> None:
         """Insert or update ``rows`` (values coerced to this database's kinds)."""
+        ...
+
+    async def insert(self, table: TableSpec, columns: Columns, rows: list[Row]) -> None:
+        """Plain inserts (rows without their fresh id column get new ids, in order)."""
+        ...
+
+    async def delete_scope(self, table: TableSpec, scope: Scope) -> list[str]:
+        """Delete the rows of ``scope``; returns the blob keys they named."""
+        ...
+
+    async def delete_owned(self, table: TableSpec, owners: list[Row]) -> None:
+        """Delete the rows whose :attr:`TableSpec.owner` columns equal one of ``owners``."""
+        ...
+
+    async def blobs_of(self, table: TableSpec, keys: list[Row]) -> list[str]:
+        """The blob keys the rows with these keys name now (bodies an upsert will replace)."""
         ...
 
     async def delete_missing(self, table: TableSpec, keep: set[Row]) -> int:

@@ -22,6 +22,7 @@ from cubby.backends.snapshot import (
     Columns,
     Kind,
     Row,
+    Scope,
     SnapshotError,
     TableSpec,
     coerce,
@@ -51,6 +52,20 @@ async def _columns(conn: Any, table: str) -> Columns:
     if not rows:
         raise SnapshotError(f"the PostgreSQL database has no table {table!r}")
     return [(str(r[0]), _KINDS.get(str(r[1]), "text")) for r in rows]
+
+
+def _scope_sql(scope: Scope | None) -> tuple[str, tuple[Any, ...]]:
+    if scope is None:
+        return "TRUE", ()
+    if scope.ns is None:
+        return "workspace_id = $1", (scope.workspace_id,)
+    if scope.prefix:
+        return "workspace_id = $1 AND left(ns, $2) = $3", (
+            scope.workspace_id,
+            len(scope.ns),
+            scope.ns,
+        )
+    return "workspace_id = $1 AND ns = $2", (scope.workspace_id, scope.ns)
 
 
 async def open_database(url: str) -> Any:
@@ -89,19 +104,26 @@ class PgSnapshot:
         return await _columns(self._conn, table)
 
     async def rows(
-        self, table: TableSpec, columns: list[str], after: Row | None, batch: int
+        self,
+        table: TableSpec,
+        columns: list[str],
+        after: Row | None,
+        batch: int,
+        scope: Scope | None = None,
     ) -> AsyncIterator[list[Row]]:
         keys = _quote(table.key)
-        marks = ", ".join(f"${i + 1}" for i in range(len(table.key)))
-        sql = f'SELECT {_quote(columns)} FROM "{table.name}"'
-        where = f" WHERE ({keys}) > ({marks})"
+        in_scope, args = _scope_sql(scope)
+        first = len(args) + 1
+        marks = ", ".join(f"${first + i}" for i in range(len(table.key)))
+        sql = f'SELECT {_quote(columns)} FROM "{table.name}" WHERE {in_scope}'
+        where = f" AND ({keys}) > ({marks})"
         order = f" ORDER BY {keys} LIMIT {int(batch)}"
         key_at = [columns.index(k) for k in table.key]
         while True:
             if after is None:
-                found = await self._conn.fetch(sql + order)
+                found = await self._conn.fetch(sql + order, *args)
             else:
-                found = await self._conn.fetch(sql + where + order, *after)
+                found = await self._conn.fetch(sql + where + order, *args, *after)
             if not found:
                 return
             rows = [tuple(r) for r in found]
@@ -166,6 +188,42 @@ class PgLoader:
             f"DO UPDATE SET {update}" if rest else "DO NOTHING"
         )
         await self._conn.executemany(insert + conflict, values)
+
+    async def insert(self, table: TableSpec, columns: Columns, rows: list[Row]) -> None:
+        target = dict(await self.columns(table.name))
+        names = [name for name, _ in columns]
+        kinds = [target[name] for name in names]
+        values = [tuple(coerce(v, k) for v, k in zip(row, kinds, strict=True)) for row in rows]
+        await self._conn.executemany(
+            f'INSERT INTO "{table.name}" ({_quote(names)}) '
+            f"VALUES ({', '.join(f'${i + 1}' for i in range(len(names)))})",
+            values,
+        )
+
+    async def delete_scope(self, table: TableSpec, scope: Scope) -> list[str]:
+        in_scope, args = _scope_sql(scope)
+        returning = f' RETURNING "{table.blob_column}"' if table.blob_column else ""
+        found = await self._conn.fetch(
+            f'DELETE FROM "{table.name}" WHERE {in_scope}{returning}', *args
+        )
+        return [str(r[0]) for r in found if table.blob_column and r[0] is not None]
+
+    async def delete_owned(self, table: TableSpec, owners: list[Row]) -> None:
+        where = " AND ".join(f'"{c}" = ${i + 1}' for i, c in enumerate(table.owner))
+        if owners:
+            await self._conn.executemany(f'DELETE FROM "{table.name}" WHERE {where}', owners)
+
+    async def blobs_of(self, table: TableSpec, keys: list[Row]) -> list[str]:
+        if not table.blob_column:
+            return []
+        where = " AND ".join(f'"{c}" = ${i + 1}' for i, c in enumerate(table.key))
+        sql = f'SELECT "{table.blob_column}" FROM "{table.name}" WHERE {where}'
+        found = []
+        for key in keys:
+            value = await self._conn.fetchval(sql, *key)
+            if value is not None:
+                found.append(str(value))
+        return found
 
     async def delete_missing(self, table: TableSpec, keep: set[Row]) -> int:
         found = await self._conn.fetch(f'SELECT {_quote(table.key)} FROM "{table.name}"')

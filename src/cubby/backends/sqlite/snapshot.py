@@ -22,6 +22,7 @@ from cubby.backends.snapshot import (
     Columns,
     Kind,
     Row,
+    Scope,
     SnapshotError,
     TableSpec,
     coerce,
@@ -51,6 +52,19 @@ def _quote(names: list[str] | tuple[str, ...]) -> str:
     return ", ".join(f'"{n}"' for n in names)
 
 
+def _scope_sql(scope: Scope | None) -> tuple[str, tuple[str | int, ...]]:
+    if scope is None:
+        return "1", ()
+    if scope.ns is None:
+        return "workspace_id = ?", (scope.workspace_id,)
+    if scope.prefix:
+        return (
+            "workspace_id = ? AND substr(ns, 1, ?) = ?",
+            (scope.workspace_id, len(scope.ns), scope.ns),
+        )
+    return "workspace_id = ? AND ns = ?", (scope.workspace_id, scope.ns)
+
+
 def open_database(path: Path) -> sqlite3.Connection:
     """A connection to the (migrated) database at ``path``."""
     conn = connect(path)
@@ -75,19 +89,25 @@ class SqliteSnapshot:
         return _columns(self._conn, table)
 
     async def rows(
-        self, table: TableSpec, columns: list[str], after: Row | None, batch: int
+        self,
+        table: TableSpec,
+        columns: list[str],
+        after: Row | None,
+        batch: int,
+        scope: Scope | None = None,
     ) -> AsyncIterator[list[Row]]:
         keys = _quote(table.key)
         marks = ", ".join("?" for _ in table.key)
-        sql = f'SELECT {_quote(columns)} FROM "{table.name}"'
-        where = f" WHERE ({keys}) > ({marks})"
+        in_scope, args = _scope_sql(scope)
+        sql = f'SELECT {_quote(columns)} FROM "{table.name}" WHERE {in_scope}'
+        where = f" AND ({keys}) > ({marks})"
         order = f" ORDER BY {keys} LIMIT {int(batch)}"
         key_at = [columns.index(k) for k in table.key]
         while True:
             if after is None:
-                found = self._conn.execute(sql + order).fetchall()
+                found = self._conn.execute(sql + order, args).fetchall()
             else:
-                found = self._conn.execute(sql + where + order, after).fetchall()
+                found = self._conn.execute(sql + where + order, (*args, *after)).fetchall()
             if not found:
                 return
             yield found
@@ -149,6 +169,48 @@ class SqliteLoader:
             f"DO UPDATE SET {update}" if rest else "DO NOTHING"
         )
         self._conn.executemany(insert + conflict, values)
+
+    async def insert(self, table: TableSpec, columns: Columns, rows: list[Row]) -> None:
+        target = dict(_columns(self._conn, table.name))
+        names = [name for name, _ in columns]
+        kinds = [target[name] for name in names]
+        values = [tuple(coerce(v, k) for v, k in zip(row, kinds, strict=True)) for row in rows]
+        self._conn.executemany(
+            f'INSERT INTO "{table.name}" ({_quote(names)}) '
+            f"VALUES ({', '.join('?' for _ in names)})",
+            values,
+        )
+
+    async def delete_scope(self, table: TableSpec, scope: Scope) -> list[str]:
+        in_scope, args = _scope_sql(scope)
+        blobs: list[str] = []
+        if table.blob_column:
+            blobs = [
+                str(r[0])
+                for r in self._conn.execute(
+                    f'SELECT "{table.blob_column}" FROM "{table.name}" WHERE {in_scope} '
+                    f'AND "{table.blob_column}" IS NOT NULL',
+                    args,
+                )
+            ]
+        self._conn.execute(f'DELETE FROM "{table.name}" WHERE {in_scope}', args)
+        return blobs
+
+    async def delete_owned(self, table: TableSpec, owners: list[Row]) -> None:
+        where = " AND ".join(f'"{c}" = ?' for c in table.owner)
+        self._conn.executemany(f'DELETE FROM "{table.name}" WHERE {where}', owners)
+
+    async def blobs_of(self, table: TableSpec, keys: list[Row]) -> list[str]:
+        if not table.blob_column:
+            return []
+        where = " AND ".join(f'"{c}" = ?' for c in table.key)
+        sql = f'SELECT "{table.blob_column}" FROM "{table.name}" WHERE {where}'
+        found = []
+        for key in keys:
+            row = self._conn.execute(sql, key).fetchone()
+            if row is not None and row[0] is not None:
+                found.append(str(row[0]))
+        return found
 
     async def delete_missing(self, table: TableSpec, keep: set[Row]) -> int:
         found = self._conn.execute(f'SELECT {_quote(table.key)} FROM "{table.name}"').fetchall()

@@ -1,0 +1,141 @@
+"""Export and import of one scope (issue 24, acceptance 4 and part of 5): export an end user,
+erase them, import the archive: their data is back exactly and nobody else's changed; bad
+archives are 400s that change nothing; a workspace-scoped key reaches only its workspace."""
+
+from __future__ import annotations
+
+import base64
+import io
+import sqlite3
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from cubby.app import build_services, create_app
+from cubby.settings import Settings
+from tests.backup_data import dump_folder, seed
+from tests.helpers import Api, error_body
+
+ALICE = "u:alice"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, Settings, list[str]]]:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("export") / "data")
+    seeded = seed(settings, n_keys=120, n_files=30, big_bytes=200_000)
+    services = build_services(settings)
+    with TestClient(create_app(settings, services)) as client:
+        yield Api(client, seeded.org_key), settings, [seeded.ws_key, *seeded.workspaces]
+    services.close()
+
+
+def rows(settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
+    conn = sqlite3.connect(settings.data_dir / "cubby.db")
+    try:
+        return {
+            "kv_entries": conn.execute("SELECT * FROM kv_entries ORDER BY 1, 2, 3").fetchall(),
+            "items": conn.execute(
+                "SELECT workspace_id, ns, key, value, canon, value_hash FROM kv_list_items "
+                "ORDER BY workspace_id, ns, key, id"
+            ).fetchall(),
+            "files": conn.execute(
+                "SELECT workspace_id, ns, path, size, content_type, etag, inline_body, "
+                "created_at, updated_at, expires_at, blob_key IS NULL FROM files ORDER BY 1, 2, 3"
+            ).fetchall(),
+            "others": conn.execute(
+                "SELECT workspace_id, ns, path, blob_key FROM files WHERE ns <> ? ORDER BY 1, 2, 3",
+                (ALICE,),
+            ).fetchall(),
+        }
+    finally:
+        conn.close()
+
+
+def export(api: Api, ws: str, body: dict[str, Any], key: str | None = None) -> bytes:
+    resp = api.request("POST", f"/api/v1/workspaces/{ws}/export", body, key=key)
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["content-type"] == "application/x-tar"
+    return resp.content
+
+
+def import_(api: Api, ws: str, tar: bytes, mode: str = "merge") -> Any:
+    return api.client.post(
+        f"/api/v1/workspaces/{ws}/import?mode={mode}", content=tar,
+        headers={**api.headers(), "Content-Type": "application/x-tar"},
+    )  # fmt: skip
+
+
+def test_export_erase_import_gives_alice_back_and_touches_no_one_else(
+    world: tuple[Api, Settings, list[str]],
+) -> None:
+    api, settings, (_, ws, *_rest) = world
+    before = rows(settings)
+    bodies_before = dump_folder(settings.data_dir / "files")
+    tar = export(api, ws, {"endUserId": "alice"})
+    with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
+        names = archive.getnames()
+    assert "manifest.json" in names and "tables/kv_entries.jsonl" in names
+    assert any(n.startswith("files/") for n in names)
+
+    erased = api.ok("POST", f"/api/v1/workspaces/{ws}/erase-end-user-data", {"endUserId": "alice"})
+    assert erased["erased"]["keys"] > 0 and erased["erased"]["files"] > 0
+    gone = rows(settings)
+    assert all(r[1] != ALICE or r[0] != ws for r in gone["kv_entries"])
+
+    done = import_(api, ws, tar)
+    assert done.status_code == 200, done.text
+    assert done.json()["rows"]["kv_entries"] > 0
+    after = rows(settings)
+    assert after["kv_entries"] == before["kv_entries"]  # JSON text, version, expiry, size
+    assert after["items"] == before["items"]  # list items in order (fresh ids)
+    assert after["files"] == before["files"]  # everything but the body's (fresh) blob key
+    assert after["others"] == before["others"]  # no one else's row moved at all
+    bodies_after = dump_folder(settings.data_dir / "files")
+    others = {r[3] for r in before["others"] if r[3]}
+    assert {k: bodies_after[k] for k in others} == {k: bodies_before[k] for k in others}
+    assert sorted(bodies_after.values()) == sorted(bodies_before.values())
+    got = api.output("storage", "read_file", ws, {"path": "d0/f-0.bin", "outputEncoding": "base64"},
+                     integrationAlias="files", endUserId="alice")  # fmt: skip
+    assert len(base64.b64decode(got["content"])) == 200_000
+
+    again = import_(api, ws, tar, mode="replace")  # replace: the same state once more
+    assert again.status_code == 200, again.text
+    assert rows(settings)["kv_entries"] == before["kv_entries"]
+    assert rows(settings)["items"] == before["items"]
+
+
+def test_integration_and_workspace_exports(world: tuple[Api, Settings, list[str]]) -> None:
+    api, _, (ws_key, ws, other, _) = world
+    shared = export(api, ws, {"integrationAlias": "shared"})
+    with tarfile.open(fileobj=io.BytesIO(shared)) as archive:
+        assert "tables/files.jsonl" not in archive.getnames()  # a kv-store alias: kv only
+        entries = archive.extractfile("tables/kv_entries.jsonl")
+        assert entries is not None
+        assert all(b'"w"' in line for line in entries.read().splitlines())
+    whole = export(api, ws, {}, key=ws_key)
+    assert len(whole) > len(shared)
+    denied = api.request("POST", f"/api/v1/workspaces/{other}/export", {}, key=ws_key)
+    error_body(denied, 403, "SCOPE_DENIED")
+    missing = api.request("POST", f"/api/v1/workspaces/{ws}/export", {"integrationAlias": "nope"})
+    error_body(missing, 404, "NOT_FOUND")
+
+
+def test_bad_archives_are_400s_that_change_nothing(
+    world: tuple[Api, Settings, list[str]],
+) -> None:
+    api, settings, (_, ws, *_rest) = world
+    tar = export(api, ws, {"endUserId": "bob"})
+    before = rows(settings)
+    truncated = tar[: len(tar) // 3]
+    error_body(import_(api, ws, truncated), 400, "VALIDATION_ERROR")
+    error_body(import_(api, ws, b"junk" * 300), 400, "VALIDATION_ERROR")
+    error_body(import_(api, ws, tar, mode="sideways"), 400, "VALIDATION_ERROR", "mode")
+    # a row edited after export: the manifest's SHA-256 no longer matches
+    tampered = tar.replace(b"true,null", b"null,true", 1)
+    assert tampered != tar
+    error_body(import_(api, ws, tampered), 400, "VALIDATION_ERROR")
+    assert rows(settings) == before
