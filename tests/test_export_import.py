@@ -9,7 +9,6 @@ import io
 import sqlite3
 import tarfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
