@@ -6,12 +6,14 @@ action is async code on the event loop that may write several times. So a sessio
 job that stays open while the action runs:
 
 1. the action's first :meth:`SqliteDatabase.write` inside the session (routed here through a
-   context variable) queues the session job; in the writer thread it claims the key (a live
+   context variable) queues the session job; in the writer thread it checks the key (a live
    record of another call raises :class:`IdempotencyTaken`), then runs that write;
 2. each later write of the action runs in the same job, each in its own SAVEPOINT; results go
    back to the loop at once (not yet committed);
-3. :meth:`finish` stores the answer and ends the job; the batch COMMIT makes record and changes
-   durable together, and only then does ``finish`` return (so the answer is never sent early).
+3. :meth:`finish` writes the record, answer included (one statement: the key needs no claim
+   row, the batch transaction holds the write lock from the check on), and ends the job; the
+   batch COMMIT makes record and changes durable together, and only then does ``finish``
+   return (so the answer is never sent early).
 
 The writer is held from the action's first write to its answer, a few loop turns for the
 built-in actions (their slow parts, blob uploads, happen before the first write and body drops
@@ -110,11 +112,9 @@ class SqliteSession:
         ).fetchone()
         if row is not None and row[0] >= stale_before:
             raise IdempotencyTaken(key)
-        conn.execute(
-            "INSERT OR REPLACE INTO idempotency_keys (workspace_id, key, fingerprint, response, "
-            "created_at) VALUES (?, ?, ?, NULL, ?)",
-            (workspace_id, key, fingerprint, now),
-        )
+        # No claim row: the batch transaction holds SQLite's write lock (BEGIN IMMEDIATE) from
+        # this check to its COMMIT, so no other connection can store this key in between, and
+        # the record is written once, with its answer, when the action finishes.
         while True:
             try:
                 message = self._inbox.get(timeout=IDLE_TIMEOUT_SECONDS)
@@ -126,8 +126,9 @@ class SqliteSession:
                 raise SessionAborted("the action failed; its writes roll back")
             if isinstance(message, _Finish):
                 conn.execute(
-                    "UPDATE idempotency_keys SET response = ? WHERE workspace_id = ? AND key = ?",
-                    (message.response, workspace_id, key),
+                    "INSERT OR REPLACE INTO idempotency_keys (workspace_id, key, fingerprint, "
+                    "response, created_at) VALUES (?, ?, ?, ?, ?)",
+                    (workspace_id, key, fingerprint, message.response, now),
                 )
                 return
             fn, loop, future = message
