@@ -23,7 +23,8 @@ SECRET_BODY = "body-marker-7f3a9c do not log me"
 REQUEST_LINE = re.compile(
     r"^(?P<time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) INFO cubby\.request "
     r"(?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) (?P<code>[A-Z_]+|-) "
-    r"(?P<ms>\d+\.\d\d)ms (?P<bytes>\d+)B ws=(?P<ws>\S+) id=(?P<id>\S+)$"
+    r"(?P<ms>\d+\.\d\d)ms (?P<bytes>\d+)B ws=(?P<ws>\S+) id=(?P<id>\S+)"
+    r"(?: action=(?P<action>\S+))?$"
 )
 
 
@@ -91,6 +92,7 @@ def test_request_log_has_one_line_per_request_and_no_secrets(tmp_path: Path) -> 
     assert fields[1]["ws"] == ws and fields[1]["status"] == "201"
     write = fields[2]
     assert write["path"] == "/api/v1/actions/execute" and write["ws"] == ws
+    assert write["action"] == "storage/write_file" and fields[0]["action"] is None
     assert int(write["bytes"]) > 0 and float(write["ms"]) > 0
     download = fields[4]
     assert download["path"] == "/downloads/<token>" and download["id"] == "trace-42"
@@ -138,6 +140,7 @@ def test_json_log_format(tmp_path: Path) -> None:
             "requestId",
         }
     assert requests[2]["workspaceId"] == ws and requests[2]["code"] is None
+    assert requests[2]["action"] == "storage/write_file" and requests[0]["action"] is None
     assert requests[5]["code"] == "UNAUTHENTICATED" and requests[5]["status"] == 401
     assert any(r["logger"].startswith("uvicorn") for r in records)  # one format for all
 

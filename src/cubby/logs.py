@@ -7,6 +7,8 @@ those fields at the top level, the plain format shows only the message.
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import json
 import logging
 import time
@@ -68,3 +70,104 @@ def log_config(fmt: str = "plain", level: str = "info") -> dict[str, Any]:
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
         },
     }
+
+
+class RequestLog:
+    """The request log's writer: one preformatted line per request, written off the hot path.
+
+    Going through :mod:`logging` per request (a LogRecord, the handler's lock, a formatter, a
+    ``write`` and a ``flush`` syscall) cost more than a warm KV read. When the ``cubby.request``
+    logger ends in the one handler :func:`log_config` installs (a stream with cubby's plain or
+    JSON formatter, the way ``cubby serve`` runs), lines are formatted here exactly as that
+    formatter would and appended to a buffer that the event loop writes out on its next turn,
+    so a busy loop writes many requests' lines with one ``write``; an error line (a 5xx) is
+    written at once. Any other logging set-up (a test's capture, a library's handler) gets the
+    records through :mod:`logging` as before.
+    """
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self.logger = logger
+        self._resolved = False
+        self._handler: logging.StreamHandler[Any] | None = None
+        self._json = False
+        self._lines: list[str] = []
+        self._scheduled = False
+        self._second = -1
+        self._stamp = ""
+
+    def _resolve(self) -> None:
+        """Use the buffer only for exactly the handler log_config installs."""
+        self._resolved = True
+        handlers: list[logging.Handler] = []
+        logger: logging.Logger | None = self.logger
+        while logger is not None:
+            if logger.filters:
+                return
+            handlers.extend(logger.handlers)
+            if not logger.propagate:
+                break
+            logger = logger.parent
+        if len(handlers) != 1:
+            return
+        handler = handlers[0]
+        if type(handler) is not logging.StreamHandler or handler.filters:
+            return
+        if type(handler.formatter) not in (PlainFormatter, JsonFormatter):
+            return
+        self._handler = handler
+        self._json = type(handler.formatter) is JsonFormatter
+        atexit.register(self.flush)
+
+    def _timestamp(self, now: float) -> str:
+        second = int(now)
+        if second != self._second:
+            self._second = second
+            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._stamp}.{int((now - second) * 1000):03d}Z"
+
+    def emit(self, level: int, message: str, fields: dict[str, Any]) -> None:
+        """Log one request line (the caller checked ``isEnabledFor(level)``)."""
+        if not self._resolved:
+            self._resolve()
+        handler = self._handler
+        if handler is None or level < handler.level:
+            record = self.logger.makeRecord(
+                self.logger.name, level, __file__, 0, message, (), None, extra={"fields": fields}
+            )
+            self.logger.handle(record)
+            return
+        stamp = self._timestamp(time.time())
+        name = logging.getLevelName(level)
+        if self._json:
+            out = {"time": stamp, "level": name.lower(), "logger": self.logger.name,
+                   "message": message, **fields}  # fmt: skip
+            line = json.dumps(out, ensure_ascii=False, default=str)
+        else:
+            line = f"{stamp} {name} {self.logger.name} {message}"
+        self._lines.append(line + handler.terminator)
+        if level >= logging.ERROR:
+            self.flush()
+        elif not self._scheduled:
+            try:
+                asyncio.get_running_loop().call_soon(self.flush)
+                self._scheduled = True
+            except RuntimeError:  # no loop (a thread of its own): write now
+                self.flush()
+
+    def flush(self) -> None:
+        self._scheduled = False
+        lines, handler = self._lines, self._handler
+        if not lines or handler is None:
+            return
+        self._lines = []
+        text = "".join(lines)
+        handler.acquire()
+        try:
+            handler.stream.write(text)
+            handler.flush()
+        except Exception:
+            handler.handleError(
+                logging.makeLogRecord({"msg": "request log write failed", "levelno": 40})
+            )
+        finally:
+            handler.release()

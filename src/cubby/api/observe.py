@@ -3,10 +3,12 @@ request, including ``POST /api/v1/actions/execute``, which :mod:`cubby.api.fast_
 answers without Starlette's router.
 
 One log line per request (logger ``cubby.request``): method, path, status, cubby error code,
-duration, response bytes, workspace id and request id. What it never holds: query strings,
-headers (so no API key), bodies, and the token of a ``/downloads/<token>`` URL (a signed URL's
-payload is a credential). ``X-Request-Id`` is echoed when the client sent a sane one (at most
-128 of ``[A-Za-z0-9._:-]``), else a fresh one is made; either way it is on the response.
+duration, response bytes, workspace id, request id and, for execute, the action
+(``action=kv-store/get``), written through :class:`cubby.logs.RequestLog` (buffered, off the
+hot path). What it never holds: query strings, headers (so no API key), bodies, and the token
+of a ``/downloads/<token>`` URL (a signed URL's payload is a credential). ``X-Request-Id`` is
+echoed when the client sent a sane one (at most 128 of ``[A-Za-z0-9._:-]``), else a fresh one
+is made; either way it is on the response.
 
 Handlers that know more leave it in the ASGI scope for this middleware to read, without
 importing it: ``scope["cubby.workspace"]`` (a workspace id) and ``scope["cubby.action"]``
@@ -30,8 +32,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cubby import metrics
 from cubby.core import signing
+from cubby.logs import RequestLog
 
 log = logging.getLogger("cubby.request")
+_request_log = RequestLog(log)
 
 _SAFE_ID = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")
 
@@ -173,38 +177,29 @@ class Observe:
         level = logging.ERROR if status >= 500 else logging.INFO
         if not log.isEnabledFor(level):
             return
+        path = log_path(scope)
+        ms = round(seconds * 1000, 2)
+        ws = _workspace_of(scope, route) or None
+        rid = request_id.decode("latin-1")
+        named = f"{action[0]}/{action[1]}" if action is not None else None
         fields = {
             "method": method,
-            "path": log_path(scope),
+            "path": path,
             "status": status or 499,  # 499: the client went away before an answer
             "code": code or None,
-            "durationMs": round(seconds * 1000, 2),
+            "durationMs": ms,
             "bytes": sent,
-            "workspaceId": _workspace_of(scope, route) or None,
-            "requestId": request_id.decode("latin-1"),
+            "workspaceId": ws,
+            "requestId": rid,
+            "action": named,  # execute: integrationName/actionName
         }
-        # makeRecord + handle: logging's own log() walks the stack to find its caller
-        log.handle(
-            log.makeRecord(
-                log.name,
-                level,
-                __file__,
-                0,
-                "%s %s %s %s %.2fms %dB ws=%s id=%s",
-                (
-                    method,
-                    fields["path"],
-                    fields["status"],
-                    code or "-",
-                    fields["durationMs"],
-                    sent,
-                    fields["workspaceId"] or "-",
-                    fields["requestId"],
-                ),
-                None,
-                extra={"fields": fields},
-            )
+        message = (
+            f"{method} {path} {status or 499} {code or '-'} {ms:.2f}ms {sent}B ws={ws or '-'} "
+            f"id={rid}"
         )
+        if named is not None:
+            message += f" action={named}"
+        _request_log.emit(level, message, fields)
 
 
 def _watching(send: Send, state: list[Any], request_id: bytes) -> Send:
