@@ -9,6 +9,7 @@ import io
 import sqlite3
 import tarfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from starlette.testclient import TestClient
 from cubby.app import build_services, create_app
 from cubby.settings import Settings
 from tests.backup_data import dump_folder, seed
-from tests.helpers import Api, error_body
+from tests.helpers import Api, cubby_cli, error_body
 
 ALICE = "u:alice"
 
@@ -138,3 +139,21 @@ def test_bad_archives_are_400s_that_change_nothing(
     assert tampered != tar
     error_body(import_(api, ws, tampered), 400, "VALIDATION_ERROR")
     assert rows(settings) == before
+
+
+def test_cli_export_and_import(world: tuple[Api, Settings, list[str]], tmp_path: Path) -> None:
+    _api, settings, (_, ws, *_rest) = world
+    before = rows(settings)
+    out = tmp_path / "bob.tar"
+    made = cubby_cli("export", ws, str(out), "--end-user", "bob",
+                     "--data-dir", str(settings.data_dir))  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert "exported" in made.stdout
+    with tarfile.open(out) as archive:
+        assert "manifest.json" in archive.getnames()
+    back = cubby_cli("import", "seed-0", str(out), "--mode", "replace",
+                     "--data-dir", str(settings.data_dir))  # fmt: skip
+    assert back.returncode == 0, back.stderr
+    assert rows(settings) == before
+    bad = cubby_cli("import", ws, str(tmp_path / "none.tar"), "--data-dir", str(settings.data_dir))
+    assert bad.returncode == 2 and bad.stderr.startswith("cubby: error: no backup at"), bad.stderr

@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import click
@@ -73,6 +73,10 @@ class BarProgress:
             click.echo(f"\r[{'#' * done}{'.' * (width - done)}] {text}\x1b[K", nl=False, err=True)
         else:
             click.echo(text, err=True)
+
+
+def cast_mode(mode: str) -> Literal["merge", "replace"]:
+    return "replace" if mode == "replace" else "merge"
 
 
 def redact(url: str) -> str:
@@ -313,3 +317,92 @@ def copy(
         f"  4. start: cubby serve --database-url '{redact(to_database)}' "
         f"--files-url '{to_files}'"
     )
+
+
+@click.command("export")
+@click.argument("workspace")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--end-user", "end_user", default=None, help="Only this endUserId's data.")
+@click.option("--integration", "alias", default=None, help="Only this integration alias's data.")
+@data_dir_option
+@database_option
+@files_option
+def export_command(
+    workspace: str,
+    out: Path,
+    end_user: str | None,
+    alias: str | None,
+    data_dir: Path | None,
+    database_url: str | None,
+    files_url: str | None,
+) -> None:
+    """Export one end user's, one integration's or a whole WORKSPACE's data (id or slug) to
+    the .tar file OUT: the archive `POST /api/v1/workspaces/{wsId}/export` answers."""
+    from cubby.cli.support import find_workspace, operator, run_admin
+    from cubby.core import export
+
+    if out.exists():
+        fail(f"{out} exists; name a new file")
+    config = settings(data_dir, database_url)
+    if files_url:
+        config = config.with_overrides(files_url=files_url)
+
+    async def work(services: Any) -> dict[str, Any]:
+        ws = await find_workspace(services, workspace)
+        selection = await export.selection_for(services, operator(), ws.id, end_user, alias)
+        with open(out, "xb") as file:
+            return await export.write_export(
+                config.resolved_database_url, services.blobs, selection, file
+            )
+
+    manifest = run_admin(config, work)
+    rows = sum(int(t["rows"]) for t in manifest["tables"])
+    click.echo(f"exported {rows} rows and {len(manifest['bodies'])} bodies to {out}")
+
+
+@click.command("import")
+@click.argument("workspace")
+@click.argument("src", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--mode",
+    type=click.Choice(["merge", "replace"]),
+    default="merge",
+    show_default=True,
+    help="merge: upsert over what is there; replace: first delete the scope's data.",
+)
+@data_dir_option
+@database_option
+@files_option
+def import_command(
+    workspace: str,
+    src: Path,
+    mode: str,
+    data_dir: Path | None,
+    database_url: str | None,
+    files_url: str | None,
+) -> None:
+    """Import the export SRC (a .tar from `cubby export` or the export API) into WORKSPACE;
+    each kind of data loads whole or not at all."""
+    from cubby.cli.support import find_workspace, run_admin
+    from cubby.core import export
+    from cubby.core.archive import Archive, ArchiveError
+
+    config = settings(data_dir, database_url)
+    if files_url:
+        config = config.with_overrides(files_url=files_url)
+
+    async def work(services: Any) -> Any:
+        ws = await find_workspace(services, workspace)
+        try:
+            archive = Archive(src)
+            try:
+                return await export.read_import(
+                    config.resolved_database_url, services.blobs, ws.id, archive, cast_mode(mode)
+                )
+            finally:
+                archive.close()
+        except ArchiveError as exc:
+            fail(str(exc))
+
+    done = run_admin(config, work)
+    click.echo(f"imported {sum(done.rows.values())} rows and {done.bodies} bodies ({mode})")

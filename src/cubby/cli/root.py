@@ -23,12 +23,36 @@ from cubby.cli.support import (
     open_meta,
 )
 from cubby.cli.support import settings as _settings
+from cubby.command import shell_command
 
 _fail = fail
 _open_meta = open_meta
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _first_paragraph(text: str) -> str:
+    return " ".join(text.split("\n\n")[0].split())
+
+
+def _whole_short_help(command: click.Command) -> None:
+    """Command lists show each command's whole first paragraph (click cuts it with "...")."""
+    if command.short_help is None and command.help:
+        command.short_help = _first_paragraph(command.help)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _whole_short_help(sub)
+
+
+class CubbyGroup(click.Group):
+    """The top command: every command below it lists uncut help lines."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _whole_short_help(command)
+        return command
+
+
+@click.group(cls=CubbyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cubby")
 def main() -> None:
     """cubby: self-hosted files and state for apps and AI agents.
@@ -147,8 +171,8 @@ def serve(
             click.echo("cubby: created an organisation-wide API key (shown only this once):")
             click.echo(f"  CUBBY_API_KEY={plain}")
             click.echo(
-                'cubby: next, in another terminal here: eval "$(cubby init)" sets up a '
-                "workspace for `cubby files` and `cubby kv`; the API is at /docs"
+                f'cubby: next, in another terminal here: eval "$({shell_command("init")})" '
+                "sets up a workspace for `cubby files` and `cubby kv`; the API is at /docs"
             )
         elif not any(keys.usable(key) for key in asyncio.run(meta.api_keys.all())):
             # Never mint a key here: revoking every key must stay a way to lock the API.
@@ -269,3 +293,5 @@ main.add_command(cli_end_users.end_users)
 main.add_command(cli_backup.backup)
 main.add_command(cli_backup.restore)
 main.add_command(cli_backup.copy)
+main.add_command(cli_backup.export_command)
+main.add_command(cli_backup.import_command)

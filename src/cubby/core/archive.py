@@ -186,7 +186,7 @@ class Archive:
         if path.is_dir():
             return
         if not path.is_file():
-            raise ArchiveError(f"no backup at {path}")
+            raise ArchiveError(f"no backup or export archive at {path}")
         try:
             self._tar = tarfile.open(path, "r:")  # noqa: SIM115 - closed in close()
             for info in self._tar:
