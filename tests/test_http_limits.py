@@ -4,6 +4,7 @@ where part of a request came in); malformed framing and oversized headers get JS
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import time
@@ -17,12 +18,17 @@ from tests.helpers import LiveServer, live_server
 
 TIMEOUT = 1.0
 SLACK = 3.0  # scheduling on a shared machine; the defaults are 10 s and 30 s
+MIN_RATE = 200  # bytes per second a body must average once it has arrived for TIMEOUT
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     data: Path = tmp_path_factory.mktemp("http-limits")
-    env = {"CUBBY_HEADER_TIMEOUT_SECONDS": str(TIMEOUT), "CUBBY_BODY_TIMEOUT_SECONDS": str(TIMEOUT)}
+    env = {
+        "CUBBY_HEADER_TIMEOUT_SECONDS": str(TIMEOUT),
+        "CUBBY_BODY_TIMEOUT_SECONDS": str(TIMEOUT),
+        "CUBBY_BODY_MIN_BYTES_PER_SECOND": str(MIN_RATE),
+    }
     with live_server(data, env=env) as server:
         yield server
 
@@ -106,6 +112,76 @@ def test_oversized_headers_get_a_json_413(server: LiveServer) -> None:
         raw, _ = read_all(sock)
     body = json_error(raw, 413)
     assert body["code"] == "PAYLOAD_TOO_LARGE" and body["details"]["limit"] == MAX_HEADER_BYTES
+
+
+@pytest.mark.parametrize("kib", [70, 100, 129])
+def test_oversized_headers_in_one_read_get_a_json_413(server: LiveServer, kib: int) -> None:
+    """Issue 28, item 6: headers that arrive whole (one write, often one read) were parsed
+    before the size was counted, so 70-129 KiB got through."""
+    filler = b"".join(b"X-F%d: %s\r\n" % (i, b"a" * 1000) for i in range(kib))
+    with connect(server) as sock:
+        with contextlib.suppress(OSError):  # the server may already have answered and closed
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n" + filler + b"\r\n")
+        raw, _ = read_all(sock)
+    body = json_error(raw, 413)
+    assert body["code"] == "PAYLOAD_TOO_LARGE" and body["details"]["limit"] == MAX_HEADER_BYTES
+
+
+def test_headers_just_under_the_limit_in_one_read_are_served(server: LiveServer) -> None:
+    filler = b"".join(b"X-F%d: %s\r\n" % (i, b"a" * 1000) for i in range(60))
+    with connect(server) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + filler + b"\r\n")
+        raw, _ = read_all(sock)
+    assert raw.startswith(b"HTTP/1.1 200 "), raw[:200]
+
+
+def _trickle(server: LiveServer, body: bytes, piece: int, every: float) -> tuple[bytes, float]:
+    """POST ``body``, ``piece`` bytes every ``every`` seconds; the answer and how long it took
+    from the first body byte."""
+    total = len(body)
+    with connect(server) as sock:
+        sock.sendall(
+            b"POST /api/v1/workspaces HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            + server.key.encode()
+            + b"\r\nContent-Type: application/json\r\nConnection: close\r\n"
+            + b"Content-Length: %d\r\n\r\n" % total
+        )
+        started = time.monotonic()
+        sent = 0
+        sock.settimeout(every)
+        answer = b""
+        try:
+            while sent < total and time.monotonic() - started < 4 * (TIMEOUT + SLACK):
+                part = body[sent : sent + piece]
+                sock.sendall(part)
+                sent += len(part)
+                try:
+                    answer += sock.recv(65536)  # waits up to `every`
+                    if answer:
+                        break
+                except TimeoutError:
+                    pass
+        except OSError:
+            pass  # the server answered and closed
+        sock.settimeout(TIMEOUT + SLACK + 5)
+        rest, _ = read_all(sock)
+    return answer + rest, time.monotonic() - started
+
+
+def test_a_trickled_body_is_cut_off(server: LiveServer) -> None:
+    """Issue 28, item 5: one byte every 0.2 s never stalls, so only the minimum rate ends it."""
+    raw, took = _trickle(server, b" " * 10_000, piece=1, every=0.2)
+    assert took < TIMEOUT * 2 + SLACK
+    body = json_error(raw, 408)
+    assert body["code"] == "REQUEST_TIMEOUT"
+    assert body["details"]["minBytesPerSecond"] == MIN_RATE
+
+
+def test_a_slow_body_above_the_minimum_rate_is_served(server: LiveServer) -> None:
+    body = b'{"name": "slow", "slug": "slow"}'
+    padded = body + b" " * (3 * MIN_RATE - len(body))  # 2 s at 1.5x the minimum rate
+    raw, _ = _trickle(server, padded, piece=MIN_RATE // 2, every=1 / 3)
+    assert raw.startswith(b"HTTP/1.1 201 "), raw[:300]
 
 
 def test_keep_alive_still_serves_several_requests(server: LiveServer) -> None:

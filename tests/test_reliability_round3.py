@@ -396,3 +396,30 @@ def test_terminated_database_connections_answer_503_then_recover(tmp_path: Path)
         until = kills[n + 1][0] if n + 1 < len(kills) else float("inf")  # the next kill
         late = [status for start, _, status, _ in results if recovered < start < until]
         assert late and set(late) == {200}, (n, sorted(set(late)))
+
+
+# -- item 5: the connection cap ----------------------------------------------------------------
+def test_connections_over_the_cap_get_a_json_503_and_a_log_line(tmp_path: Path) -> None:
+    cap = 4
+    env = {"CUBBY_MAX_CONNECTIONS": str(cap)}
+    with live_server(tmp_path, env=env) as server:
+        port = int(server.base_url.rsplit(":", 1)[1])
+        held = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(cap)]
+        try:
+            time.sleep(0.3)  # the server has accepted them all
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as extra:
+                extra.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                head, body = _exchange(extra, b"")
+            assert head.startswith(b"HTTP/1.1 503 "), head
+            assert b"retry-after: 1" in head.lower() and b"connection: close" in head.lower()
+            assert b'"UNAVAILABLE"' in body
+            _, health = _exchange(held[0], b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert b"healthy" in health  # the connections inside the cap still work
+        finally:
+            for sock in held:
+                sock.close()
+        time.sleep(0.3)
+        assert httpx.get(server.base_url + "/health").status_code == 200  # room again
+        log = server.log.read_text()
+        assert log.count("connection cap reached") == 1, log
+        assert f"CUBBY_MAX_CONNECTIONS={cap}" in log

@@ -92,6 +92,8 @@ class Settings:
     kv_max_list_items: int = 1000
     header_timeout_seconds: float = 10.0
     body_timeout_seconds: float = 30.0
+    body_min_bytes_per_second: float = 1024.0
+    max_connections: int = 1000
     idle_timeout_seconds: float = 5.0
     scratchpad_max_page_bytes: int = 1 * MIB
     thinking_max_chain_thoughts: int = 10_000
@@ -130,6 +132,10 @@ class Settings:
             kv_max_list_items=_int(env, "CUBBY_KV_MAX_LIST_ITEMS", 1000, minimum=1),
             header_timeout_seconds=_float(env, "CUBBY_HEADER_TIMEOUT_SECONDS", 10.0, minimum=0),
             body_timeout_seconds=_float(env, "CUBBY_BODY_TIMEOUT_SECONDS", 30.0, minimum=0),
+            body_min_bytes_per_second=_float(
+                env, "CUBBY_BODY_MIN_BYTES_PER_SECOND", 1024.0, minimum=0
+            ),
+            max_connections=_int(env, "CUBBY_MAX_CONNECTIONS", 1000, minimum=0),
             idle_timeout_seconds=_float(env, "CUBBY_IDLE_TIMEOUT_SECONDS", 5.0, minimum=0),
             scratchpad_max_page_bytes=_int(
                 env, "CUBBY_SCRATCHPAD_MAX_PAGE_BYTES", 1 * MIB, minimum=1

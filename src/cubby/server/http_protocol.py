@@ -7,9 +7,18 @@ was held forever).
   time, else the connection closes (after a JSON 408 when part of a request came in).
 - **body timeout** (``CUBBY_BODY_TIMEOUT_SECONDS``): a request body that stalls (no byte for this
   long) gets a JSON 408 and the connection closes; the app sees the client as gone.
+- **body rate** (``CUBBY_BODY_MIN_BYTES_PER_SECOND``): once a body has been arriving for the body
+  timeout, it must have averaged at least this rate, else the same 408: a body trickled one byte
+  every few seconds never stalls, and held a connection (and the app's wait) forever (issue 28,
+  item 5). Time the server stopped reading (the app was behind) does not count against it.
+- **connections** (``CUBBY_MAX_CONNECTIONS``): at most this many open connections per process;
+  one over it gets a JSON 503 ``UNAVAILABLE`` with ``Retry-After`` and is closed, and the log
+  says the cap was reached (once per :data:`CAP_LOG_SECONDS` while it lasts).
 - **idle timeout** (``CUBBY_IDLE_TIMEOUT_SECONDS``, uvicorn's keep-alive timeout): a kept-alive
   connection waiting for its next request.
-- **header size**: request line plus headers over :data:`MAX_HEADER_BYTES` get a JSON 413.
+- **header size**: request line plus headers over :data:`MAX_HEADER_BYTES` get a JSON 413, whether
+  they arrive in many reads (counted as bytes come in) or in one (counted by the parser's
+  callbacks, which run inside that one read).
 - **malformed framing** (a bad request line, header or chunk encoding, which the parser refuses
   before any app code runs) gets a JSON 400 ``VALIDATION_ERROR`` instead of uvicorn's plain text,
   wherever the connection can still carry an answer; then it closes.
@@ -18,20 +27,59 @@ was held forever).
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import httptools
 import msgspec
+from uvicorn.protocols.http.flow_control import FlowControl
 
-from cubby.errors import CubbyError, PayloadTooLarge, RequestTimeout, ValidationError
+from cubby.errors import CubbyError, PayloadTooLarge, RequestTimeout, Unavailable, ValidationError
 from cubby.server.zerocopy import ZeroCopyHttpProtocol
 from cubby.settings import Settings
 
 MAX_HEADER_BYTES = 64 * 1024
 LINGER_SECONDS = 2.0
+CAP_LOG_SECONDS = 10.0
 
-_REASONS = {400: b"Bad Request", 408: b"Request Timeout", 413: b"Content Too Large"}
+_REASONS = {
+    400: b"Bad Request",
+    408: b"Request Timeout",
+    413: b"Content Too Large",
+    503: b"Service Unavailable",
+}
 _settings: Settings | None = None
+_cap_logged_at = -CAP_LOG_SECONDS  # monotonic time of the last "connection cap reached" line
+
+
+class _HeadTooLarge(Exception):
+    """Raised inside a parser callback: the request line and headers passed the limit."""
+
+
+class _TimedFlow(FlowControl):
+    """uvicorn's flow control, also summing the time reading was paused (the app was behind,
+    so the client was not the slow one)."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(transport)
+        self._loop = loop
+        self._paused_at = 0.0
+        self._paused_total = 0.0
+
+    def pause_reading(self) -> None:
+        if not self.read_paused:
+            self._paused_at = self._loop.time()
+        super().pause_reading()
+
+    def resume_reading(self) -> None:
+        if self.read_paused:
+            self._paused_total += self._loop.time() - self._paused_at
+        super().resume_reading()
+
+    def paused_seconds(self) -> float:
+        """Seconds spent paused since this connection opened."""
+        now = self._loop.time() - self._paused_at if self.read_paused else 0.0
+        return self._paused_total + now
 
 
 def _limits() -> Settings:
@@ -44,9 +92,13 @@ def _limits() -> Settings:
 def error_response(error: CubbyError) -> bytes:
     """A complete HTTP/1.1 error response in cubby's JSON error shape, closing the connection."""
     payload = msgspec.json.encode(error.to_body())
+    extra = b"".join(
+        b"%s: %s\r\n" % (name.encode("latin-1"), value.encode("latin-1"))
+        for name, value in (error.headers or {}).items()
+    )
     head = (
         b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
-        b"connection: close\r\n\r\n" % (error.status, _REASONS[error.status], len(payload))
+        b"%sconnection: close\r\n\r\n" % (error.status, _REASONS[error.status], len(payload), extra)
     )
     return head + payload
 
@@ -57,6 +109,8 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
         limits = _limits()
         self._header_timeout = limits.header_timeout_seconds
         self._body_timeout = limits.body_timeout_seconds
+        self._min_rate = limits.body_min_bytes_per_second
+        self._max_connections = limits.max_connections
         # One lazy timer per connection: arming moves a deadline, it does not make a timer
         # (each request used to make and cancel three). The timer is only rescheduled when it
         # fires before a deadline that has moved on meanwhile.
@@ -66,6 +120,10 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
         self._on_deadline: Any = None
         self._in_headers = False  # between a request's first byte and its last header
         self._header_bytes = 0
+        self._head_size = 0  # the same, counted by the parser's callbacks
+        self._body_started = 0.0  # loop time the body began (its headers were complete)
+        self._body_bytes = 0  # body bytes received so far
+        self._paused_before = 0.0  # the flow's paused seconds when the body began
         self._lingering = False  # answered an error: input is read and dropped until close
         self._last_input = 0.0  # loop time of the last bytes received
 
@@ -144,11 +202,20 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
         if cycle is None or not cycle.more_body:  # the whole body is in: nothing to wait for
             return
         idle = self.loop.time() - self._last_input
-        if idle < self._body_timeout:  # bytes came in since this was armed
-            self._arm(self._body_timeout - idle, self._body_timed_out)
-            return
         if self.flow.read_paused:  # we stopped reading (the app is behind): not the client
             self._arm(self._body_timeout, self._body_timed_out)
+            return
+        if idle < self._body_timeout:  # bytes came in since this was armed
+            if self._too_slow():
+                rate = self._min_rate
+                self._answer_and_close(
+                    RequestTimeout(
+                        f"the request body arrived slower than {rate:g} bytes per second",
+                        details={"limit": self._body_timeout, "minBytesPerSecond": rate},
+                    )
+                )
+                return
+            self._arm(self._body_timeout - idle, self._body_timed_out)
             return
         self._answer_and_close(
             RequestTimeout(
@@ -157,10 +224,42 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
             )
         )
 
+    def _too_slow(self) -> bool:
+        """The body has been arriving for the body timeout (not counting time the server was
+        not reading) and averaged under the minimum rate."""
+        if self._min_rate <= 0:
+            return False
+        paused = self.flow.paused_seconds() - self._paused_before
+        elapsed = self.loop.time() - self._body_started - paused
+        return elapsed >= self._body_timeout and self._body_bytes < self._min_rate * elapsed
+
     # -- connection and parser events ---------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self.flow: _TimedFlow = _TimedFlow(transport, self.loop)
+        if self._max_connections and len(self.connections) > self._max_connections:
+            self._refuse_over_cap()
+            return
         self._arm(self._header_timeout, self._header_timed_out)
+
+    def _refuse_over_cap(self) -> None:
+        global _cap_logged_at
+        now = time.monotonic()
+        if now - _cap_logged_at >= CAP_LOG_SECONDS:
+            _cap_logged_at = now
+            self.logger.warning(
+                "connection cap reached: %d open connections in this process "
+                "(CUBBY_MAX_CONNECTIONS=%d); new connections get 503 until some close",
+                len(self.connections) - 1,
+                self._max_connections,
+            )
+        self._answer_and_close(
+            Unavailable(
+                "the server has too many open connections; retry shortly",
+                details={"limit": self._max_connections},
+                headers={"Retry-After": "1"},
+            )
+        )
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -175,9 +274,15 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
             return
         self._last_input = self.loop.time()  # what the body timeout measures from
         self._unset_keepalive_if_required()
+        cycle = self.cycle
+        if cycle is not None and cycle.more_body and not self._in_headers:
+            self._body_bytes += len(data)  # (a pipelined next request's bytes too: harmless)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
+            if isinstance(exc.__context__, _HeadTooLarge):
+                self._head_too_large()
+                return
             self.logger.info("malformed HTTP request: %s", exc)
             self._answer_and_close(
                 ValidationError(
@@ -193,21 +298,40 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
         if self._in_headers:  # still inside a request's head after these bytes
             self._header_bytes += len(data)
         if self._in_headers and self._header_bytes > MAX_HEADER_BYTES:
-            self._answer_and_close(
-                PayloadTooLarge(
-                    f"the request line and headers are larger than {MAX_HEADER_BYTES} bytes",
-                    details={"limit": MAX_HEADER_BYTES, "part": "headers"},
-                )
+            self._head_too_large()
+
+    def _head_too_large(self) -> None:
+        self._answer_and_close(
+            PayloadTooLarge(
+                f"the request line and headers are larger than {MAX_HEADER_BYTES} bytes",
+                details={"limit": MAX_HEADER_BYTES, "part": "headers"},
             )
+        )
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._in_headers = True
         self._header_bytes = 0
+        self._head_size = 0
         self._arm(self._header_timeout, self._header_timed_out)
+
+    def on_url(self, url: bytes) -> None:
+        self._head_size += len(url) + 16  # method, version, spaces, CRLF
+        if self._head_size > MAX_HEADER_BYTES:
+            raise _HeadTooLarge
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._head_size += len(name) + len(value) + 4  # ": " and CRLF
+        if self._head_size > MAX_HEADER_BYTES:
+            raise _HeadTooLarge  # ends this feed_data; data_received answers the 413
+        super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
         self._in_headers = False
+        self._body_started = self.loop.time()
+        self._body_bytes = 0
+        self._paused_before = self.flow.paused_seconds()
         super().on_headers_complete()
         # The header deadline becomes the body's, until the body is complete; the handler
         # checks that and the time of the last input itself, so no per-chunk or
