@@ -179,7 +179,11 @@ def test_files_commands(server: LiveServer, tmp_path: Path) -> None:
         (("kv", "get", "-w", "acme", "--alias", "zzz", "k"), {}, "INTEGRATION_NOT_FOUND"),
         (("kv", "get", "-w", "acme", "k"), {"CUBBY_API_KEY": ""}, "CUBBY_API_KEY"),
         (("kv", "get", "-w", "acme", "k"), {"CUBBY_API_KEY": "cby_wrong"}, "UNAUTHENTICATED"),
-        (("files", "ls", "-w", "acme"), {"CUBBY_BASE_URL": "http://127.0.0.1:9"}, "connection"),
+        (
+            ("files", "ls", "-w", "acme"),
+            {"CUBBY_BASE_URL": "http://127.0.0.1:9"},
+            "no cubby server at http://127.0.0.1:9",
+        ),
         (("kv", "get", "k"), {}, "Missing option '--workspace'"),
     ],
 )

@@ -247,7 +247,7 @@ def test_init_then_files_and_kv_on_a_fresh_server(tmp_path: Path) -> None:
         # before init: the data commands say what to do
         lost = run("files", "ls", "-w", "default", env=env)
         assert lost.returncode != 0 and "Traceback" not in lost.stderr
-        assert 'eval "$(cubby init)"' in lost.stderr and len(lost.stderr.splitlines()) == 1
+        assert f'eval "$({CUBBY} init)"' in lost.stderr and len(lost.stderr.splitlines()) == 1
         script = f"""
 set -e
 eval "$({CUBBY} init)"
@@ -269,8 +269,9 @@ echo "$CUBBY_WORKSPACE"
         lines = result.stdout.splitlines()
         assert json.loads(lines[0])["path"] == "notes/hello.txt"
         assert lines[1] == "hello from the first ten minutes"
-        assert lines[2] == "2025-01-15T10:00:00Z"
-        ws = lines[3]
+        assert json.loads(lines[2]) == {"key": "last_sync", "version": 1}
+        assert lines[3] == "2025-01-15T10:00:00Z"
+        ws = lines[4]
         # the server sees what init made: the spec's two integrations, shared by the workspace
         exports = dict(
             line.removeprefix("export ").split("=", 1)
@@ -284,16 +285,23 @@ echo "$CUBBY_WORKSPACE"
         assert {
             (i["alias"], i["integrationName"], i["settings"]["persistence"]["scope"])
             for i in listed.json()["integrations"]
-        } == {("files", "storage", "workspace"), ("state", "kv-store", "workspace")}
+        } == {
+            ("files", "storage", "workspace"),
+            ("state", "kv-store", "workspace"),
+            ("memory", "agent-memory", "workspace"),
+            ("scratchpad", "agent-scratchpad", "workspace"),
+            ("thinking", "sequential-thinking", "workspace"),
+        }
         status = json.loads(run("status", "--json", env=env).stdout)
-        assert status["counts"] == {"workspaces": 1, "integrations": 2, "apiKeys": 3}
+        assert status["counts"] == {"workspaces": 1, "integrations": 5, "apiKeys": 3}
         assert status["server"] == {"url": base, "answering": True}
         assert status["versions"]["cubby"] and status["database"].startswith("sqlite:///")
         text = run("status", env=env).stdout
-        assert "answering" in text and "1 workspaces, 2 integrations" in text
+        assert "answering" in text and "1 workspaces, 5 integrations" in text
         key_env = {**env, **exports}
         nowhere = run("kv", "get", "-w", "nope", "k", env=key_env)
-        one_line_error(nowhere, "'nope'", "cubby workspaces ls", "cubby init")
+        # the init key is restricted to its workspace: the API answers 403 SCOPE_DENIED
+        one_line_error(nowhere, "'nope'", "SCOPE_DENIED", "restricted to: default")
         no_alias = run("kv", "get", "-w", ws, "--alias", "cache", "k", env=key_env)
         assert "INTEGRATION_NOT_FOUND" in no_alias.stderr
         assert "cubby integrations add" in no_alias.stderr
@@ -347,3 +355,34 @@ def test_init_and_status_help() -> None:
     assert "files" in init and "state" in init and "export" in init
     add = cubby_cli("integrations", "add", "--help").stdout
     assert "--scope" in add and "--namespace-key" in add
+
+
+def test_init_agent_tools_on_by_default_and_added_to_an_older_workspace(tmp_path: Path) -> None:
+    """--no-agent-tools makes only the spec's two; a later plain init adds the three agent tools
+    to that workspace (with the scope asked for) and leaves files and state alone."""
+    env = clean_env(CUBBY_DATA_DIR=str(tmp_path / "data"))
+    first = run("init", "--no-agent-tools", "--scope", "end_user", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "memory" not in first.stderr and "files (storage, scope end_user)" in first.stderr
+    again = run("init", "--scope", "end_user", env=env)
+    assert again.returncode == 0, again.stderr
+    for made in (
+        "memory (agent-memory, scope end_user)",
+        "scratchpad (agent-scratchpad, scope end_user)",
+        "thinking (sequential-thinking, scope end_user)",
+    ):
+        assert made in again.stderr, again.stderr
+    assert "files (" not in again.stderr and "state (" not in again.stderr
+    listed = run("integrations", "ls", "default", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    aliases = {row["alias"]: row["integrationName"] for row in rows}
+    assert aliases == {
+        "files": "storage",
+        "state": "kv-store",
+        "memory": "agent-memory",
+        "scratchpad": "agent-scratchpad",
+        "thinking": "sequential-thinking",
+    }
+    help_text = run("init", "--help", env=env).stdout
+    assert "--agent-tools / --no-agent-tools" in help_text and "On by default" in help_text

@@ -17,9 +17,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 import click
+
+from cubby.cli import running
+from cubby.command import shell_command
 
 if TYPE_CHECKING:
     from cubby_client import Cubby
@@ -32,16 +36,74 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _INSTALL_HINT = "the cubby_client package is not installed; run: pip install ./sdk/python"
 
 
+_BASE_URL = "cubby.base_url"
+_API_KEY = "cubby.api_key"
+DEFAULT_BASE_URL = "http://127.0.0.1:8080"
+
+
+def _remember(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def store(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value:
+            ctx.meta[name] = value
+
+    return store
+
+
+def connection_options(command: F) -> F:
+    """``--base-url`` and ``--api-key``, next to their variables, for a command that talks to
+    a server (read by :func:`_client`)."""
+    command = click.option(
+        "--api-key",
+        envvar="CUBBY_API_KEY",
+        metavar="KEY",
+        expose_value=False,
+        callback=_remember(_API_KEY),
+        help="API key [env CUBBY_API_KEY].",
+    )(command)
+    return click.option(
+        "--base-url",
+        envvar="CUBBY_BASE_URL",
+        metavar="URL",
+        expose_value=False,
+        callback=_remember(_BASE_URL),
+        help="The server [env CUBBY_BASE_URL; default: the server running on the data dir "
+        f"(CUBBY_DATA_DIR or ./.cubby), else {DEFAULT_BASE_URL}].",
+    )(command)
+
+
+def _init_hint() -> str:
+    return f'`eval "$({shell_command("init")})"` on the server sets up a workspace and these'
+
+
+def _connection() -> tuple[str, str]:
+    """The base URL and API key of this command (options, variables, the recorded server)."""
+    meta = click.get_current_context().meta
+    api_key = str(meta.get(_API_KEY) or "").strip()
+    if not api_key:
+        click.echo(
+            "cubby: error: no API key: pass --api-key KEY or set CUBBY_API_KEY; "
+            f"{_init_hint()} variables",
+            err=True,
+        )
+        sys.exit(2)
+    data_dir = Path(os.environ.get("CUBBY_DATA_DIR") or ".cubby")
+    return running.server_url(data_dir, DEFAULT_BASE_URL, meta.get(_BASE_URL)), api_key
+
+
 @contextmanager
 def _client() -> Iterator[Cubby]:
-    """A client from the environment; API errors become one line on stderr and exit 1."""
+    """A client for this command's server; API errors become one line on stderr and exit 1."""
     try:
         import cubby_client
     except ImportError:
         raise click.ClickException(_INSTALL_HINT) from None
+    base_url, api_key = _connection()
     try:
-        with cubby_client.Cubby() as client:
+        with cubby_client.Cubby(api_key=api_key, base_url=base_url) as client:
             yield client
+    except cubby_client.APIConnectionError as exc:
+        click.echo(f"cubby: error: {_unreachable(base_url, exc)}", err=True)
+        sys.exit(1)
     except cubby_client.CubbyError as exc:
         click.echo(f"cubby: error: {exc}{_fix_for(exc)}", err=True)
         if exc.details:
@@ -49,7 +111,19 @@ def _client() -> Iterator[Cubby]:
         sys.exit(1)
 
 
-_INIT = '`eval "$(cubby init)"` on the server sets up a workspace and these variables'
+def _unreachable(base_url: str, exc: Exception) -> str:
+    import cubby_client
+
+    what = (
+        "did not answer in time"
+        if isinstance(exc, cubby_client.APITimeoutError)
+        else ("cannot be reached")
+    )
+    reason = str(getattr(exc, "__cause__", None) or exc)
+    return (
+        f"no cubby server at {base_url}: it {what} ({reason}); start one with "
+        f"`{shell_command('serve')}`, or point --base-url / CUBBY_BASE_URL at yours"
+    )
 
 
 def _fix_for(exc: Any) -> str:
@@ -58,10 +132,10 @@ def _fix_for(exc: Any) -> str:
     if code == "INTEGRATION_NOT_FOUND":
         return (
             "; add it with `cubby integrations add WORKSPACE storage --alias files` "
-            f"(or kv-store --alias state), or: {_INIT}"
+            f"(or kv-store --alias state), or: {_init_hint()} variables"
         )
-    if code is None and "CUBBY_API_KEY" in str(exc):
-        return f"; {_INIT}"
+    if code == "UNAUTHENTICATED":
+        return f"; check --api-key / CUBBY_API_KEY, or: {_init_hint()} variables"
     return ""
 
 
@@ -70,19 +144,44 @@ def _workspace_id(client: Cubby, workspace: str) -> str:
     if _UUID.fullmatch(workspace):
         return workspace
     offset = 0
+    seen: list[str] = []
     while True:
         page = client.workspaces.list(limit=100, offset=offset)
         for ws in page["workspaces"]:
             if ws["slug"] == workspace:
                 return ws["id"]
+            seen.append(ws["slug"])
         offset += len(page["workspaces"])
         if not page["workspaces"] or offset >= page["total"]:
-            click.echo(
-                f"cubby: error: no workspace with id or slug {workspace!r}; see "
-                f"`cubby workspaces ls`, or: {_INIT}",
-                err=True,
-            )
-            sys.exit(2)
+            break
+    if _restricted(client, workspace):
+        reach = ", ".join(seen[:10]) or "no workspace"
+        click.echo(
+            f"cubby: error: this API key may not use workspace {workspace!r} (the API answers "
+            f"403 SCOPE_DENIED); it is restricted to: {reach}. Pass -w with one of those, or "
+            "use a key for that workspace (CUBBY_API_KEY); `cubby workspaces ls` on the server "
+            "lists them all",
+            err=True,
+        )
+        sys.exit(2)
+    click.echo(
+        f"cubby: error: no workspace with id or slug {workspace!r}; see "
+        f"`cubby workspaces ls`, or: {_init_hint()} variables",
+        err=True,
+    )
+    sys.exit(2)
+
+
+def _restricted(client: Cubby, workspace: str) -> bool:
+    """Whether the API refuses ``workspace`` to this key (403 SCOPE_DENIED) rather than not
+    knowing it: a restricted key lists only its own workspaces."""
+    import cubby_client
+
+    try:
+        client.workspaces.get(workspace)
+    except cubby_client.CubbyError as exc:
+        return getattr(exc, "code", None) == "SCOPE_DENIED"
+    return False
 
 
 def _target_options(default_alias: str, kind: str) -> Callable[[F], F]:
@@ -104,7 +203,7 @@ def _target_options(default_alias: str, kind: str) -> Callable[[F], F]:
             show_default=True,
             help=f"Alias of the {kind} integration in the workspace.",
         )(command)
-        return click.option(
+        command = click.option(
             "--workspace",
             "-w",
             envvar="CUBBY_WORKSPACE",
@@ -112,6 +211,7 @@ def _target_options(default_alias: str, kind: str) -> Callable[[F], F]:
             metavar="ID|SLUG",
             help="Workspace id or slug [env CUBBY_WORKSPACE].",
         )(command)
+        return connection_options(command)
 
     return decorate
 
@@ -252,11 +352,24 @@ def files_get(
     output.flush()
 
 
+def human_size(size: int) -> str:
+    """``size`` bytes as ``512 B``, ``1.5 KiB``, ``3.0 MiB`` ... (powers of 1024)."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 @files.command("ls")
 @click.argument("prefix", default="")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--bytes", "in_bytes", is_flag=True, help="Sizes in bytes (default: KiB, MiB...).")
 @_target_options("files", "storage")
-def files_ls(prefix: str, as_json: bool, workspace: str, alias: str, end_user: str | None) -> None:
+def files_ls(
+    prefix: str, as_json: bool, in_bytes: bool, workspace: str, alias: str, end_user: str | None
+) -> None:
     """List files under PREFIX: size, last update and path, sorted by path."""
     with _client() as client:
         store = client.storage(_workspace_id(client, workspace), alias, end_user)
@@ -264,7 +377,8 @@ def files_ls(prefix: str, as_json: bool, workspace: str, alias: str, end_user: s
             if as_json:
                 _echo_json(info)
             else:
-                click.echo(f"{info['size']:>10}  {info['updatedAt']}  {info['path']}")
+                size = str(info["size"]) if in_bytes else human_size(info["size"])
+                click.echo(f"{size:>10}  {info['updatedAt']}  {info['path']}")
 
 
 @files.command("mv")
@@ -456,11 +570,13 @@ def kv_put(
     alias: str,
     end_user: str | None,
 ) -> None:
-    """Set KEY to VALUE (without --expires-in a key never expires)."""
+    """Set KEY to VALUE (without --expires-in a key never expires); prints the key and its
+    new version as JSON."""
     with _client() as client:
-        client.kv(_workspace_id(client, workspace), alias, end_user).put(
+        version = client.kv(_workspace_id(client, workspace), alias, end_user).put(
             key, _parse_value(value, as_string), expires_in=expires_in, if_version=if_version
         )
+    _echo_json({"key": key, "version": version})
 
 
 @kv.command("rm")

@@ -17,6 +17,7 @@ import tempfile
 
 import click
 
+from cubby.cli import running
 from cubby.cli.support import fail
 from cubby.logs import log_config
 from cubby.metrics import MULTIPROC_ENV
@@ -71,6 +72,7 @@ def run(settings: Settings, log_level: str, log_format: str) -> None:
     click.echo(f"cubby: serving {settings.base_url} (data in {where})")
     click.echo(f"cubby: dashboard {settings.base_url}/ (sign in with an API key)")
     sys.stdout.flush()
+    running.record(settings.data_dir, settings.base_url)  # `cubby init` / `status` read it
     try:
         if settings.workers > 1:
             Multiprocess(config, sockets=[sock]).run()
@@ -83,5 +85,6 @@ def run(settings: Settings, log_level: str, log_format: str) -> None:
         pass
     finally:
         sock.close()
+        running.forget(settings.data_dir)
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
