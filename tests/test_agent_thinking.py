@@ -12,12 +12,14 @@ from tests.helpers import Api, error_body
 pytestmark = pytest.mark.conformance
 
 T = "sequential-thinking"
+M = "agent-memory"
 
 
 @pytest.fixture
 def ws(api: Api) -> str:
     ws = api.create_workspace("think")
     api.add_integration(ws, T, "think", {"persistence": {"scope": "workspace"}})
+    api.add_integration(ws, M, "mem", {"persistence": {"scope": "workspace"}})
     return ws
 
 
@@ -120,3 +122,26 @@ def test_chain_limit(api: Api, ws: str, settings: Any, services: Any) -> None:
         run(api, ws, "revise_thought", {"chainId": "c", "thoughtId": 1, "content": f"v{i}"})
     fail(api, ws, "revise_thought", {"chainId": "c", "thoughtId": 1, "content": "v"}, 413,
          "PAYLOAD_TOO_LARGE")  # fmt: skip
+
+
+def test_idempotency_key_runs_a_write_once(api: Api, ws: str) -> None:
+    """An exactly-once execute joins the agent tools' multi-statement writes to its own
+    transaction (PostgreSQL: a savepoint of it), so a repeat replays the first answer."""
+    inp = {"chainId": "once", "content": "only one"}
+    first = api.execute(T, "add_thought", ws, inp, integrationAlias="think", idempotencyKey="k1")
+    again = api.execute(T, "add_thought", ws, inp, integrationAlias="think", idempotencyKey="k1")
+    assert first.status_code == again.status_code == 200
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json()["output"] == first.json()["output"]
+    assert [t["content"] for t in run(api, ws, "get_chain", {"chainId": "once"})["thoughts"]] == [
+        "only one"
+    ]
+    # a failing call under a key leaves nothing behind and takes no id
+    bad = {"chainId": "once", "thoughtId": 7, "branchName": "b", "content": "x"}
+    resp = api.execute(T, "branch_thought", ws, bad, integrationAlias="think", idempotencyKey="k2")
+    assert error_body(resp, 400, "ACTION_FAILED")["details"]["reason"] == "THOUGHT_NOT_FOUND"
+    out = api.execute(M, "create_entities", ws, {"entities": [{"name": "e", "type": "t"}]},
+                      integrationAlias="mem", idempotencyKey="k3")  # fmt: skip
+    assert out.status_code == 200, out.text
+    assert run(api, ws, "add_thought", {"chainId": "once", "content": "two"})["thought"][
+        "thoughtId"] == 2  # fmt: skip

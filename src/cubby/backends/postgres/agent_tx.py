@@ -21,8 +21,16 @@ from cubby.errors import CubbyError
 async def transaction(db: PgDatabase) -> AsyncIterator[Any]:
     joined = transaction_conn.get()
     if joined is not None and joined[0] is db:
-        async with joined[1].transaction():
-            yield joined[1]
+        # that session began its transaction by hand (BEGIN), so asyncpg's transaction() would
+        # refuse to nest: the savepoint is ours too
+        conn = joined[1]
+        await conn.execute("SAVEPOINT cubby_agent_call")
+        try:
+            yield conn
+        except BaseException:
+            await conn.execute("ROLLBACK TO SAVEPOINT cubby_agent_call")
+            raise
+        await conn.execute("RELEASE SAVEPOINT cubby_agent_call")
         return
     failure: CubbyError | None = None
     async with db.connection() as conn:
