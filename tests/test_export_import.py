@@ -157,3 +157,23 @@ def test_cli_export_and_import(world: tuple[Api, Settings, list[str]], tmp_path:
     assert rows(settings) == before
     bad = cubby_cli("import", ws, str(tmp_path / "none.tar"), "--data-dir", str(settings.data_dir))
     assert bad.returncode == 2 and bad.stderr.startswith("cubby: error: no backup at"), bad.stderr
+
+
+def test_the_workspace_page_offers_export(world: tuple[Api, Settings, list[str]]) -> None:
+    from tests.test_web_pages import sign_in
+
+    api, _, (_, ws, *_rest) = world
+    client = api.client
+    csrf = sign_in(client, api.key)
+    page = client.get(f"/ui/workspaces/{ws}")
+    assert f'action="/ui/workspaces/{ws}/export"' in page.text
+    resp = client.post(f"/ui/workspaces/{ws}/export", data={"csrf": csrf, "endUser": "bob"})
+    assert resp.status_code == 200, resp.text[:500]
+    assert resp.headers["content-type"] == "application/x-tar"
+    with tarfile.open(fileobj=io.BytesIO(resp.content)) as got:
+        names = got.getnames()
+    with tarfile.open(fileobj=io.BytesIO(export(api, ws, {"endUserId": "bob"}))) as want:
+        assert names == want.getnames()
+    refused = client.post(f"/ui/workspaces/{ws}/export", data={"endUser": "bob"})
+    assert refused.status_code == 403  # no CSRF token: no export
+    client.cookies.clear()

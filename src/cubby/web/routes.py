@@ -22,6 +22,7 @@ from cubby.core.models import KeyPermissions, Workspace, WorkspaceIntegration
 from cubby.errors import CubbyError, NotFound, ValidationError
 from cubby.services import Services
 from cubby.web import agent, data, mcp, playground
+from cubby.web import export as export_page
 from cubby.web import session as sessions
 from cubby.web.pages import Ctx, error_page, page, read_form, render, safe_next
 from cubby.web.session import SIGNIN_COOKIE
@@ -332,6 +333,7 @@ def web_routes() -> list[BaseRoute]:
         Route(wi, update_integration, methods=["POST"]),
         Route(wi + "/delete", remove_integration, methods=["POST"]),
         *mcp.routes(ws),
+        *export_page.routes(ws),
         *data.routes(wi),
         *agent.routes(wi),
         Route("/ui/api-keys", api_keys_page, methods=["GET"]),
