@@ -142,15 +142,27 @@ def create_app(
     settings = settings or Settings.from_env()
     services = services or build_services(settings)
     endpoints = api_endpoints()
-    openapi_doc = build_openapi(endpoints, services.registry, downloads.OPENAPI)
+    built: dict[str, Any] = {}
+
+    def openapi_doc() -> dict[str, Any]:
+        # Made on first use (about a second of CPU): an app that never serves /docs or
+        # /openapi.json (each test's app) never pays it; serving processes make both at start.
+        if "openapi" not in built:
+            built["openapi"] = build_openapi(endpoints, services.registry, downloads.OPENAPI)
+        return built["openapi"]  # type: ignore[no-any-return]
+
+    def docs_html() -> str:
+        if "docs" not in built:
+            built["docs"] = render_docs(openapi_doc(), routes)  # the non-Endpoint routes too
+        return str(built["docs"])
 
     async def openapi(request: Request) -> Response:
         """The OpenAPI 3.1 document of every API route, made from their declarations."""
-        return json_response(openapi_doc)
+        return json_response(openapi_doc())
 
     async def docs(request: Request) -> Response:
         """This page: the API reference, made from the OpenAPI document and the route table."""
-        return HTMLResponse(docs_html)
+        return HTMLResponse(docs_html())
 
     routes: list[BaseRoute] = [
         Route("/openapi.json", openapi, methods=["GET"]),
@@ -162,7 +174,6 @@ def create_app(
     ]
     mcp = McpEndpoint(services)
     routes[:0] = mcp.routes()  # first: a hot path, and the router tries routes in order
-    docs_html = render_docs(openapi_doc, routes)  # every route, the non-Endpoint ones too
     signing.signing_key(settings)  # fail at start, not on the first download, if it is unusable
 
     @contextlib.asynccontextmanager
@@ -180,6 +191,7 @@ def create_app(
         try:
             async with mcp.run():
                 if freeze_startup_heap:
+                    docs_html()  # a serving process: the first visitor of /docs never waits
                     _freeze_startup_heap()
                 yield
         finally:
