@@ -29,7 +29,10 @@ _IDLE_FORGET = 300.0  # seconds without a request before a workspace's local sta
 
 
 class _Bucket:
-    __slots__ = ("blocked_until", "burst", "checked", "expires", "lock", "rate", "tokens", "used")
+    __slots__ = (
+        "blocked_until", "burst", "checked", "expires", "lock", "rate", "tokens", "used",
+        "waiting",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.rate: float | None = None
@@ -39,6 +42,7 @@ class _Bucket:
         self.expires = 0.0  # when the leased tokens are dropped
         self.blocked_until = 0.0
         self.used = 0.0
+        self.waiting = 0  # requests queued for the lease in flight
         self.lock = asyncio.Lock()
 
 
@@ -78,7 +82,12 @@ class RateLimiter:
             return
         if now < bucket.blocked_until:
             raise self._refusal(bucket, bucket.blocked_until - now)
-        async with bucket.lock:  # one lease at a time per workspace; the others wait for it
+        bucket.waiting += 1
+        try:
+            await bucket.lock.acquire()  # one lease at a time per workspace; the rest wait
+        finally:
+            bucket.waiting -= 1
+        try:
             now = time.monotonic()
             if bucket.tokens > 0 and now < bucket.expires:
                 bucket.tokens -= 1
@@ -86,7 +95,9 @@ class RateLimiter:
             if now < bucket.blocked_until:
                 raise self._refusal(bucket, bucket.blocked_until - now)
             rate, burst = bucket.rate, bucket.burst
-            want = max(1, min(burst, math.ceil(rate * LEASE_SECONDS)))
+            # a tenth of a second's worth, or as many as are queued behind this lease (a lease
+            # can take a database commit's time; those requests should not each pay one)
+            want = min(burst, max(math.ceil(rate * LEASE_SECONDS), bucket.waiting + 1))
             granted, left = await self._lease(workspace_id, want, rate, burst, time.time())
             now = time.monotonic()
             if granted > 0:
@@ -96,6 +107,8 @@ class RateLimiter:
             wait = max(0.0, 1.0 - left) / rate
             bucket.blocked_until = now + wait
             raise self._refusal(bucket, wait)
+        finally:
+            bucket.lock.release()
 
     def _refusal(self, bucket: _Bucket, wait: float) -> RateLimited:
         self.refused += 1

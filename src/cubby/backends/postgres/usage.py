@@ -41,8 +41,8 @@ _LEASE = (
     "INSERT INTO rate_buckets AS b (workspace_id, tokens, updated, granted) "
     "VALUES ($1, $4::float8 - least($2::bigint, $4::float8), $5, least($2::bigint, $4::bigint)) "
     "ON CONFLICT (workspace_id) DO UPDATE SET "
-    f"granted = least($2::bigint, floor({_REFILLED})::bigint), "
-    f"tokens = {_REFILLED} - least($2::bigint, floor({_REFILLED})::bigint), "
+    f"granted = least($2::bigint, floor({_REFILLED} + 1e-9)::bigint), "
+    f"tokens = {_REFILLED} - least($2::bigint, floor({_REFILLED} + 1e-9)::bigint), "
     "updated = greatest(b.updated, $5::float8) "
     "RETURNING granted, tokens"
 )

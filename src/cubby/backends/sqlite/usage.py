@@ -46,8 +46,8 @@ _LEASE = (
     "INSERT INTO rate_buckets AS b (workspace_id, tokens, updated, granted) "
     "VALUES (?1, ?4 - min(?2, ?4), ?5, min(?2, ?4)) "
     "ON CONFLICT (workspace_id) DO UPDATE SET "
-    f"granted = min(?2, CAST({_REFILLED} AS INTEGER)), "
-    f"tokens = {_REFILLED} - min(?2, CAST({_REFILLED} AS INTEGER)), "
+    f"granted = min(?2, CAST({_REFILLED} + 1e-9 AS INTEGER)), "
+    f"tokens = {_REFILLED} - min(?2, CAST({_REFILLED} + 1e-9 AS INTEGER)), "
     "updated = max(b.updated, ?5) "
     "RETURNING granted, tokens"
 )
