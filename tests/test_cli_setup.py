@@ -384,5 +384,5 @@ def test_init_agent_tools_on_by_default_and_added_to_an_older_workspace(tmp_path
         "scratchpad": "agent-scratchpad",
         "thinking": "sequential-thinking",
     }
-    help_text = run("init", "--help", env=env).stdout
+    help_text = " ".join(run("init", "--help", env=env).stdout.split())
     assert "--agent-tools / --no-agent-tools" in help_text and "On by default" in help_text
