@@ -394,3 +394,17 @@ def test_upload_over_the_limit_is_refused_and_stores_nothing(
         "multi/a.txt": 1,
         "multi/b.txt": 2,
     }
+
+
+def test_usage_shows_zero_not_blank(client: TestClient, api: Api, org_key: str) -> None:
+    ws = api.create_workspace("zero-usage")
+    api.add_integration(ws, "kv-store", "empty-state", {"persistence": {"scope": "workspace"}})
+    api.add_integration(ws, "storage", "empty-files", {"persistence": {"scope": "workspace"}})
+    sign_in(client, org_key)
+    page = client.get(f"/ui/workspaces/{ws}").text
+    usage = page[page.index('id="usage"') :]
+    rows = re.findall(r"<tr>\s*<td>(empty-\w+)</td>.*?</tr>", usage, re.S)
+    assert sorted(rows) == ["empty-files", "empty-state"]
+    cells = re.findall(r'<td class="num">(.*?)</td>', usage, re.S)
+    assert "" not in [c.strip() for c in cells]  # nothing blank
+    assert '<td class="num">0</td>' in usage and "0 B" in usage
