@@ -7,13 +7,16 @@ import html
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
+import pytest
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 from cubby import errors
 from cubby.api.docs import dashboard_route
 from cubby.services import Services
+from tests.helpers import Api
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "cubby"
 VOID = {"meta", "br", "hr", "img", "input", "link"}
@@ -160,3 +163,146 @@ def test_docs_render_markdown_and_are_well_formed(client: TestClient) -> None:
     for raw in ("`", "**", "](", "\n- ", "\n# "):
         assert raw not in prose, (raw, prose[max(0, prose.find(raw) - 80) : prose.find(raw) + 80])
     assert "<code>" in docs(client)  # backticks became code
+
+
+# -- issue 27, defect 7: each route lists what it can answer ---------------------------------
+def _codes(op: dict[str, Any]) -> dict[str, list[str]]:
+    return {s: r.get("x-codes", []) for s, r in op["responses"].items() if s[0] in "45"}
+
+
+def test_each_route_lists_the_error_codes_it_can_answer(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    page = docs(client)
+    create_ws = _codes(doc["paths"]["/api/v1/workspaces"]["post"])
+    flat = {c for codes in create_ws.values() for c in codes}
+    assert "SLUG_EXISTS" in create_ws["409"] and "DUPLICATE" not in flat
+    assert not flat & {"ACTION_FAILED", "IDEMPOTENCY_CONFLICT", "IDEMPOTENCY_IN_PROGRESS"}
+    execute = _codes(doc["paths"]["/api/v1/actions/execute"]["post"])
+    assert "SLUG_EXISTS" not in {c for codes in execute.values() for c in codes}
+    assert execute["507"] == ["INSUFFICIENT_STORAGE"]
+    assert "QUOTA_EXCEEDED" in execute["403"] and execute["429"] == ["RATE_LIMITED"]
+    retry = doc["paths"]["/api/v1/actions/execute"]["post"]["responses"]["429"]["headers"]
+    assert "Retry-After" in retry
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            codes = _codes(op)
+            assert codes.get("500") == ["INTERNAL_ERROR"], (method, path)
+            if op.get("security") or path.startswith("/downloads/"):  # reads the database
+                assert codes.get("503") == ["UNAVAILABLE"], (method, path)
+                assert "Retry-After" in op["responses"]["503"]["headers"]
+            if "requestBody" in op:
+                assert codes["408"] == ["REQUEST_TIMEOUT"], (method, path)
+                assert codes["413"] == ["PAYLOAD_TOO_LARGE"], (method, path)
+                assert "INVALID_JSON" in codes["400"], (method, path)
+            if method in ("post", "patch", "delete") and op.get("security"):
+                assert codes["507"] == ["INSUFFICIENT_STORAGE"], (method, path)
+            # /docs lists exactly these codes in the route's section
+            section = re.search(
+                rf"<section class='op' id='{slug(f'{method} {path}')}'>(.*?)</section>",
+                page,
+                re.S,
+            )
+            assert section, (method, path)
+            listed = re.findall(r"<li><code>(\d{3})</code>(.*?)</li>", section.group(1))
+            shown = {s: re.findall(r"#error-([A-Z_]+)'", text) for s, text in listed}
+            assert shown == codes, (method, path)
+
+
+# -- issue 28, item 8: documented codes only, wire names in details.field --------------------
+API_MD = SRC.parent.parent / "docs" / "api.md"
+
+
+def test_every_error_code_is_documented_in_api_md() -> None:
+    text = API_MD.read_text()
+    missing = [e.code for e in errors.catalog() if f"`{e.code}`" not in text]
+    assert not missing, f"docs/api.md does not list {missing}"
+    assert "HTTP_ERROR" not in {e.code for e in errors.catalog()}
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("multipart/form-data", b"no boundary"),
+        (
+            "multipart/form-data; boundary=b",
+            b'--b\r\nContent-Disposition: form-data; name="f"; filename="a"\r\n\r\nx\r\n--b--\r\n',
+        ),
+    ],
+)
+def test_a_bad_multipart_form_answers_a_documented_code(
+    client: TestClient, content_type: str, body: bytes
+) -> None:
+    resp = client.post("/sign-in", content=body, headers={"content-type": content_type})
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["code"] == "VALIDATION_ERROR"
+    assert resp.json()["code"] in {e.code for e in errors.catalog()}
+
+
+def _wrong_value(schema: dict[str, Any]) -> Any:
+    """A value of a JSON type the field's schema does not take."""
+    options = [schema, *schema.get("anyOf", [])]
+    if any(o.get("type") == "object" or "$ref" in o for o in options):
+        return "not an object"
+    return {"not": "this"}
+
+
+def test_every_body_field_error_names_the_wire_field(api: Api, client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    components = doc["components"]["schemas"]
+    checked = 0
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            ref = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            name = ref.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
+            props = components.get(name, {}).get("properties", {})
+            url = re.sub(r"{\w+}", "00000000-0000-4000-8000-000000000000", path)
+            for field, schema in props.items():
+                if schema == {} or field == "input":
+                    continue  # any JSON
+                resp = api.request(method.upper(), url, {field: _wrong_value(schema)})
+                assert resp.status_code == 400, (method, path, field, resp.text)
+                assert resp.json()["details"]["field"] == field, (method, path, resp.text)
+                checked += 1
+    assert checked > 40
+
+
+def test_a_tool_display_name_error_names_display_name(api: Api) -> None:
+    ws = api.create_workspace("tool-fields")
+    server = api.ok("POST", "/api/v1/mcp/servers", {"name": "s", "workspaceId": ws}, 201)
+    sid = server["server"]["id"]
+    body = {"integrationName": "kv-store", "actionName": "get", "displayName": "a\u0001"}
+    resp = api.request("POST", f"/api/v1/mcp/servers/{sid}/tools", body)
+    assert resp.status_code == 400 and resp.json()["details"]["field"] == "displayName"
+    body["displayName"] = "fine"
+    tool = api.ok("POST", f"/api/v1/mcp/servers/{sid}/tools", body, 201)["tool"]
+    resp = api.request(
+        "PATCH", f"/api/v1/mcp/servers/{sid}/tools/{tool['id']}", {"displayName": "\u0002"}
+    )
+    assert resp.status_code == 400 and resp.json()["details"]["field"] == "displayName"
+
+
+# -- issue 28, item 9: the document states what the server enforces --------------------------
+def test_required_query_and_non_empty_patches_are_declared_and_enforced(api: Api) -> None:
+    doc = api.client.get("/openapi.json").json()
+    params = doc["paths"]["/api/v1/end-users"]["get"]["parameters"]
+    assert next(p for p in params if p["name"] == "workspaceId")["required"] is True
+    resp = api.request("GET", "/api/v1/end-users")
+    assert resp.status_code == 400 and resp.json()["details"]["field"] == "workspaceId"
+    schemas = doc["components"]["schemas"]
+    for name in ("UpdateWorkspace", "UpdateEndUser", "UpdateServer"):
+        assert schemas[name]["minProperties"] == 1, name
+    ws = api.create_workspace("patches")
+    resp = api.request("PATCH", f"/api/v1/workspaces/{ws}", {})
+    assert resp.status_code == 400
+    assert resp.json()["error"] == "nothing to update: send name and/or slug"
+    scope = schemas["KeyPermissions"]["properties"]["scope"]
+    assert scope["enum"] == ["org", "workspace"]
+    assert schemas["CreateServer"]["properties"]["mode"]["enum"] == ["TOOLS"]
+    strategy = schemas["CreateIntegration"]["properties"]["connectionStrategy"]["anyOf"][0]
+    assert strategy["enum"] == ["fixed", "per_user", "per_user_with_fallback"]
+    resp = api.request("POST", "/api/v1/workspaces", {"name": "x\u0001", "slug": "ok"})
+    assert resp.status_code == 400
+    assert resp.json()["error"] == "name must not be blank or contain control characters"
+    resp = api.request("POST", "/api/v1/api-keys", {"name": "k", "permissions": {"scope": ""}})
+    assert resp.status_code == 400 and "'org', 'workspace'" in resp.json()["error"]
+    assert resp.json()["details"] == {"field": "permissions.scope", "allowed": ["org", "workspace"]}

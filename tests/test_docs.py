@@ -48,3 +48,32 @@ def test_help_explains_environment_variables() -> None:
     assert result.exit_code == 0
     for variable in ("CUBBY_HOST", "CUBBY_PORT", "CUBBY_DATA_DIR", "CUBBY_DATABASE_URL"):
         assert variable in result.output
+
+
+def _markdown_files() -> list[Path]:
+    return [
+        ROOT / "README.md",
+        *sorted((ROOT / "docs").glob("*.md")),
+        *sorted((ROOT / "sdk").glob("*/README.md")),
+        ROOT / "bench" / "README.md",
+    ]
+
+
+_LINK = re.compile(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+
+
+def test_every_relative_link_resolves_inside_the_repo() -> None:
+    """Issue 27, defect 2: the repo is self-contained (no link into ../shared or elsewhere)."""
+    checked = 0
+    for doc in _markdown_files():
+        text = doc.read_text()
+        for target in _LINK.findall(text):
+            if re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
+                continue  # a URL (http:, mailto:) or an anchor on the same page
+            path = (doc.parent / target.split("#", 1)[0]).resolve()
+            assert path.is_relative_to(ROOT), f"{doc.name}: {target} leaves the repo"
+            assert path.exists(), f"{doc.name}: {target} does not exist"
+            checked += 1
+        # a bare mention of a document that is not in the repo
+        assert "API.md" not in text.replace("docs/api.md", ""), f"{doc.name} names API.md"
+    assert checked >= 10

@@ -43,7 +43,13 @@ from cubby.backends.url import open_meta_store
 from cubby.core import files, idempotency, kv_expiry, limits, signing
 from cubby.core.disk_full import insufficient_storage, is_disk_full
 from cubby.core.registry import Registry
-from cubby.errors import CubbyError, HttpError, InternalError, MethodNotAllowed, NotFound
+from cubby.errors import (
+    CubbyError,
+    InternalError,
+    MethodNotAllowed,
+    NotFound,
+    framework_error,
+)
 from cubby.integrations import register_builtins
 from cubby.mcp import servers as mcp_servers
 from cubby.mcp.endpoint import McpEndpoint
@@ -108,9 +114,8 @@ async def _error(request: Request, exc: Exception) -> Response:
                 details={"allowed": allowed},
                 headers={"Allow": ", ".join(allowed)},
             )
-        else:
-            error = HttpError(str(exc.detail))
-            error.status = exc.status_code
+        else:  # e.g. a malformed multipart form: answered with a documented code
+            error = framework_error(exc.status_code, str(exc.detail))
     else:
         # log_path: never a download URL's token (a bearer credential) in the log
         log.exception("unhandled error on %s %s", request.method, log_path(request.scope))

@@ -23,8 +23,7 @@ CubbyError
 ├── RangeNotSatisfiable      416 RANGE_NOT_SATISFIABLE
 ├── InternalError            500 INTERNAL_ERROR
 ├── Unavailable              503 UNAVAILABLE
-├── InsufficientStorage      507 INSUFFICIENT_STORAGE
-└── HttpError                4xx HTTP_ERROR (another framework error, its own status)
+└── InsufficientStorage      507 INSUFFICIENT_STORAGE
 
 :func:`catalog` lists every code with its status and meaning (the class docstrings); the
 OpenAPI document's error-code enum and ``/docs`` are made from it.
@@ -193,6 +192,8 @@ class Conflict(CubbyError):
     also = {
         "SLUG_EXISTS": "Another workspace has this slug.",
         "ALIAS_CONFLICT": "The workspace already has an integration with this alias.",
+        "LAST_ORG_KEY": "This is the last active organisation-wide API key: create another "
+        "one first, then revoke this one.",
     }
 
 
@@ -275,11 +276,24 @@ class InsufficientStorage(CubbyError):
     code = "INSUFFICIENT_STORAGE"
 
 
-class HttpError(CubbyError):
-    """Another HTTP error from the framework, with its own status (e.g. a malformed request)."""
-
-    status = 400
-    code = "HTTP_ERROR"
+def framework_error(status: int, detail: str) -> CubbyError:
+    """An HTTP error the framework raised (a malformed multipart form, too many files, ...) as
+    the API's error of that status, so every answer carries a documented code: 413
+    PAYLOAD_TOO_LARGE, 408 REQUEST_TIMEOUT, 401, 403, 416, 429, 503 likewise; anything else
+    is the request's fault, 400 VALIDATION_ERROR."""
+    kinds: dict[int, type[CubbyError]] = {
+        401: Unauthenticated,
+        403: Forbidden,
+        408: RequestTimeout,
+        413: PayloadTooLarge,
+        416: RangeNotSatisfiable,
+        429: RateLimited,
+        503: Unavailable,
+    }
+    kind = kinds.get(status)
+    if kind is not None:
+        return kind(detail)
+    return ValidationError(f"malformed request: {detail}", details={"field": None})
 
 
 @dataclass(frozen=True)
@@ -287,6 +301,11 @@ class ErrorCode:
     code: str
     status: int
     meaning: str
+
+
+def statuses() -> dict[str, int]:
+    """Each code's HTTP status."""
+    return {e.code: e.status for e in catalog()}
 
 
 def catalog() -> list[ErrorCode]:

@@ -43,7 +43,7 @@ ENDPOINTS = [
         "List API keys",
         "API keys",
         response=ApiKeyList,
-        errors=(401, 403),
+        errors=(401, "FORBIDDEN"),
     ),
     Endpoint(
         "POST",
@@ -54,7 +54,7 @@ ENDPOINTS = [
         body=CreateApiKey,
         response=ApiKeyCreated,
         status=201,
-        errors=(400, 401, 403),
+        errors=(400, 401, "FORBIDDEN"),
     ),
     Endpoint(
         "DELETE",
@@ -63,6 +63,6 @@ ENDPOINTS = [
         "Revoke an API key",
         "API keys",
         response=Deleted,
-        errors=(401, 403, 404),
+        errors=(401, "FORBIDDEN", 404, "LAST_ORG_KEY"),
     ),
 ]

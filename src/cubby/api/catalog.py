@@ -65,7 +65,7 @@ ENDPOINTS = [
         "The integration catalog",
         "Integrations",
         response=[CatalogList, CatalogOne, CatalogSummaryList],
-        errors=(400, 401, 404),
+        errors=(400, 401, "INTEGRATION_NOT_FOUND"),
         query=[
             QueryParam("name", {"type": "string"}, "return just this integration"),
             QueryParam("summary", {"type": "boolean"}, "return IntegrationSummary entries"),

@@ -165,11 +165,17 @@ def _operation(
     if errors:
         items = []
         for status in errors:
-            known = codes.get(int(status), [])
+            response = op["responses"][status]
+            known = response.get("x-codes") or codes.get(int(status), [])
             text = ", ".join(f"<a href='#error-{c}'>{c}</a>" for c in known) or md_inline(
-                op["responses"][status].get("description", "")
+                response.get("description", "")
             )
-            items.append(f"<li><code>{status}</code> {text}</li>")
+            retry = (
+                " (with <code>Retry-After</code>)"
+                if "Retry-After" in response.get("headers", {})
+                else ""
+            )
+            items.append(f"<li><code>{status}</code> {text}{retry}</li>")
         parts.append(f"<h4>Errors</h4><ul class='errors'>{''.join(items)}</ul>")
     parts.append("</section>")
     return "".join(parts)

@@ -228,9 +228,13 @@ def _download_operation(method: str) -> dict[str, Any]:
                 "content": body,
             },
             "304": {"description": "Not modified (the `If-None-Match` ETag is current)."},
-            "403": {"content": "error"},
-            "404": {"content": "error"},
-            "416": {"content": "error"},
+            # error answers: the codes of each status (cubby.api.openapi.build_openapi)
+            "400": {"content": "error", "x-codes": ["VALIDATION_ERROR"]},
+            "403": {"content": "error", "x-codes": ["FORBIDDEN"]},
+            "404": {"content": "error", "x-codes": ["NOT_FOUND"]},
+            "416": {"content": "error", "x-codes": ["RANGE_NOT_SATISFIABLE"]},
+            "500": {"content": "error", "x-codes": ["INTERNAL_ERROR"]},
+            "503": {"content": "error", "x-codes": ["UNAVAILABLE"]},
         },
     }
 

@@ -5,7 +5,7 @@ was never registered)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -14,30 +14,46 @@ from cubby.api.endpoint import Call, Endpoint, QueryParam
 from cubby.api.paging import bool_param, page, page_query
 from cubby.backends.base import Usage
 from cubby.core import end_users
-from cubby.core.inputs import Body
+from cubby.core.fields import EMAIL, NO_CONTROL, Id
+from cubby.core.inputs import Body, Patch
+from cubby.core.mcp_records import OwnerId
 from cubby.core.models import EndUser
-from cubby.errors import ValidationError
 
 MAX_LIMIT = 100
 _TAG = "End users"
 
 
+DisplayName = Annotated[str, msgspec.Meta(max_length=end_users.MAX_TEXT, pattern=NO_CONTROL)]
+Email = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=end_users.MAX_EMAIL,
+        pattern=EMAIL,
+        description="an address: text, '@', text; no spaces",
+    ),
+]
+Metadata = Annotated[
+    dict[str, Any],
+    msgspec.Meta(description=f"any JSON object, at most {end_users.MAX_METADATA_BYTES} bytes"),
+]
+
+
 class CreateEndUser(Body):
-    workspace_id: str
-    external_id: str
-    display_name: str | None = None
-    email: str | None = None
-    metadata: dict[str, Any] | None = None
+    workspace_id: Id
+    external_id: OwnerId
+    display_name: DisplayName | None = None
+    email: Email | None = None
+    metadata: Metadata | None = None
 
 
-class UpdateEndUser(Body):
-    display_name: str | UnsetType | None = UNSET
-    email: str | UnsetType | None = UNSET
-    metadata: dict[str, Any] | UnsetType | None = UNSET
+class UpdateEndUser(Patch):
+    display_name: DisplayName | UnsetType | None = UNSET
+    email: Email | UnsetType | None = UNSET
+    metadata: Metadata | UnsetType | None = UNSET
 
 
 class EraseEndUserData(Body):
-    end_user_id: str
+    end_user_id: OwnerId
 
 
 class EndUserEnvelope(msgspec.Struct, rename="camel"):
@@ -75,9 +91,7 @@ async def create_end_user(call: Call) -> EndUserEnvelope:
 
 
 async def list_end_users(call: Call) -> EndUserList:
-    workspace_id = call.request.query_params.get("workspaceId")
-    if not workspace_id:
-        raise ValidationError.for_field("workspaceId", "pass ?workspaceId=<workspace id>")
+    workspace_id = call.request.query_params["workspaceId"]  # required: checked by Endpoint
     limit, offset = page(call, 50, MAX_LIMIT)
     items, total = await end_users.page(call.services, call.user, workspace_id, limit, offset)
     return EndUserList(end_users=items, total=total)
@@ -143,7 +157,7 @@ ENDPOINTS = [
         _TAG,
         response=EndUserList,
         query=[
-            QueryParam("workspaceId", {"type": "string"}, "the workspace (required)"),
+            QueryParam("workspaceId", {"type": "string", "minLength": 1}, "workspace id", True),
             *page_query(50, MAX_LIMIT),
         ],
         errors=(400, 401, 403, 404),

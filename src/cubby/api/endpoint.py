@@ -21,7 +21,8 @@ from cubby.auth import Principal
 from cubby.core import heavy
 from cubby.core.validation import decode_body_off_loop
 from cubby.core.validators import ascii_digits
-from cubby.errors import PayloadTooLarge, Unauthenticated
+from cubby.errors import PayloadTooLarge, Unauthenticated, ValidationError
+from cubby.errors import statuses as error_statuses
 from cubby.services import Services
 
 _encoder = msgspec.json.Encoder()
@@ -32,6 +33,7 @@ class QueryParam:
     name: str
     schema: dict[str, Any]
     description: str = ""
+    required: bool = False  # the route answers 400 without it (checked before the handler)
 
 
 @dataclass
@@ -53,6 +55,17 @@ class Call:
 
 Handler = Callable[[Call], Awaitable[Any]]
 
+# The code a status means in ``Endpoint.errors`` when the route names no other; the rest
+# (ACTION_FAILED, SLUG_EXISTS, INTEGRATION_NOT_FOUND, QUOTA_EXCEEDED, ...) are named by code.
+STATUS_CODES: dict[int, tuple[str, ...]] = {
+    400: ("VALIDATION_ERROR",),
+    401: ("UNAUTHENTICATED",),
+    403: ("SCOPE_DENIED",),
+    404: ("NOT_FOUND",),
+    409: ("DUPLICATE",),
+    413: ("PAYLOAD_TOO_LARGE",),
+}
+
 
 @dataclass
 class Endpoint:
@@ -66,14 +79,37 @@ class Endpoint:
     status: int = 200
     auth: bool = True
     query: list[QueryParam] = field(default_factory=list)
-    errors: tuple[int, ...] = ()
+    # What the route can answer besides its success: a status (its usual code, see
+    # STATUS_CODES) or an error code (e.g. "SLUG_EXISTS"). :meth:`error_codes` adds what the
+    # wrapper itself answers; the OpenAPI responses and /docs are made from it.
+    errors: tuple[int | str, ...] = ()
     description: str = ""
     media_type: str = "application/json"  # of the success answer; others return a Response
+
+    def error_codes(self) -> dict[int, list[str]]:
+        """Every error code this route can answer, by status."""
+        codes: list[str] = ["INTERNAL_ERROR"]
+        if self.auth:  # the key is looked up in the database
+            codes += ["UNAUTHENTICATED", "UNAVAILABLE"]
+        if self.body is not None or self.query:
+            codes.append("VALIDATION_ERROR")
+        if self.body is not None:  # read and decoded here (read_body, decode_body_off_loop)
+            codes += ["INVALID_JSON", "PAYLOAD_TOO_LARGE", "REQUEST_TIMEOUT"]
+        if self.method != "GET":
+            codes.append("INSUFFICIENT_STORAGE")  # a write can meet a full disk
+        for entry in self.errors:
+            codes += STATUS_CODES.get(entry, ()) if isinstance(entry, int) else [entry]
+        statuses = error_statuses()
+        by_status: dict[int, list[str]] = {}
+        for code in dict.fromkeys(codes):
+            by_status.setdefault(statuses[code], []).append(code)
+        return dict(sorted(by_status.items()))
 
     def route(self) -> Route:
         decoder: msgspec.json.Decoder[Any] | None = (
             msgspec.json.Decoder(self.body) if self.body is not None else None
         )
+        required = [q for q in self.query if q.required]
 
         async def endpoint(request: Request) -> Response:
             services: Services = request.app.state.services
@@ -88,6 +124,9 @@ class Endpoint:
                     request.headers.get("content-length"),
                     services.settings.max_body_bytes,
                 )
+            for q in required:
+                if not request.query_params.get(q.name):
+                    raise ValidationError.for_field(q.name, f"pass ?{q.name}=<{q.description}>")
             async with heavy.turn(len(raw)):
                 if decoder is not None:
                     body = await decode_body_off_loop(decoder, raw)

@@ -22,7 +22,19 @@ ENDPOINTS = [
         "Actions",
         body=ExecuteRequest,
         response=ExecuteResponse,
-        errors=(400, 401, 403, 404, 409, 413),
+        errors=(
+            "AMBIGUOUS_INTEGRATION",
+            "ACTION_FAILED",
+            "SCOPE_DENIED",
+            "ACTION_NOT_ALLOWED",
+            "QUOTA_EXCEEDED",
+            "NOT_FOUND",
+            "INTEGRATION_NOT_FOUND",
+            "ACTION_NOT_FOUND",
+            "IDEMPOTENCY_CONFLICT",
+            "IDEMPOTENCY_IN_PROGRESS",
+            "RATE_LIMITED",
+        ),
         description="Resolves the workspace integration (workspaceIntegrationId, else "
         "integrationAlias, else the only one of integrationName, else the built-in "
         "default with end_user scope), applies its persistence scope and runs the action. "

@@ -41,7 +41,7 @@ ENDPOINTS = [
         "Service",
         auth=False,
         media_type="text/plain",
-        errors=(401, 403, 404),
+        errors=(401, "FORBIDDEN", 404),
         description="Request counts by route, status and error code; latency histograms per "
         "route and per action; the SQLite writer's queue depth and commit batch sizes; blob "
         "store errors. Who may read it is the `CUBBY_METRICS` setting: `off` (default, 404), "

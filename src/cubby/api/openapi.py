@@ -16,8 +16,10 @@ from cubby import __version__, errors
 from cubby.api.endpoint import Endpoint
 from cubby.api.wire import ErrorBody
 from cubby.core.execute import ExecuteRequest, ExecuteResponse
+from cubby.core.fields import NO_NUL
 from cubby.core.inputs import CreateIntegration
 from cubby.core.registry import Action, Integration, Registry
+from cubby.core.validators import INT64_MAX, INT64_MIN
 
 _REF = "#/components/schemas/{name}"
 
@@ -27,6 +29,29 @@ def status_text(status: int) -> str:
     codes = [e.code for e in errors.catalog() if e.status == status]
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     return f"{phrase} ({', '.join(codes)})" if codes else phrase
+
+
+def _codes_of(status: int) -> list[str]:
+    return [e.code for e in errors.catalog() if e.status == status]
+
+
+def error_response(status: int, codes: list[str], content: dict[str, Any]) -> dict[str, Any]:
+    """One error status of an operation: the codes the route answers with it (``x-codes``,
+    which /docs lists), and ``Retry-After`` where the client should wait and retry."""
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    response: dict[str, Any] = {
+        "description": f"{phrase} ({', '.join(codes)})",
+        "content": content,
+        "x-codes": codes,
+    }
+    if status in (429, 503):
+        response["headers"] = {
+            "Retry-After": {
+                "description": "seconds to wait before trying again",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        }
+    return response
 
 
 def build_openapi(
@@ -53,6 +78,8 @@ def build_openapi(
     action_schemas = schemas[len(types) :]
     inputs = list(action_schemas[0::2])
     outputs = list(action_schemas[1::2])
+    _add_struct_rules(components, types + action_types)
+    _storable_rules(components, types + action_types)
     _describe_actions(components, actions, inputs, outputs)
     create = components.get(CreateIntegration.__name__)
     if create is not None:
@@ -67,10 +94,15 @@ def build_openapi(
     for path, item in (extra_paths or {}).items():
         for method, op in item.items():
             op = copy.deepcopy(op)
+            for param in op.get("parameters", []):
+                if param.get("in") in ("path", "query"):
+                    param["schema"] = _url_text(param.get("schema", {}))
             for status, response in op.get("responses", {}).items():
-                response.setdefault("description", status_text(int(status)))
                 if response.get("content") == "error":
-                    response["content"] = error_content
+                    codes = response.get("x-codes") or _codes_of(int(status))
+                    op["responses"][status] = error_response(int(status), codes, error_content)
+                else:
+                    response.setdefault("description", status_text(int(status)))
             paths.setdefault(path, {})[method] = op
 
     actions_doc = [
@@ -137,9 +169,115 @@ def _describe_actions(
         response["properties"]["output"] = {"anyOf": unique}
 
 
+def _add_struct_rules(components: dict[str, Any], types: list[Any]) -> None:
+    """Merge each Struct's ``schema_extra`` (rules across its fields, e.g. ``minProperties``
+    of a PATCH body: :class:`cubby.core.inputs.Patch`) into its component schema."""
+    for info in _structs(types):
+        extra = getattr(info.cls, "schema_extra", None)
+        component = components.get(info.cls.__name__)
+        if extra and component is not None:
+            component.update(copy.deepcopy(extra))
+
+
+_STORABLE_JSON = "StorableJson"
+
+
+def _storable_rules(components: dict[str, Any], types: list[Any]) -> None:
+    """State :func:`cubby.core.validators.check_storable`'s rule on every field it checks: no
+    NUL in a text (object keys included) and integers within 64 bits (``limit`` is clamped
+    instead). Fields it skips (declared ``Any``/``Raw`` or ``Meta(extra={"nul_ok": True})``)
+    are left as they are."""
+    components[_STORABLE_JSON] = {
+        "title": "JSON without NUL in its texts",
+        "anyOf": [
+            {"type": ["null", "boolean", "number"]},
+            {"type": "string", "pattern": NO_NUL},
+            {"type": "array", "items": {"$ref": _REF.format(name=_STORABLE_JSON)}},
+            {
+                "type": "object",
+                "propertyNames": {"pattern": NO_NUL},
+                "additionalProperties": {"$ref": _REF.format(name=_STORABLE_JSON)},
+            },
+        ],
+    }
+    for info in _structs(types):
+        component = components.get(info.cls.__name__, {})
+        props = component.get("properties", {})
+        for f in info.fields:
+            if f.encode_name in props and not _storable_exempt(f.type):
+                _tighten(props[f.encode_name], f.encode_name == "limit")
+
+
+def _storable_exempt(info: mi.Type) -> bool:
+    members = info.types if isinstance(info, mi.UnionType) else (info,)
+    for member in members:
+        if isinstance(member, mi.Metadata):
+            if (member.extra or {}).get("nul_ok"):
+                return True
+            member = member.type
+        if isinstance(member, mi.AnyType | mi.RawType):
+            return True
+    return False
+
+
+def _tighten(schema: dict[str, Any], clamped: bool) -> None:
+    if "$ref" in schema:
+        return  # a Struct: its own fields are tightened where it is defined
+    for word in ("anyOf", "oneOf"):
+        for option in schema.get(word, ()):
+            _tighten(option, clamped)
+    kind = schema.get("type")
+    if "enum" in schema or "const" in schema:
+        return
+    if kind == "string" and "pattern" not in schema:
+        schema["pattern"] = NO_NUL
+    elif kind == "integer" and not clamped:
+        schema["minimum"] = max(schema.get("minimum", INT64_MIN), INT64_MIN)
+        schema["maximum"] = min(schema.get("maximum", INT64_MAX), INT64_MAX)
+    elif kind == "array" and isinstance(schema.get("items"), dict):
+        _tighten(schema["items"], clamped)
+    elif kind == "object" and "properties" not in schema:
+        schema["propertyNames"] = {"pattern": NO_NUL}
+        values = schema.get("additionalProperties", True)
+        if values is True or values == {}:
+            schema["additionalProperties"] = {"$ref": _REF.format(name=_STORABLE_JSON)}
+        elif isinstance(values, dict):
+            _tighten(values, clamped)
+
+
+def _structs(types: list[Any]) -> list[mi.StructType]:
+    """Every Struct reachable from ``types``."""
+    found: dict[type, mi.StructType] = {}
+    seen: set[int] = set()
+    pending: list[mi.Type] = list(mi.multi_type_info(types))
+    while pending:
+        info = pending.pop()
+        if id(info) in seen:
+            continue
+        seen.add(id(info))
+        if isinstance(info, mi.StructType):
+            found.setdefault(info.cls, info)
+            pending += [f.type for f in info.fields]
+        elif isinstance(info, mi.Metadata):
+            pending.append(info.type)
+        elif isinstance(info, mi.UnionType):
+            pending += list(info.types)
+        elif isinstance(info, (mi.ListType, mi.SetType, mi.FrozenSetType, mi.VarTupleType)):
+            pending.append(info.item_type)
+        elif isinstance(info, mi.DictType):
+            pending.append(info.value_type)
+    return list(found.values())
+
+
 def _has_required_fields(struct: type) -> bool:
     info = mi.type_info(struct)
     return isinstance(info, mi.StructType) and any(f.required for f in info.fields)
+
+
+def _url_text(schema: dict[str, Any]) -> dict[str, Any]:
+    if schema.get("type") != "string" or "pattern" in schema or "enum" in schema:
+        return schema
+    return {**schema, "pattern": NO_NUL}
 
 
 def _operation(ep: Endpoint, by_type: dict[Any, Any]) -> dict[str, Any]:
@@ -150,16 +288,17 @@ def _operation(ep: Endpoint, by_type: dict[Any, Any]) -> dict[str, Any]:
     }
     if ep.description:
         op["description"] = ep.description
+    # no URL may carry a NUL (cubby.api.answer_errors): path and query texts say so
     params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": name, "in": "path", "required": True, "schema": _url_text({"type": "string"})}
         for name in re.findall(r"{(\w+)}", ep.path)
     ]
     params += [
         {
             "name": q.name,
             "in": "query",
-            "required": False,
-            "schema": q.schema,
+            "required": q.required,
+            "schema": _url_text(q.schema),
             "description": q.description,
         }
         for q in ep.query
@@ -187,12 +326,8 @@ def _operation(ep: Endpoint, by_type: dict[Any, Any]) -> dict[str, Any]:
             "content": {ep.media_type: {"schema": ok_schema}},
         }
     }
-    codes = set(ep.errors)
-    if ep.body is not None:
-        codes |= {400, 413}
-    for code in sorted(codes):
-        responses[str(code)] = {"description": status_text(code), "content": error}
-    responses["500"] = {"description": status_text(500), "content": error}
+    for status, codes in ep.error_codes().items():
+        responses[str(status)] = error_response(status, codes, error)
     op["responses"] = responses
     if ep.auth:
         op["security"] = [{"bearer": []}]

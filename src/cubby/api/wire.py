@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from cubby.core.inputs import (
-    Body,
-    Name,
-    Slug,
-)
+from cubby.core.inputs import Body, Name, Patch, Slug
 from cubby.core.models import ApiKey, KeyPermissions, Workspace, WorkspaceIntegration
 
 
@@ -30,9 +26,18 @@ class Deleted(msgspec.Struct):
     id: str
 
 
+Expiry = Annotated[
+    str,
+    msgspec.Meta(
+        extra_json_schema={"format": "date-time"},
+        description="an ISO-8601 time in the future; the key stops working then",
+    ),
+]
+
+
 class CreateApiKey(Body):
     name: Name
-    expires_at: str | None = None
+    expires_at: Expiry | None = None
     permissions: KeyPermissions | None = None
 
 
@@ -51,7 +56,7 @@ class CreateWorkspace(Body):
     slug: Slug
 
 
-class UpdateWorkspace(Body):
+class UpdateWorkspace(Patch):
     name: Name | UnsetType = UNSET
     slug: Slug | UnsetType = UNSET
 

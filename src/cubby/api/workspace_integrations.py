@@ -56,7 +56,7 @@ ENDPOINTS = [
         body=CreateIntegration,
         response=IntegrationEnvelope,
         status=201,
-        errors=(400, 401, 403, 404, 409),
+        errors=(400, 401, 403, 404, "INTEGRATION_NOT_FOUND", "ALIAS_CONFLICT"),
     ),
     Endpoint(
         "GET",
@@ -75,7 +75,7 @@ ENDPOINTS = [
         _TAG,
         body=UpdateIntegration,
         response=IntegrationEnvelope,
-        errors=(400, 401, 403, 404, 409),
+        errors=(400, 401, 403, 404, "ALIAS_CONFLICT"),
     ),
     Endpoint(
         "DELETE",

@@ -69,7 +69,7 @@ ENDPOINTS = [
         body=CreateWorkspace,
         response=WorkspaceEnvelope,
         status=201,
-        errors=(400, 401, 403, 409),
+        errors=(400, 401, "FORBIDDEN", "SLUG_EXISTS"),
     ),
     Endpoint(
         "GET",
@@ -88,7 +88,7 @@ ENDPOINTS = [
         "Workspaces",
         body=UpdateWorkspace,
         response=WorkspaceEnvelope,
-        errors=(400, 401, 403, 404, 409),
+        errors=(400, 401, 403, 404, "SLUG_EXISTS"),
     ),
     Endpoint(
         "DELETE",

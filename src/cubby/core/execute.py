@@ -9,12 +9,14 @@ database round trip here is :meth:`IntegrationStore.for_execute`.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 from cubby.auth import Principal
 from cubby.core import idempotency
+from cubby.core.fields import Id
+from cubby.core.mcp_records import OwnerId
 from cubby.core.models import WorkspaceIntegration, is_uuid
 from cubby.core.registry import Action, ActionContext, Integration
 from cubby.core.scopes import namespace_for
@@ -29,6 +31,7 @@ from cubby.errors import (
 )
 from cubby.services import Services
 
+IdempotencyKey = Annotated[str, msgspec.Meta(min_length=1, max_length=idempotency.MAX_KEY_LENGTH)]
 DEFAULT_SETTINGS: dict[str, Any] = {"persistence": {"scope": "end_user"}}
 EMPTY_INPUT = msgspec.Raw(b"{}")
 
@@ -36,12 +39,12 @@ EMPTY_INPUT = msgspec.Raw(b"{}")
 class ExecuteRequest(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     integration_name: str
     action_name: str
-    workspace_id: str
+    workspace_id: Id
     input: msgspec.Raw = msgspec.field(default_factory=lambda: EMPTY_INPUT)
     integration_alias: str | None = None
     workspace_integration_id: str | None = None
-    end_user_id: str | None = None
-    idempotency_key: str | None = None
+    end_user_id: OwnerId | None = None
+    idempotency_key: IdempotencyKey | None = None
     partial_ids: list[str] | None = None
     connection_external_id: str | None = None
     # Sent by the Weavz clients for integrations that need a connection; built-ins ignore them.

@@ -9,13 +9,15 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from cubby.core.fields import NOT_BLANK_NO_CONTROL, TEXT
 from cubby.core.models import Record
 
 TOKEN_PREFIX = "cbm_"
 ENDPOINT_PREFIX = "srv_"
-Text = Annotated[str, msgspec.Meta(max_length=2000)]
-ShortText = Annotated[str, msgspec.Meta(max_length=200)]
-OwnerId = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+Text = Annotated[str, msgspec.Meta(max_length=2000, pattern=TEXT)]
+ShortText = Annotated[str, msgspec.Meta(max_length=200, pattern=TEXT)]
+# an endUserId: at most 256 bytes of UTF-8 (core.scopes checks the bytes)
+OwnerId = Annotated[str, msgspec.Meta(min_length=1, max_length=256, pattern=NOT_BLANK_NO_CONTROL)]
 # Seconds; at most ten years, so an expiry always fits a timestamp.
 ExpiresIn = Annotated[int, msgspec.Meta(ge=60, le=10 * 365 * 86400)]
 

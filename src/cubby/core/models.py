@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import msgspec
 
 from cubby.core import clock
+from cubby.core.fields import UUID
 
 
 def utc_now() -> str:
@@ -55,9 +56,28 @@ class KeyPermissions(
     ``{"scope": "org"}``, like absent/null, means the whole organisation. Either may carry
     ``approvals``."""
 
-    scope: str
+    scope: Literal["org", "workspace"]
     workspace_ids: list[str] = msgspec.field(default_factory=list)
     approvals: KeyApprovals | None = None
+
+    # What core.keys.check_permissions adds across the two fields (the OpenAPI document
+    # states it: cubby.api.openapi merges a Struct's ``schema_extra`` into its schema).
+    schema_extra: ClassVar[dict[str, Any]] = {
+        "oneOf": [
+            {
+                "properties": {"scope": {"const": "org"}, "workspaceIds": {"maxItems": 0}},
+                "description": "organisation-wide: no workspaceIds",
+            },
+            {
+                "properties": {
+                    "scope": {"const": "workspace"},
+                    "workspaceIds": {"minItems": 1, "items": {"pattern": UUID}},
+                },
+                "required": ["scope", "workspaceIds"],
+                "description": "restricted to these workspaces (their ids)",
+            },
+        ]
+    }
 
     @property
     def org_wide(self) -> bool:

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import msgspec
 from msgspec import inspect as mi
 
+from cubby.core.fields import MEANINGS
 from cubby.core.heavy import HEAVY_BYTES
 from cubby.core.json_depth import check_depth, too_deep
 from cubby.core.validators import check_storable, storable_suspect
@@ -47,10 +48,69 @@ def field_of(message: str, prefix: str = "") -> tuple[str, str]:
     return field, message
 
 
-def validation_error(exc: msgspec.ValidationError, prefix: str = "") -> ValidationError:
+def validation_error(
+    exc: msgspec.ValidationError, prefix: str = "", declared: Hashable | None = None
+) -> ValidationError:
+    """The 400 for a msgspec error. With ``declared`` (the decoded type), a broken rule of
+    :mod:`cubby.core.fields` is said in words: "name must not contain control characters",
+    "mode must be one of 'TOOLS'", "nothing to update: send name and/or slug"."""
     field, message = field_of(str(exc), prefix)
+    friendly = _in_words(message, field, prefix, declared)
+    if friendly is not None:
+        text, extra = friendly
+        return ValidationError(text, details={"field": field or None, **extra})
     where = f" at {field}" if field else ""
     return ValidationError(f"invalid request{where}: {message}", details={"field": field or None})
+
+
+_ENUM = re.compile(r"^Invalid enum value (?P<value>.+)$")
+_LENGTH = re.compile(r"^Expected `str` of length (?P<op>[<>]=) (?P<n>\d+)$")
+
+
+def _in_words(
+    message: str, field: str, prefix: str, declared: Hashable | None
+) -> tuple[str, dict[str, Any]] | None:
+    if not field:  # a rule of the whole body (cubby.core.inputs.Patch)
+        return (message, {}) if message.startswith("nothing to update") else None
+    for pattern, meaning in MEANINGS.items():
+        if message == f"Expected `str` matching regex {pattern!r}":
+            return f"{field} {meaning}", {}
+    length = _LENGTH.match(message)
+    if length is not None:
+        if length["op"] == ">=" and length["n"] == "1":
+            return f"{field} must not be empty", {}
+        limit = int(length["n"])
+        bound = "at least" if length["op"] == ">=" else "at most"
+        return f"{field} must be {bound} {limit} characters", {"limit": limit}
+    enum = _ENUM.match(message)
+    if enum is not None and declared is not None:
+        path = field.removeprefix(prefix).lstrip(".")
+        allowed = _literal_at(_type_info(declared), path.split(".") if path else [])
+        if allowed:
+            listed = ", ".join(repr(v) for v in allowed)
+            return f"{field} must be one of {listed}; got {enum['value']}", {"allowed": allowed}
+    return None
+
+
+def _literal_at(info: mi.Type, path: list[str]) -> list[Any]:
+    """The values of the ``Literal`` found at ``path`` (encoded field names and list indexes)
+    inside ``info``; empty when there is none."""
+    for member in _members(info):
+        if not path:
+            if isinstance(member, mi.LiteralType):
+                return list(member.values)
+            continue
+        head, rest = path[0], path[1:]
+        if isinstance(member, mi.StructType):
+            for f in member.fields:
+                if f.encode_name == head:
+                    return _literal_at(f.type, rest)
+        elif isinstance(member, (mi.ListType, mi.SetType, mi.FrozenSetType, mi.VarTupleType)):
+            if head.isdigit():
+                return _literal_at(member.item_type, rest)
+        elif isinstance(member, mi.DictType):
+            return _literal_at(member.value_type, rest)
+    return []
 
 
 def check_utf8(raw: bytes) -> None:
@@ -181,7 +241,8 @@ def _decode(decoder: msgspec.json.Decoder[Any], raw: bytes | msgspec.Raw, prefix
             msgspec.json.decode(raw)
         except msgspec.DecodeError as syntax:
             raise InvalidJSON(f"the request body is not valid JSON: {syntax}") from None
-        raise validation_error(exc, prefix) from None
+        declared: Any = decoder.type
+        raise validation_error(exc, prefix, declared) from None
     except msgspec.DecodeError as exc:
         raise InvalidJSON(f"the request body is not valid JSON: {exc}") from None
     except RecursionError:  # a caller that skipped check_depth

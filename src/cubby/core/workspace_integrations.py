@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
 from msgspec import UNSET
 
 from cubby.auth import Principal
 from cubby.core import workspaces
-from cubby.core.inputs import CreateIntegration, IntegrationFields
+from cubby.core.inputs import ConnectionStrategy, CreateIntegration, IntegrationFields
 from cubby.core.models import WorkspaceIntegration, is_uuid, new_id, utc_now
 from cubby.core.registry import Integration
 from cubby.core.scopes import parse_settings
@@ -26,8 +26,7 @@ _OPTIONAL_TEXT = (
     "oauth_app_id",
 )
 MAX_TEXT = 500
-# The values the Weavz clients type connectionStrategy with; built-ins answer "fixed".
-CONNECTION_STRATEGIES = ("fixed", "per_user", "per_user_with_fallback")
+CONNECTION_STRATEGIES: tuple[str, ...] = get_args(ConnectionStrategy)  # declared in core.inputs
 BUILTIN_STRATEGY = "fixed"
 
 

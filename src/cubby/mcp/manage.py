@@ -45,8 +45,6 @@ from cubby.mcp.tokens import generate_token
 from cubby.mcp.tools import server_tools
 from cubby.services import Services
 
-MODES = ("TOOLS",)
-AUTH_MODES = ("bearer",)
 DEFAULT_ACCESS_TOKEN_SECONDS = 30 * 86400
 
 
@@ -73,25 +71,9 @@ def _apply(server: McpServer, fields: ServerFields) -> None:
     if fields.created_by is not UNSET:
         _check_text("createdBy", fields.created_by)
         server.created_by = fields.created_by
-    if fields.mode is not UNSET:
-        if fields.mode == "CODE":
-            raise ValidationError.for_field(
-                "mode", "mode 'CODE' is not supported by cubby; use 'TOOLS' (the default)",
-                supported=list(MODES),
-            )  # fmt: skip
-        if fields.mode not in MODES:
-            raise ValidationError.for_field(
-                "mode", f"mode must be 'TOOLS', got {fields.mode!r}", supported=list(MODES)
-            )
+    if fields.mode is not UNSET:  # the body's Literal["TOOLS"]: the decoder refused the rest
         server.mode = fields.mode
-    if fields.auth_mode is not UNSET:
-        if fields.auth_mode not in AUTH_MODES:
-            raise ValidationError.for_field(
-                "authMode",
-                f"authMode {fields.auth_mode!r} is not supported by cubby; use 'bearer' "
-                "(static server token and end-user access tokens)",
-                supported=list(AUTH_MODES),
-            )
+    if fields.auth_mode is not UNSET:  # Literal["bearer"], likewise
         server.auth_mode = fields.auth_mode
     if fields.settings is not UNSET:
         server.settings = fields.settings or {}
@@ -291,11 +273,12 @@ def _check_defaults(action: Action, defaults: dict[str, Any] | None) -> dict[str
 
 
 def _apply_tool(tool: McpServerTool, fields: ToolFields, action: Action) -> None:
+    wire = dict(zip(fields.__struct_fields__, fields.__struct_encode_fields__, strict=True))
     for name in ("connection_id", "display_name", "description", "partial_ids", "sort_order"):
         value = getattr(fields, name)
         if value is not UNSET:
             if isinstance(value, str):
-                _check_text(name, value)
+                _check_text(wire[name], value)  # errors name the wire field (displayName)
             setattr(tool, name, value)
     if fields.input_defaults is not UNSET:
         tool.input_defaults = _check_defaults(action, fields.input_defaults)

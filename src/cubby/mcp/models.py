@@ -10,7 +10,7 @@ from typing import Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from cubby.core.inputs import Body, Name, SortOrder
+from cubby.core.inputs import Alias, Body, Name, Patch, SortOrder
 from cubby.core.mcp_records import (
     ExpiresIn,
     McpServer,
@@ -28,9 +28,9 @@ class ServerFields(Body, kw_only=True):
     name: Name | UnsetType = UNSET
     description: Text | UnsetType | None = UNSET
     created_by: ShortText | UnsetType | None = UNSET
-    mode: str | UnsetType = UNSET
+    mode: Literal["TOOLS"] | UnsetType = UNSET  # Code Mode is not served
     settings: dict[str, Any] | UnsetType | None = UNSET
-    auth_mode: str | UnsetType = UNSET
+    auth_mode: Literal["bearer"] | UnsetType = UNSET
     end_user_access: EndUserAccess | UnsetType | None = UNSET
     end_user_id: OwnerId | UnsetType | None = UNSET
 
@@ -40,7 +40,7 @@ class CreateServer(ServerFields, kw_only=True):
     workspace_id: str
 
 
-class UpdateServer(ServerFields):
+class UpdateServer(ServerFields, Patch):
     pass
 
 
@@ -51,7 +51,7 @@ class CreateAccessToken(Body):
 
 
 class ToolFields(Body, kw_only=True):
-    integration_alias: ShortText | UnsetType | None = UNSET
+    integration_alias: Alias | UnsetType | None = UNSET
     connection_id: ShortText | UnsetType | None = UNSET
     display_name: ShortText | UnsetType | None = UNSET
     description: Text | UnsetType | None = UNSET
