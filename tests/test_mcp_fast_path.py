@@ -12,9 +12,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mcp.server.connection import Connection
+from mcp.server.lowlevel.server import Server
+from mcp.server.runner import ServerRunner
+from mcp_types.jsonrpc import JSONRPCResponse
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS, SUPPORTED_PROTOCOL_VERSIONS
 from starlette.testclient import TestClient
 
 from cubby.mcp.endpoint import McpEndpoint
+from cubby.mcp.fast_path import encode_reply, shape_call
+from cubby.mcp.tools import ToolOutcome
 from tests.helpers import Api
 from tests.mcp_client import SPEC, access_token, create_server
 
@@ -207,3 +216,38 @@ def test_the_fast_path_answers_the_plain_calls_itself(setup: Setup) -> None:
                 undo_writes(setup)
     finally:
         setup.endpoint.manager = manager
+
+
+# -- the fast path's result shaping and encoding against the package's, on random results -----
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=4),
+    max_leaves=15,
+)  # fmt: skip
+OUTCOMES = st.builds(
+    ToolOutcome,
+    st.text(max_size=40),
+    st.none() | st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=5),
+    st.booleans(),
+)
+IDS = st.integers(-(2**63), 2**63 - 1) | st.text(max_size=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(outcome=OUTCOMES, request_id=IDS, version=st.sampled_from(SUPPORTED_PROTOCOL_VERSIONS))
+def test_shaping_matches_the_package(outcome: ToolOutcome, request_id: int | str,
+                                     version: str) -> None:  # fmt: skip
+    server: Server[Any] = Server("cubby", version="9.9")
+    runner = ServerRunner(server, Connection.from_envelope(version, None, None), None)
+    expected = runner._serialize("tools/call", version, outcome.to_mcp())
+    assert shape_call(version, outcome, server) == expected
+    reply = JSONRPCResponse(jsonrpc="2.0", id=request_id, result=dict(expected))
+    modern = version in MODERN_PROTOCOL_VERSIONS
+    if modern:  # the package's per-request writer
+        dumped = reply.model_dump(mode="json", by_alias=True, exclude_none=True)
+        package = json.dumps(dumped, separators=(",", ":")).encode()
+    else:  # the package's stateless transport
+        package = reply.model_dump_json(by_alias=True, exclude_unset=True).encode()
+    assert encode_reply(modern, request_id, shape_call(version, outcome, server)) == package

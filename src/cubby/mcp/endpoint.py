@@ -39,7 +39,7 @@ from cubby.errors import CubbyError, Forbidden, MethodNotAllowed, NotFound, Unav
 from cubby.mcp import access
 from cubby.mcp.fast_path import McpFastPath
 from cubby.mcp.tokens import Caller
-from cubby.mcp.tools import cached_tools, call_tool
+from cubby.mcp.tools import cached_tools, call_tool, run_tool
 from cubby.services import Services
 from cubby.settings import Settings
 
@@ -157,7 +157,7 @@ class McpEndpoint:
                 receive,
                 send,
                 lambda: self.list_tools(caller),
-                lambda name, arguments: call_tool(self.services, caller, name, arguments),
+                lambda name, arguments: run_tool(self.services, caller, name, arguments),
             )
             if passed is None:
                 return

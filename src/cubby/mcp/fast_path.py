@@ -34,9 +34,10 @@ from mcp.server.lowlevel.server import Server
 from mcp.server.runner import ServerRunner
 from mcp.shared.inbound import InboundModernRoute, classify_inbound_request
 from mcp_types import DEFAULT_NEGOTIATED_VERSION, methods
-from mcp_types.jsonrpc import JSONRPCResponse
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 from starlette.types import Message, Receive, Scope, Send
+
+from cubby.mcp.tools import ToolOutcome
 
 MAX_FAST_BODY = 64 * 1024
 METHODS = frozenset({"tools/call", "tools/list"})
@@ -45,7 +46,8 @@ ROUTING = (b"mcp-protocol-version", b"mcp-method", b"mcp-name")
 _JSON = b"application/json"
 
 ListTools = Callable[[], Awaitable[types.ListToolsResult]]
-CallTool = Callable[[str, dict[str, Any] | None], Awaitable[types.CallToolResult]]
+CallTool = Callable[[str, dict[str, Any] | None], Awaitable[ToolOutcome]]
+SERVER_INFO = "io.modelcontextprotocol/serverInfo"
 
 
 class _Request:
@@ -198,27 +200,58 @@ class McpFastPath:
                                                      by_name=False)  # fmt: skip
         except Exception:  # the package answers the invalid request with its own error
             return fallback
-        result: types.Result
         if method == "tools/list":
             if params and set(params) - {"_meta"}:
                 return fallback  # a cursor: the package's business
             try:
-                result = await list_tools()
-                shaped = self._runner(version)._serialize(method, version, result)
+                listed = await list_tools()
+                shaped = self._runner(version)._serialize(method, version, listed)
             except Exception:  # read-only: the package may run it again and answer its way
                 return fallback
         else:
             assert isinstance(typed, types.CallToolRequestParams)
-            result = await call_tool(typed.name, typed.arguments)
-            shaped = self._runner(version)._serialize(method, version, result)
-        reply = JSONRPCResponse(jsonrpc="2.0", id=request_id, result=dict(shaped))
+            outcome = await call_tool(typed.name, typed.arguments)
+            if self.server.cache_hints.get(method) is None:
+                shaped = shape_call(version, outcome, self.server)
+            else:  # a cache hint to apply: the package's own shaping
+                shaped = self._runner(version)._serialize(method, version, outcome.to_mcp())
+        payload = encode_reply(modern, request_id, shaped)
         if modern:
-            dumped = reply.model_dump(mode="json", by_alias=True, exclude_none=True)
-            payload = json.dumps(dumped, separators=(",", ":")).encode()
             headers = [(b"content-length", str(len(payload)).encode()), (b"content-type", _JSON)]
         else:
-            payload = reply.model_dump_json(by_alias=True, exclude_unset=True).encode()
             headers = [(b"content-type", _JSON), (b"content-length", str(len(payload)).encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
         return None
+
+
+def shape_call(version: str, outcome: ToolOutcome, server: Server[Any]) -> dict[str, Any]:
+    """The wire form of a ``tools/call`` result, as the package's runner shapes a
+    ``CallToolResult`` of one text content (its per-version serializer: keys in the surface
+    models' order, ``None`` fields left out, ``structuredContent`` as it is; the 2026 form adds
+    ``resultType`` and the ``serverInfo`` stamp). tests/test_mcp_fast_path.py checks it against
+    the runner on random results for every protocol version."""
+    result: dict[str, Any] = {
+        "content": [{"text": outcome.text, "type": "text"}],
+        "isError": outcome.is_error,
+    }
+    modern = version in MODERN_PROTOCOL_VERSIONS
+    if modern:
+        result["resultType"] = "complete"
+    if outcome.structured is not None:
+        result["structuredContent"] = outcome.structured
+    if modern:
+        result["_meta"] = {SERVER_INFO: server.server_info_stamp}
+    return result
+
+
+def encode_reply(modern: bool, request_id: int | str, result: dict[str, Any]) -> bytes:
+    """The JSON-RPC answer's bytes as the package writes them: for the 2025 form pydantic's
+    JSON of the response model, for the 2026 form the standard library's compact JSON."""
+    if modern:
+        reply = {"jsonrpc": "2.0", "id": request_id, "result": result}
+        return json.dumps(reply, separators=(",", ":")).encode()
+    return b'{"jsonrpc":"2.0","id":%s,"result":%s}' % (
+        pydantic_core.to_json(request_id),
+        pydantic_core.to_json(result),
+    )

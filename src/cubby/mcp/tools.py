@@ -210,24 +210,44 @@ async def cached_tools(
 
 
 # -- results --------------------------------------------------------------------------------
-def ok_result(output_json: bytes) -> types.CallToolResult:
+@dataclass(frozen=True, slots=True)
+class ToolOutcome:
+    """A tool call's result: its JSON text, the same as structured content when it is an
+    object, and whether it is an error. :meth:`to_mcp` makes the package's result of it; the
+    fast path (mcp/fast_path.py) shapes the same wire form without the package's models."""
+
+    text: str
+    structured: dict[str, Any] | None
+    is_error: bool
+
+    def to_mcp(self) -> types.CallToolResult:
+        return types.CallToolResult(
+            content=[types.TextContent(type="text", text=self.text)],
+            structured_content=self.structured,
+            is_error=self.is_error,
+        )
+
+
+def ok_outcome(output_json: bytes) -> ToolOutcome:
     """An action's output: its JSON as text, and as structured content when it is an object."""
     structured = msgspec.json.decode(output_json)
-    return types.CallToolResult(
-        content=[types.TextContent(type="text", text=output_json.decode())],
-        structured_content=structured if isinstance(structured, dict) else None,
-        is_error=False,
+    return ToolOutcome(
+        output_json.decode(), structured if isinstance(structured, dict) else None, False
     )
+
+
+def error_outcome(body: dict[str, Any]) -> ToolOutcome:
+    """A failure as a tool result: the cubby error body (``error``, ``code``, ``details``,
+    e.g. ``details.reason`` ``FILE_NOT_FOUND``) as JSON text and as structured content."""
+    return ToolOutcome(_encoder.encode(body).decode(), body, True)
+
+
+def ok_result(output_json: bytes) -> types.CallToolResult:
+    return ok_outcome(output_json).to_mcp()
 
 
 def error_result(body: dict[str, Any]) -> types.CallToolResult:
-    """A failure as a tool result: the cubby error body (``error``, ``code``, ``details``,
-    e.g. ``details.reason`` ``FILE_NOT_FOUND``) as JSON text and as structured content."""
-    return types.CallToolResult(
-        content=[types.TextContent(type="text", text=_encoder.encode(body).decode())],
-        structured_content=body,
-        is_error=True,
-    )
+    return error_outcome(body).to_mcp()
 
 
 def needs_end_user(server_id: str) -> ValidationError:
@@ -257,6 +277,13 @@ async def call_tool(
     services: Services, caller: Caller, name: str, arguments: dict[str, Any] | None
 ) -> types.CallToolResult:
     """Run one tool as this caller (its token's scopes and server's endUserAccess apply)."""
+    return (await run_tool(services, caller, name, arguments)).to_mcp()
+
+
+async def run_tool(
+    services: Services, caller: Caller, name: str, arguments: dict[str, Any] | None
+) -> ToolOutcome:
+    """:func:`call_tool`'s outcome, before the package's result model."""
     server_id, workspace_id = caller.server.id, caller.server.workspace_id
     principal, end_user_id = caller.principal, caller.end_user_id
     target = ("unknown", "unknown")  # the metric's labels: registered names only, never `name`
@@ -285,13 +312,13 @@ async def call_tool(
                 raise needs_end_user(server_id) from None
             raise
         metrics.MCP_CALLS.labels(*target, "ok").inc()
-        return ok_result(_encoder.encode(response.output))
+        return ok_outcome(_encoder.encode(response.output))
     except CubbyError as exc:
         metrics.MCP_CALLS.labels(*target, "error").inc()
-        return error_result(exc.to_body())
+        return error_outcome(exc.to_body())
     except Exception:
         metrics.MCP_CALLS.labels(*target, "internal").inc()
         log.exception("MCP tool %r failed", name)
-        return error_result(
+        return error_outcome(
             {"error": "internal error; the server log has the details", "code": "INTERNAL_ERROR"}
         )
