@@ -156,12 +156,17 @@ class Cubby:
 
 @contextmanager
 def cubby_server(
-    workers: int = 1, env: dict[str, str] | None = None, data_dir: Path | None = None
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+    data_dir: Path | None = None,
+    log_level: str = "info",
 ) -> Iterator[Cubby]:
     """``cubby serve`` on a free loopback port with a fresh API key.
 
     With ``data_dir`` the server uses (and leaves) that folder, e.g. one seeded beforehand;
-    otherwise it gets a temporary one that is removed afterwards.
+    otherwise it gets a temporary one that is removed afterwards. ``log_level`` is ``cubby
+    serve``'s default, ``info``: one request-log line per request (to ``server.log`` in the
+    data folder); a row measured with another level says so.
     """
     own_dir = data_dir is None
     folder = Path(tempfile.mkdtemp(prefix="cubby-bench-")) if data_dir is None else data_dir
@@ -176,7 +181,7 @@ def cubby_server(
         # --create-data-dir: on PostgreSQL the key lives in the database, so nothing marks the
         # temp folder as a data dir, and the server log makes it non-empty.
         argv = [PYTHON, "-m", "cubby", "serve", "--port", str(port), "--workers", str(workers),
-                "--log-level", "warning", "--create-data-dir"]
+                "--log-level", log_level, "--create-data-dir"]
         with process(f"cubby {workers}w", argv, full_env, folder / "server.log") as proc:
             wait_http(f"http://127.0.0.1:{port}/health", proc)
             yield Cubby(f"http://127.0.0.1:{port}", key, folder, workers, proc.pid)

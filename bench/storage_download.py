@@ -118,10 +118,10 @@ def cubby_server(data_dir: Path) -> Iterator[CubbyProcess]:
         env=env, capture_output=True, text=True, check=True,
     ).stdout.strip()
     port = free_port()
-    # One worker: `cubby serve` then serves in its own process, whose RSS we watch.
+    # One worker: `cubby serve` then serves in its own process, whose RSS we watch. The
+    # request log is on, as `cubby serve` runs by default.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cubby", "serve", "--port", str(port), "--workers", "1",
-         "--log-level", "warning"],
+        [sys.executable, "-m", "cubby", "serve", "--port", str(port), "--workers", "1"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
