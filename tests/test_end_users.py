@@ -135,7 +135,8 @@ def test_unregistered_end_users_keep_working(api: Api) -> None:
     ]
     api.output("kv-store", "put", ws, {"key": "k", "value": "mine"}, endUserId="reg")
     usage = api.ok("GET", f"/api/v1/end-users/{eu['id']}/usage")
-    assert usage == {"usage": {"keys": 1, "files": 0, "bytes": 0, "items": 0}}
+    # bytes: file bodies and KV values (the JSON text "mine", 6 bytes)
+    assert usage == {"usage": {"keys": 1, "files": 0, "bytes": 6, "items": 0}}
     # deleting the record alone leaves the data (eraseData is explicit)
     api.ok("DELETE", f"/api/v1/end-users/{eu['id']}")
     assert api.output("kv-store", "get", ws, {"key": "k"}, endUserId="reg")["value"] == "mine"
@@ -157,7 +158,8 @@ def test_usage_counts_keys_files_and_bytes(api: Api) -> None:
     # someone else's data does not count
     api.output("kv-store", "put", ws, {"key": "a", "value": 1}, endUserId="other")
     usage = api.ok("GET", f"/api/v1/end-users/{eu['id']}/usage")["usage"]
-    assert usage == {"keys": 2, "files": 2, "bytes": 5 + 2, "items": 0}  # bytes: the files' sizes
+    # bytes: the KV values' JSON text ({"x":1} and ["é",22]) and the files' sizes
+    assert usage == {"keys": 2, "files": 2, "bytes": 7 + 9 + 5 + 2, "items": 0}
 
 
 # -- erase (acceptance 3) -----------------------------------------------------------------------
@@ -400,7 +402,7 @@ def test_erase_of_an_unregistered_end_user(api: Api) -> None:
     api.output("storage", "write_file", ws, {"path": "p", "content": "abc"}, endUserId="ghost")
     api.output("kv-store", "put", ws, {"key": "k", "value": "stay"}, endUserId="ghost2")
     answer = api.ok("POST", f"/api/v1/workspaces/{ws}/erase-end-user-data", {"endUserId": "ghost"})
-    erased = {"keys": 1, "files": 1, "bytes": 3, "items": 0}  # bytes: the files' sizes
+    erased = {"keys": 1, "files": 1, "bytes": 5 + 3, "items": 0}  # bytes: [1,2] and the file
     assert answer == {"workspaceId": ws, "endUserId": "ghost", "erased": erased}
     assert api.output("kv-store", "get", ws, {"key": "k"}, endUserId="ghost")["value"] is None
     assert api.output("kv-store", "get", ws, {"key": "k"}, endUserId="ghost2")["value"] == "stay"

@@ -215,3 +215,34 @@ def test_cli_limits_usage_and_recount(tmp_path: Path) -> None:
     }  # fmt: skip
     recount = cubby_cli("usage", "--recount", env=env)
     assert recount.returncode == 0 and recount.stdout.startswith("recounted: 1 counter rows")
+
+
+@pytest.mark.conformance
+@pytest.mark.metadata_only
+def test_items_count_and_limit(api: Api) -> None:
+    """Agent-tool items (memory entities + scratchpad pages + thoughts) are counted and capped."""
+    ws = api.create_workspace("limits-items")
+    api.ok("PUT", f"/api/v1/workspaces/{ws}/limits", {"maxItems": 3})
+    pad = "agent-scratchpad"
+    for name in ("a", "b"):
+        api.output(pad, "write_page", ws, {"pageName": name, "content": "hi"}, endUserId="u")
+    api.output(pad, "write_page", ws, {"pageName": "a", "content": "again"}, endUserId="u")
+    api.output(
+        "agent-memory", "create_entities", ws,
+        {"entities": [{"name": "Ada", "type": "person"}]},
+        endUserId="u",
+    )  # fmt: skip
+    assert _usage(api, ws)["items"] == 3
+    page = {"pageName": "c", "content": "x"}
+    refused = error_body(
+        api.execute(pad, "write_page", ws, page, endUserId="v"), 403, "QUOTA_EXCEEDED"
+    )
+    assert refused["details"] == {
+        "limit": 3, "used": 3, "requested": 1, "scope": "workspace", "resource": "items",
+    }  # fmt: skip
+    api.output(pad, "delete_page", ws, {"pageName": "b"}, endUserId="u")
+    assert _usage(api, ws)["items"] == 2
+    api.output(pad, "write_page", ws, page, endUserId="v")
+    erased = api.ok("POST", f"/api/v1/workspaces/{ws}/erase-end-user-data", {"endUserId": "u"})
+    assert erased["erased"]["items"] == 2
+    assert _usage(api, ws)["items"] == 1

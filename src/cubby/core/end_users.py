@@ -8,8 +8,7 @@ entities, scratchpad pages, thoughts) in one transaction, then drops
 the bodies from the blob store: with the rows gone nobody can reach them, and a body a
 failure leaves behind is an orphan the blob sweep removes. Erasure is an indexed range scan on
 ``(workspace_id, ns)`` that never looks at other namespaces; usage (keys, files, and bytes of
-file bodies and KV values) is the end user's live counter row (migrations/0018); its
-``items`` are counted by index range scans of the agent-tool tables.
+file bodies and KV values) and items are the end user's live counter row (migrations/0018).
 """
 
 from __future__ import annotations
@@ -167,11 +166,7 @@ async def erase_data(
 async def usage(services: Services, principal: Principal, end_user_id: str) -> Usage:
     end_user = await get(services, principal, end_user_id)
     ns = end_user_namespace(end_user.workspace_id, end_user.external_id, "externalId")
-    # the live counters (migrations/0018): one indexed row, the figures quotas are checked on
+    # the live counters (migrations/0018): one indexed row, the figures quotas are checked on;
+    # items are the agent tools' memory entities + scratchpad pages + thoughts
     figures = await services.meta.limits.usage(ns.workspace_id, ns.ns)
-    # agent-tool items (memory entities + pages + thoughts): index range scans of the namespace
-    meta = services.meta
-    items = 0
-    for store in (meta.memory, meta.scratchpad, meta.thinking):
-        items += await store.count(ns.workspace_id, ns.ns)
-    return Usage(keys=figures.keys, files=figures.files, bytes=figures.bytes, items=items)
+    return Usage(keys=figures.keys, files=figures.files, bytes=figures.bytes, items=figures.items)

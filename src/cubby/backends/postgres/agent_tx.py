@@ -13,12 +13,26 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from cubby.backends.postgres.db import PgDatabase, transaction_conn
+import asyncpg
+
+from cubby.backends.postgres.db import PgDatabase, quota_refusal, transaction_conn
 from cubby.errors import CubbyError
 
 
 @contextlib.asynccontextmanager
 async def transaction(db: PgDatabase) -> AsyncIterator[Any]:
+    try:
+        async with _transaction(db) as conn:
+            yield conn
+    except asyncpg.PostgresError as exc:  # a quota refusal (migrations/0018) is an answer
+        refused = quota_refusal(exc)
+        if refused is None:
+            raise
+        raise refused from None
+
+
+@contextlib.asynccontextmanager
+async def _transaction(db: PgDatabase) -> AsyncIterator[Any]:
     joined = transaction_conn.get()
     if joined is not None and joined[0] is db:
         # that session began its transaction by hand (BEGIN), so asyncpg's transaction() would

@@ -25,7 +25,7 @@ from typing import Any
 import asyncpg
 
 from cubby.backends.postgres.pool import ConnectionPool
-from cubby.errors import quota_exceeded
+from cubby.errors import QuotaExceeded, quota_exceeded
 
 CONNECT_TIMEOUT_SECONDS = 10.0
 DEFAULT_POOL_SIZE = 10
@@ -104,8 +104,9 @@ class PgDatabase:
             finally:
                 await conn.close()
         except asyncpg.PostgresError as exc:
-            if exc.sqlstate == QUOTA_SQLSTATE:  # a usage trigger's refusal (migrations/0018)
-                raise quota_exceeded(json.loads(exc.detail or "{}")) from None
+            refused = quota_refusal(exc)
+            if refused is not None:
+                raise refused from None
             raise
 
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
@@ -126,6 +127,13 @@ class PgDatabase:
         pools, self._pools = self._pools, {}
         for pool in pools.values():
             pool.terminate()
+
+
+def quota_refusal(exc: asyncpg.PostgresError) -> QuotaExceeded | None:
+    """A usage trigger's refusal (SQLSTATE CQ001, migrations/0018) as QuotaExceeded."""
+    if exc.sqlstate != QUOTA_SQLSTATE:
+        return None
+    return quota_exceeded(json.loads(exc.detail or "{}"))
 
 
 def rowcount(status: str) -> int:

@@ -20,20 +20,33 @@ _USAGE_COLS = "bytes, files, keys, items, end_users"
 
 # Every counter from the data (the migration runs the same once).
 RECOUNT = """
-INSERT INTO usage_counters (workspace_id, owner, bytes, files, keys, end_users)
-SELECT workspace_id, owner, sum(bytes), sum(files), sum(keys), sum(end_users) FROM (
-    SELECT workspace_id, '' AS owner, size AS bytes, 0 AS files, 1 AS keys, 0 AS end_users
-    FROM kv_entries
+INSERT INTO usage_counters (workspace_id, owner, bytes, files, keys, items, end_users)
+SELECT workspace_id, owner, sum(bytes), sum(files), sum(keys), sum(items),
+    sum(end_users) FROM (
+    SELECT workspace_id, '' AS owner, size AS bytes, 0 AS files, 1 AS keys, 0 AS items,
+        0 AS end_users FROM kv_entries
     UNION ALL
-    SELECT workspace_id, ns, size, 0, 1, 0 FROM kv_entries WHERE substr(ns, 1, 2) = 'u:'
+    SELECT workspace_id, ns, size, 0, 1, 0, 0 FROM kv_entries WHERE substr(ns, 1, 2) = 'u:'
     UNION ALL
-    SELECT workspace_id, '', size, 1, 0, 0 FROM files
+    SELECT workspace_id, '', size, 1, 0, 0, 0 FROM files
     UNION ALL
-    SELECT workspace_id, ns, size, 1, 0, 0 FROM files WHERE substr(ns, 1, 2) = 'u:'
+    SELECT workspace_id, ns, size, 1, 0, 0, 0 FROM files WHERE substr(ns, 1, 2) = 'u:'
     UNION ALL
-    SELECT workspace_id, '', 0, 0, 0, 1 FROM end_users
+    SELECT workspace_id, '', 0, 0, 0, 1, 0 FROM memory_entities
     UNION ALL
-    SELECT id, '', 0, 0, 0, 0 FROM workspaces
+    SELECT workspace_id, ns, 0, 0, 0, 1, 0 FROM memory_entities WHERE substr(ns, 1, 2) = 'u:'
+    UNION ALL
+    SELECT workspace_id, '', 0, 0, 0, 1, 0 FROM scratch_pages
+    UNION ALL
+    SELECT workspace_id, ns, 0, 0, 0, 1, 0 FROM scratch_pages WHERE substr(ns, 1, 2) = 'u:'
+    UNION ALL
+    SELECT workspace_id, '', 0, 0, 0, 1, 0 FROM thoughts
+    UNION ALL
+    SELECT workspace_id, ns, 0, 0, 0, 1, 0 FROM thoughts WHERE substr(ns, 1, 2) = 'u:'
+    UNION ALL
+    SELECT workspace_id, '', 0, 0, 0, 0, 1 FROM end_users
+    UNION ALL
+    SELECT id, '', 0, 0, 0, 0, 0 FROM workspaces
 ) GROUP BY workspace_id, owner
 """
 

@@ -168,6 +168,45 @@ CREATE TRIGGER files_usage_update AFTER UPDATE OF size ON files
 CREATE TRIGGER files_usage_delete AFTER DELETE ON files
     REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION cubby_usage_deleted();
 
+-- Agent-tool items (migrations/0017): memory entities, scratchpad pages and thoughts.
+CREATE FUNCTION cubby_items_usage_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM cubby_usage_add(NEW.workspace_id, NEW.ns, 0, 0, 0, 1, TRUE);
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION cubby_items_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    r RECORD;
+BEGIN
+    FOR r IN
+        SELECT g.workspace_id, g.owner, count(*) AS n FROM (
+            SELECT workspace_id, ''::text COLLATE "C" AS owner FROM gone
+            UNION ALL
+            SELECT workspace_id, ns FROM gone WHERE left(ns, 2) = 'u:'
+        ) g GROUP BY g.workspace_id, g.owner ORDER BY g.workspace_id, g.owner
+    LOOP
+        UPDATE usage_counters SET items = items - r.n
+        WHERE workspace_id = r.workspace_id AND owner = r.owner;
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER memory_entities_usage_insert AFTER INSERT ON memory_entities
+    FOR EACH ROW EXECUTE FUNCTION cubby_items_usage_row();
+CREATE TRIGGER memory_entities_usage_delete AFTER DELETE ON memory_entities
+    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION cubby_items_deleted();
+CREATE TRIGGER scratch_pages_usage_insert AFTER INSERT ON scratch_pages
+    FOR EACH ROW EXECUTE FUNCTION cubby_items_usage_row();
+CREATE TRIGGER scratch_pages_usage_delete AFTER DELETE ON scratch_pages
+    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION cubby_items_deleted();
+CREATE TRIGGER thoughts_usage_insert AFTER INSERT ON thoughts
+    FOR EACH ROW EXECUTE FUNCTION cubby_items_usage_row();
+CREATE TRIGGER thoughts_usage_delete AFTER DELETE ON thoughts
+    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION cubby_items_deleted();
+
 CREATE FUNCTION cubby_end_users_usage() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
@@ -196,20 +235,33 @@ CREATE TRIGGER workspaces_usage_delete AFTER DELETE ON workspaces
     FOR EACH ROW EXECUTE FUNCTION cubby_workspace_usage_deleted();
 
 -- Existing installations: count what is there once (`cubby usage --recount` does the same).
-INSERT INTO usage_counters (workspace_id, owner, bytes, files, keys, end_users)
-SELECT workspace_id, owner, sum(bytes), sum(files), sum(keys), sum(end_users) FROM (
+INSERT INTO usage_counters (workspace_id, owner, bytes, files, keys, items, end_users)
+SELECT workspace_id, owner, sum(bytes), sum(files), sum(keys), sum(items),
+    sum(end_users) FROM (
     SELECT workspace_id, ''::text COLLATE "C" AS owner, size AS bytes, 0 AS files, 1 AS keys,
-        0 AS end_users FROM kv_entries
+        0 AS items, 0 AS end_users FROM kv_entries
     UNION ALL
-    SELECT workspace_id, ns, size, 0, 1, 0 FROM kv_entries WHERE left(ns, 2) = 'u:'
+    SELECT workspace_id, ns, size, 0, 1, 0, 0 FROM kv_entries WHERE left(ns, 2) = 'u:'
     UNION ALL
-    SELECT workspace_id, '', size, 1, 0, 0 FROM files
+    SELECT workspace_id, '', size, 1, 0, 0, 0 FROM files
     UNION ALL
-    SELECT workspace_id, ns, size, 1, 0, 0 FROM files WHERE left(ns, 2) = 'u:'
+    SELECT workspace_id, ns, size, 1, 0, 0, 0 FROM files WHERE left(ns, 2) = 'u:'
     UNION ALL
-    SELECT workspace_id, '', 0, 0, 0, 1 FROM end_users
+    SELECT workspace_id, '', 0, 0, 0, 1, 0 FROM memory_entities
     UNION ALL
-    SELECT id, '', 0, 0, 0, 0 FROM workspaces
+    SELECT workspace_id, ns, 0, 0, 0, 1, 0 FROM memory_entities WHERE left(ns, 2) = 'u:'
+    UNION ALL
+    SELECT workspace_id, '', 0, 0, 0, 1, 0 FROM scratch_pages
+    UNION ALL
+    SELECT workspace_id, ns, 0, 0, 0, 1, 0 FROM scratch_pages WHERE left(ns, 2) = 'u:'
+    UNION ALL
+    SELECT workspace_id, '', 0, 0, 0, 1, 0 FROM thoughts
+    UNION ALL
+    SELECT workspace_id, ns, 0, 0, 0, 1, 0 FROM thoughts WHERE left(ns, 2) = 'u:'
+    UNION ALL
+    SELECT workspace_id, '', 0, 0, 0, 0, 1 FROM end_users
+    UNION ALL
+    SELECT id, '', 0, 0, 0, 0, 0 FROM workspaces
 ) x GROUP BY workspace_id, owner;
 
 -- Erasing a namespace reports bytes as the usage counters count them: file bodies and KV values

@@ -140,6 +140,58 @@ CREATE TRIGGER files_usage_delete AFTER DELETE ON files BEGIN
     WHERE workspace_id = OLD.workspace_id AND owner IN ('', OLD.ns);
 END;
 
+-- Agent-tool items (migrations/0017): memory entities, scratchpad pages and thoughts.
+CREATE TRIGGER memory_entities_usage_insert AFTER INSERT ON memory_entities BEGIN
+    INSERT INTO usage_counters (workspace_id, owner, items) VALUES (NEW.workspace_id, '', 1)
+    ON CONFLICT (workspace_id, owner) DO UPDATE SET items = items + 1;
+    INSERT INTO usage_counters (workspace_id, owner, items)
+    SELECT NEW.workspace_id, NEW.ns, 1 WHERE substr(NEW.ns, 1, 2) = 'u:'
+    ON CONFLICT (workspace_id, owner) DO UPDATE SET items = items + 1;
+    SELECT cubby_refuse(owner, 'items', max_items, items - 1, 1)
+    FROM usage_effective WHERE workspace_id = NEW.workspace_id AND owner IN ('', NEW.ns)
+      AND items > max_items
+    LIMIT 1;
+END;
+
+CREATE TRIGGER memory_entities_usage_delete AFTER DELETE ON memory_entities BEGIN
+    UPDATE usage_counters SET items = items - 1
+    WHERE workspace_id = OLD.workspace_id AND owner IN ('', OLD.ns);
+END;
+
+CREATE TRIGGER scratch_pages_usage_insert AFTER INSERT ON scratch_pages BEGIN
+    INSERT INTO usage_counters (workspace_id, owner, items) VALUES (NEW.workspace_id, '', 1)
+    ON CONFLICT (workspace_id, owner) DO UPDATE SET items = items + 1;
+    INSERT INTO usage_counters (workspace_id, owner, items)
+    SELECT NEW.workspace_id, NEW.ns, 1 WHERE substr(NEW.ns, 1, 2) = 'u:'
+    ON CONFLICT (workspace_id, owner) DO UPDATE SET items = items + 1;
+    SELECT cubby_refuse(owner, 'items', max_items, items - 1, 1)
+    FROM usage_effective WHERE workspace_id = NEW.workspace_id AND owner IN ('', NEW.ns)
+      AND items > max_items
+    LIMIT 1;
+END;
+
+CREATE TRIGGER scratch_pages_usage_delete AFTER DELETE ON scratch_pages BEGIN
+    UPDATE usage_counters SET items = items - 1
+    WHERE workspace_id = OLD.workspace_id AND owner IN ('', OLD.ns);
+END;
+
+CREATE TRIGGER thoughts_usage_insert AFTER INSERT ON thoughts BEGIN
+    INSERT INTO usage_counters (workspace_id, owner, items) VALUES (NEW.workspace_id, '', 1)
+    ON CONFLICT (workspace_id, owner) DO UPDATE SET items = items + 1;
+    INSERT INTO usage_counters (workspace_id, owner, items)
+    SELECT NEW.workspace_id, NEW.ns, 1 WHERE substr(NEW.ns, 1, 2) = 'u:'
+    ON CONFLICT (workspace_id, owner) DO UPDATE SET items = items + 1;
+    SELECT cubby_refuse(owner, 'items', max_items, items - 1, 1)
+    FROM usage_effective WHERE workspace_id = NEW.workspace_id AND owner IN ('', NEW.ns)
+      AND items > max_items
+    LIMIT 1;
+END;
+
+CREATE TRIGGER thoughts_usage_delete AFTER DELETE ON thoughts BEGIN
+    UPDATE usage_counters SET items = items - 1
+    WHERE workspace_id = OLD.workspace_id AND owner IN ('', OLD.ns);
+END;
+
 CREATE TRIGGER end_users_usage_insert AFTER INSERT ON end_users BEGIN
     INSERT INTO usage_counters (workspace_id, owner, end_users) VALUES (NEW.workspace_id, '', 1)
     ON CONFLICT (workspace_id, owner) DO UPDATE SET end_users = end_users + 1;
@@ -157,18 +209,31 @@ CREATE TRIGGER workspaces_usage_delete AFTER DELETE ON workspaces BEGIN
 END;
 
 -- Existing installations: count what is there once (`cubby usage --recount` does the same).
-INSERT INTO usage_counters (workspace_id, owner, bytes, files, keys, end_users)
-SELECT workspace_id, owner, sum(bytes), sum(files), sum(keys), sum(end_users) FROM (
-    SELECT workspace_id, '' AS owner, size AS bytes, 0 AS files, 1 AS keys, 0 AS end_users
-    FROM kv_entries
+INSERT INTO usage_counters (workspace_id, owner, bytes, files, keys, items, end_users)
+SELECT workspace_id, owner, sum(bytes), sum(files), sum(keys), sum(items),
+    sum(end_users) FROM (
+    SELECT workspace_id, '' AS owner, size AS bytes, 0 AS files, 1 AS keys, 0 AS items,
+        0 AS end_users FROM kv_entries
     UNION ALL
-    SELECT workspace_id, ns, size, 0, 1, 0 FROM kv_entries WHERE substr(ns, 1, 2) = 'u:'
+    SELECT workspace_id, ns, size, 0, 1, 0, 0 FROM kv_entries WHERE substr(ns, 1, 2) = 'u:'
     UNION ALL
-    SELECT workspace_id, '', size, 1, 0, 0 FROM files
+    SELECT workspace_id, '', size, 1, 0, 0, 0 FROM files
     UNION ALL
-    SELECT workspace_id, ns, size, 1, 0, 0 FROM files WHERE substr(ns, 1, 2) = 'u:'
+    SELECT workspace_id, ns, size, 1, 0, 0, 0 FROM files WHERE substr(ns, 1, 2) = 'u:'
     UNION ALL
-    SELECT workspace_id, '', 0, 0, 0, 1 FROM end_users
+    SELECT workspace_id, '', 0, 0, 0, 1, 0 FROM memory_entities
     UNION ALL
-    SELECT id, '', 0, 0, 0, 0 FROM workspaces
+    SELECT workspace_id, ns, 0, 0, 0, 1, 0 FROM memory_entities WHERE substr(ns, 1, 2) = 'u:'
+    UNION ALL
+    SELECT workspace_id, '', 0, 0, 0, 1, 0 FROM scratch_pages
+    UNION ALL
+    SELECT workspace_id, ns, 0, 0, 0, 1, 0 FROM scratch_pages WHERE substr(ns, 1, 2) = 'u:'
+    UNION ALL
+    SELECT workspace_id, '', 0, 0, 0, 1, 0 FROM thoughts
+    UNION ALL
+    SELECT workspace_id, ns, 0, 0, 0, 1, 0 FROM thoughts WHERE substr(ns, 1, 2) = 'u:'
+    UNION ALL
+    SELECT workspace_id, '', 0, 0, 0, 0, 1 FROM end_users
+    UNION ALL
+    SELECT id, '', 0, 0, 0, 0, 0 FROM workspaces
 ) GROUP BY workspace_id, owner;
