@@ -11,7 +11,7 @@ from cubby.core.limit_values import Limits, UsageFigures
 _TAG = "Workspaces"
 
 
-class UsageEnvelope(msgspec.Struct):
+class WorkspaceUsageEnvelope(msgspec.Struct):
     usage: UsageFigures
 
 
@@ -19,8 +19,8 @@ class LimitsEnvelope(msgspec.Struct):
     limits: Limits
 
 
-async def get_usage(call: Call) -> UsageEnvelope:
-    return UsageEnvelope(await limits.usage(call.services, call.user, call.path("id")))
+async def get_usage(call: Call) -> WorkspaceUsageEnvelope:
+    return WorkspaceUsageEnvelope(await limits.usage(call.services, call.user, call.path("id")))
 
 
 async def get_limits(call: Call) -> LimitsEnvelope:
@@ -40,7 +40,7 @@ ENDPOINTS = [
         get_usage,
         "Live usage of a workspace",
         _TAG,
-        response=UsageEnvelope,
+        response=WorkspaceUsageEnvelope,
         errors=(401, 403, 404),
         description="Bytes (file bodies and KV values), files, keys, agent-tool items and "
         "end-user records, from counters kept with every write (no scan of the data).",

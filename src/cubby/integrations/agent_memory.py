@@ -198,13 +198,13 @@ class Created(msgspec.Struct):
     existing: list[str]
 
 
-class Added(msgspec.Struct, rename="camel"):
+class ObservationsAdded(msgspec.Struct, rename="camel"):
     entity_name: str
     added: list[str]
 
 
 class AddedList(msgspec.Struct):
-    results: list[Added]
+    results: list[ObservationsAdded]
 
 
 class RelationsCreated(msgspec.Struct):
@@ -223,7 +223,7 @@ class EntityWithRelations(msgspec.Struct):
     relations: list[Relation]
 
 
-class Deleted(msgspec.Struct):
+class DeletedCount(msgspec.Struct):
     deleted: int
 
 
@@ -288,7 +288,10 @@ async def add_observations(ctx: ActionContext, params: AddObservationsInput) -> 
     check_count([t for _, texts in batches for t in texts], "input.observations", 10 * MAX_ITEMS)
     added = await ctx.services.meta.memory.add_observations(ctx.namespace, batches)
     return AddedList(
-        results=[Added(entity_name=b[0], added=a) for b, a in zip(batches, added, strict=True)]
+        results=[
+            ObservationsAdded(entity_name=b[0], added=a)
+            for b, a in zip(batches, added, strict=True)
+        ]
     )
 
 
@@ -370,9 +373,11 @@ async def get_entity(ctx: ActionContext, params: GetEntityInput) -> EntityWithRe
     "Delete entities",
     "Delete entities with their observations and relations (unknown names are skipped)",
 )
-async def delete_entities(ctx: ActionContext, params: DeleteEntitiesInput) -> Deleted:
+async def delete_entities(ctx: ActionContext, params: DeleteEntitiesInput) -> DeletedCount:
     names = [check_name(n, f"input.names.{i}") for i, n in enumerate(params.names)]
-    return Deleted(deleted=await ctx.services.meta.memory.delete_entities(ctx.namespace, names))
+    return DeletedCount(
+        deleted=await ctx.services.meta.memory.delete_entities(ctx.namespace, names)
+    )
 
 
 @agent_memory.action(
@@ -390,8 +395,8 @@ async def delete_observations(
 
 
 @agent_memory.action("delete_relations", "Delete relations", "Delete relations {from, to, type}")
-async def delete_relations(ctx: ActionContext, params: RelationsInput) -> Deleted:
+async def delete_relations(ctx: ActionContext, params: RelationsInput) -> DeletedCount:
     deleted = await ctx.services.meta.memory.delete_relations(
         ctx.namespace, _relations(params.relations)
     )
-    return Deleted(deleted=deleted)
+    return DeletedCount(deleted=deleted)

@@ -99,7 +99,7 @@ class ChainIdInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     chain_id: ChainId
 
 
-class Added(msgspec.Struct, rename="camel"):
+class ThoughtAdded(msgspec.Struct, rename="camel"):
     chain_id: str
     thought: Thought
     length: int
@@ -161,7 +161,7 @@ def _origin(thoughts: list[Thought]) -> int:
     "Add thought",
     "Add the next thought to a chain's main line (a new chainId starts a chain)",
 )
-async def add_thought(ctx: ActionContext, params: AddThoughtInput) -> Added:
+async def add_thought(ctx: ActionContext, params: AddThoughtInput) -> ThoughtAdded:
     chain_id = check_name(params.chain_id, "input.chainId")
     thought, length = await ctx.services.meta.thinking.add(
         ctx.namespace,
@@ -169,7 +169,7 @@ async def add_thought(ctx: ActionContext, params: AddThoughtInput) -> Added:
         _content(params.content),
         ctx.services.settings.thinking_max_chain_thoughts,
     )
-    return Added(chain_id=chain_id, thought=thought, length=length)
+    return ThoughtAdded(chain_id=chain_id, thought=thought, length=length)
 
 
 @sequential_thinking.action(
