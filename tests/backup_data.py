@@ -24,7 +24,11 @@ from cubby.settings import Settings
 from tests.helpers import Api
 
 FTS_SHADOWS = ("_data", "_idx", "_content", "_docsize", "_config")  # FTS5's own tables
-SKIP_TABLES = {"schema_migrations", "copy_progress", "sqlite_sequence", "rate_buckets"}
+# Not compared: the machinery's own tables, and derived counters (usage_counters are counted
+# by the target's triggers as rows load; rate_buckets hold a second's worth of state).
+SKIP_TABLES = {
+    "schema_migrations", "copy_progress", "sqlite_sequence", "rate_buckets", "usage_counters",
+}  # fmt: skip
 
 
 @dataclass
@@ -87,6 +91,8 @@ def _fill(api: Api, org_key: str, n_keys: int, n_files: int, big_bytes: int) -> 
         else:
             api.output("kv-store", "put", ws, {"key": key, "value": {"i": i, "b": [True, None]}},
                        **kv)  # fmt: skip
+    for ws in workspaces:
+        _agent_tools(api, ws)
     api.output("kv-store", "put", workspaces[0], {"key": "idem", "value": 1},
                integrationAlias="shared", idempotencyKey="seed-once")  # fmt: skip
     for i in range(n_files):
@@ -101,6 +107,37 @@ def _fill(api: Api, org_key: str, n_keys: int, n_files: int, big_bytes: int) -> 
             **files,
         )  # fmt: skip
     return Seeded(org_key, ws_key, workspaces)
+
+
+def _agent_tools(api: Api, ws: str) -> None:
+    """A memory graph, scratchpad pages and a thinking chain with a branch and a revision."""
+    api.add_integration(ws, "agent-memory", "memory")
+    api.add_integration(ws, "agent-scratchpad", "pad")
+    api.add_integration(ws, "sequential-thinking", "thinking")
+    who = {"endUserId": "alice"}
+    api.output("agent-memory", "create_entities", ws, {"entities": [
+        {"name": "Alice", "type": "person", "observations": ["likes café", "lives in Zürich"]},
+        {"name": "Bob", "type": "person", "observations": ["plays chess"]},
+    ]}, integrationAlias="memory", **who)  # fmt: skip
+    api.output("agent-memory", "add_observations", ws, {"observations": [
+        {"entityName": "Bob", "contents": ["owns a cat", "speaks 3 languages"]}]},
+        integrationAlias="memory", **who)  # fmt: skip
+    api.output("agent-memory", "create_relations", ws,
+               {"relations": [{"from": "Alice", "to": "Bob", "type": "knows"}]},
+               integrationAlias="memory", **who)  # fmt: skip
+    for i in range(3):
+        api.output("agent-scratchpad", "write_page", ws,
+                   {"pageName": f"notes/{i}", "content": f"page {i} über résumé"},
+                   integrationAlias="pad", **who)  # fmt: skip
+    for text in ("first", "second", "third"):
+        api.output("sequential-thinking", "add_thought", ws, {"chainId": "c1", "content": text},
+                   integrationAlias="thinking", **who)  # fmt: skip
+    api.output("sequential-thinking", "branch_thought", ws,
+               {"chainId": "c1", "thoughtId": 2, "branchName": "alt", "content": "other"},
+               integrationAlias="thinking", **who)  # fmt: skip
+    api.output("sequential-thinking", "revise_thought", ws,
+               {"chainId": "c1", "thoughtId": 1, "content": "first, revised"},
+               integrationAlias="thinking", **who)  # fmt: skip
 
 
 def _big(size: int) -> bytes:

@@ -63,6 +63,12 @@ def test_sqlite_to_postgres_s3_and_back_is_byte_for_byte(tmp_path: Path) -> None
             assert scoped.request("GET", f"/api/v1/workspaces/{ws0}").status_code == 200
             other = seeded.workspaces[1]
             assert scoped.request("GET", f"/api/v1/workspaces/{other}").status_code == 403
+            found = api.output("agent-memory", "search", ws0, {"query": "cafe"},
+                               integrationAlias="memory", endUserId="alice")  # fmt: skip
+            assert [e["name"] for e in found["entities"]] == ["Alice"]  # the index was rebuilt
+            pages = api.output("agent-scratchpad", "search_pages", ws0, {"query": "resume"},
+                               integrationAlias="pad", endUserId="alice")  # fmt: skip
+            assert len(pages["results"]) == 3
             # the copy keeps working: a new list item gets a fresh id after the copied ones
             api.output("kv-store", "add_to_list", ws0, {"key": "k/00000", "value": "new"},
                        integrationAlias="state", endUserId="alice")  # fmt: skip

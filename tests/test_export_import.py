@@ -156,7 +156,8 @@ def test_cli_export_and_import(world: tuple[Api, Settings, list[str]], tmp_path:
     assert back.returncode == 0, back.stderr
     assert rows(settings) == before
     bad = cubby_cli("import", ws, str(tmp_path / "none.tar"), "--data-dir", str(settings.data_dir))
-    assert bad.returncode == 2 and bad.stderr.startswith("cubby: error: no backup at"), bad.stderr
+    assert bad.returncode == 2, bad.stderr
+    assert bad.stderr.startswith("cubby: error: no backup or export archive at"), bad.stderr
 
 
 def test_the_workspace_page_offers_export(world: tuple[Api, Settings, list[str]]) -> None:

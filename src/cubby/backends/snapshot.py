@@ -37,6 +37,9 @@ class TableSpec:
     kind: str | None = None
     fresh_id: str | None = None
     owner: tuple[str, ...] = ()
+    # Search documents the target builds itself from the row (PostgreSQL's tsvector `doc`;
+    # SQLite keeps them in FTS5 tables): never copied, rebuilt by the loader's finish().
+    derived: tuple[str, ...] = ()
 
 
 # Parents before children (foreign keys); the load order, and reversed the delete order.
@@ -51,6 +54,14 @@ TABLES: tuple[TableSpec, ...] = (
         "kv_list_items", ("id",), kind="kv", fresh_id="id", owner=("workspace_id", "ns", "key")
     ),
     TableSpec("files", ("workspace_id", "ns", "path"), blob_column="blob_key", kind="files"),
+    # The agent tools (migrations/0017). Not in export/import archives yet (their ids are
+    # referenced by other rows and would need remapping into a workspace that has its own).
+    TableSpec("memory_entities", ("id",), derived=("doc",)),
+    TableSpec("memory_observations", ("id",), derived=("doc",)),
+    TableSpec("memory_relations", ("from_id", "to_id", "type")),
+    TableSpec("scratch_pages", ("id",), derived=("doc",)),
+    TableSpec("thinking_chains", ("id",)),
+    TableSpec("thoughts", ("chain", "thought_id")),
     TableSpec("idempotency_keys", ("workspace_id", "key")),
     TableSpec("dashboard_sessions", ("id_hash",)),
     TableSpec("mcp_servers", ("id",)),
@@ -82,6 +93,10 @@ class Scope:
         if self.ns is None:
             return True
         return workspace_ns.startswith(self.ns) if self.prefix else workspace_ns == self.ns
+
+
+# SQLite's FTS5 tables of the agent tools: derived from their rows, rebuilt after a load.
+SEARCH_TABLES = frozenset({"memory_fts", "scratch_fts"})
 
 
 def spec(name: str) -> TableSpec:

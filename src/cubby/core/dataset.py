@@ -16,6 +16,7 @@ from cubby.backends.blob_hold import REFRESH_SECONDS, SETTLE_SECONDS
 from cubby.backends.blobs import BlobStore
 from cubby.backends.snapshot import (
     INTERNAL_TABLES,
+    SEARCH_TABLES,
     TABLES,
     Columns,
     Row,
@@ -81,13 +82,14 @@ async def holding_deletes(blobs: BlobStore) -> AsyncIterator[None]:
 
 
 async def columns_of(snapshot: Snapshot, table: TableSpec) -> Columns:
-    return [c for c in await snapshot.columns(table.name) if c[0] not in table.ignore]
+    skip = (*table.ignore, *table.derived)
+    return [c for c in await snapshot.columns(table.name) if c[0] not in skip]
 
 
 async def uncovered_tables(snapshot: Snapshot) -> list[str]:
     """Tables of the database that :data:`TABLES` does not list (their data would not move).
     SQLite's FTS5 shadow tables are derived data and not counted."""
-    known = {t.name for t in TABLES} | INTERNAL_TABLES
+    known = {t.name for t in TABLES} | INTERNAL_TABLES | SEARCH_TABLES
     return sorted(
         name
         for name in await snapshot.tables()

@@ -16,6 +16,7 @@ import asyncpg
 
 from cubby.backends.postgres.db import connect
 from cubby.backends.postgres.migrate import apply_migrations
+from cubby.backends.postgres.search_rebuild import rebuild_search
 from cubby.backends.postgres.store import parse_url
 from cubby.backends.snapshot import (
     TABLES,
@@ -169,15 +170,20 @@ class PgLoader:
         async with self._conn.transaction():
             yield
 
+    def _insert_sql(self, table: TableSpec, names: list[str], target: dict[str, Kind]) -> str:
+        # search documents start empty ('' is an empty tsvector); finish() builds them
+        derived = [c for c in table.derived if c in target and c not in names]
+        marks = [f"${i + 1}" for i in range(len(names))] + ["''" for _ in derived]
+        return (
+            f'INSERT INTO "{table.name}" ({_quote([*names, *derived])}) VALUES ({", ".join(marks)})'
+        )
+
     async def upsert(self, table: TableSpec, columns: Columns, rows: list[Row]) -> None:
         target = dict(await self.columns(table.name))
         names = [name for name, _ in columns]
         kinds = [target[name] for name in names]
         values = [tuple(coerce(v, k) for v, k in zip(row, kinds, strict=True)) for row in rows]
-        insert = (
-            f'INSERT INTO "{table.name}" ({_quote(names)}) '
-            f"VALUES ({', '.join(f'${i + 1}' for i in range(len(names)))})"
-        )
+        insert = self._insert_sql(table, names, target)
         if table.singleton:
             await self._conn.execute(f'DELETE FROM "{table.name}"')
             await self._conn.executemany(insert, values)
@@ -194,11 +200,7 @@ class PgLoader:
         names = [name for name, _ in columns]
         kinds = [target[name] for name in names]
         values = [tuple(coerce(v, k) for v, k in zip(row, kinds, strict=True)) for row in rows]
-        await self._conn.executemany(
-            f'INSERT INTO "{table.name}" ({_quote(names)}) '
-            f"VALUES ({', '.join(f'${i + 1}' for i in range(len(names)))})",
-            values,
-        )
+        await self._conn.executemany(self._insert_sql(table, names, target), values)
 
     async def delete_scope(self, table: TableSpec, scope: Scope) -> list[str]:
         in_scope, args = _scope_sql(scope)
@@ -249,7 +251,9 @@ class PgLoader:
         await self._conn.execute("DELETE FROM copy_progress WHERE name <> 'source'")
 
     async def finish(self) -> None:
-        """Serial columns (kv_list_items.id) continue after the largest id loaded."""
+        """Serial columns (kv_list_items.id, ...) continue after the largest id loaded; the
+        agent tools' search documents are built from their rows."""
+        await rebuild_search(self._conn)
         for table in TABLES:
             for name, kind in await self.columns(table.name):
                 if kind != "int":

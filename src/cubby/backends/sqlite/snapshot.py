@@ -28,6 +28,7 @@ from cubby.backends.snapshot import (
     coerce,
 )
 from cubby.backends.sqlite.db import apply_migrations, connect
+from cubby.backends.sqlite.search_rebuild import rebuild_search
 
 
 def _kind(declared: str) -> Kind:
@@ -234,7 +235,9 @@ class SqliteLoader:
         self._conn.execute("DELETE FROM copy_progress WHERE name <> 'source'")
 
     async def finish(self) -> None:
-        return None  # AUTOINCREMENT counters follow explicit ids by themselves
+        """The agent tools' search tables from their rows (AUTOINCREMENT counters follow
+        explicit ids by themselves)."""
+        rebuild_search(self._conn)
 
     async def close(self) -> None:
         self._conn.close()
