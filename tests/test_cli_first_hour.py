@@ -189,3 +189,23 @@ def test_help_lines_are_never_cut() -> None:
         listed = text.split("Commands:", 1)[1]
         cut = [line for line in listed.splitlines() if re.search(r"\w\.\.\.$", line.rstrip())]
         assert cut == [], (group, cut)
+
+
+@pytest.mark.parametrize("fmt", ["plain", "json"])
+def test_start_up_lines_name_cubby_not_uvicorn(fmt: str) -> None:
+    script = (
+        "import logging, logging.config; from cubby.logs import log_config; "
+        f"logging.config.dictConfig(log_config({fmt!r}, 'info')); "
+        "logging.getLogger('uvicorn.error').info('Started server process [%d]', 42); "
+        "logging.getLogger('cubby').info('own line')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    started, own = done.stderr.splitlines()
+    if fmt == "json":
+        assert json.loads(started)["logger"] == "cubby.server"
+        assert json.loads(own)["logger"] == "cubby"
+    else:
+        assert " INFO cubby.server Started server process [42]" in started
+        assert "uvicorn" not in done.stderr

@@ -142,7 +142,9 @@ def test_json_log_format(tmp_path: Path) -> None:
     assert requests[2]["workspaceId"] == ws and requests[2]["code"] is None
     assert requests[2]["action"] == "storage/write_file" and requests[0]["action"] is None
     assert requests[5]["code"] == "UNAUTHENTICATED" and requests[5]["status"] == 401
-    assert any(r["logger"].startswith("uvicorn") for r in records)  # one format for all
+    # one format for all, and uvicorn's start-up lines under cubby's name (issue 27)
+    assert any(r["logger"] == "cubby.server" for r in records)
+    assert not any(r["logger"].startswith("uvicorn") for r in records)
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

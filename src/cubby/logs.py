@@ -51,6 +51,16 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
+class ServerName(logging.Filter):
+    """uvicorn's own lines (start-up, shutdown, a crashed request) show as ``cubby.server``,
+    so every line of a cubby server names cubby, not ``uvicorn.error``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("uvicorn"):
+            record.name = "cubby.server"
+        return True
+
+
 def log_config(fmt: str = "plain", level: str = "info") -> dict[str, Any]:
     """A ``logging.config.dictConfig`` dict (uvicorn's ``log_config``; each worker applies it)."""
     if fmt not in FORMATS:
@@ -62,11 +72,18 @@ def log_config(fmt: str = "plain", level: str = "info") -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"cubby": {"()": f"{formatter.__module__}.{formatter.__qualname__}"}},
+        "filters": {"server_name": {"()": f"{ServerName.__module__}.{ServerName.__qualname__}"}},
         "handlers": {"cubby": handler},
         "loggers": {
             "cubby": {"handlers": ["cubby"], "level": upper, "propagate": False},
-            "uvicorn": {"handlers": ["cubby"], "level": upper, "propagate": False},
-            "uvicorn.error": {"level": upper},
+            # on uvicorn's loggers, not the handler: the request log's buffer needs a bare one
+            "uvicorn": {
+                "handlers": ["cubby"],
+                "filters": ["server_name"],
+                "level": upper,
+                "propagate": False,
+            },
+            "uvicorn.error": {"filters": ["server_name"], "level": upper},
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
         },
     }
