@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from cubby.app import build_services, create_app
+from cubby.backends.url import open_meta_store
 from cubby.core import keys
 from cubby.services import Services
 from cubby.settings import Settings
@@ -54,9 +56,24 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(getattr(request, "param", DEFAULT_COMBO))
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database file with every migration applied, made once per test process."""
+    path = tmp_path_factory.mktemp("migrated-sqlite") / "cubby.db"
+    open_meta_store(f"sqlite:///{path}").close()
+    return path
+
+
 @pytest.fixture
-def settings(backend: str, tmp_path: Path) -> Settings:
-    return settings_for(backend, tmp_path)
+def settings(backend: str, tmp_path: Path, migrated_sqlite: Path) -> Settings:
+    config = settings_for(backend, tmp_path)
+    if not config.database_url:
+        # A copy of the migrated file instead of migrating a new one: a third of a test's
+        # setup time (0.28 -> 0.05 s per build_services here); the migrations themselves are
+        # tested where a data dir is made from nothing (the CLI and server tests).
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(migrated_sqlite, config.data_dir / "cubby.db")
+    return config
 
 
 @pytest.fixture

@@ -3,22 +3,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from cubby.settings import Settings
-from tests.backends import settings_for
 from tests.helpers import Api
 
 BODY_LIMIT = 64 * 1024
 
 
 @pytest.fixture
-def settings(backend: str, tmp_path: Path) -> Settings:
-    return settings_for(backend, tmp_path).with_overrides(max_body_bytes=BODY_LIMIT)
+def settings(settings: Settings) -> Settings:
+    return settings.with_overrides(max_body_bytes=BODY_LIMIT)
 
 
 def error_of(resp: httpx.Response, status: int, code: str) -> dict[str, Any]:

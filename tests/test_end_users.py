@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +13,6 @@ from starlette.testclient import TestClient
 from cubby.backends.base import DataKind
 from cubby.services import Services
 from cubby.settings import Settings
-from tests.backends import settings_for
 from tests.helpers import Api, error_body
 
 END_USER = {
@@ -168,8 +166,8 @@ INLINE_MAX = 256  # small, so "above the inline limit" needs no large bodies
 
 
 @pytest.fixture
-def settings(backend: str, tmp_path: Path) -> Settings:
-    return settings_for(backend, tmp_path).with_overrides(storage_inline_max_bytes=INLINE_MAX)
+def settings(settings: Settings) -> Settings:
+    return settings.with_overrides(storage_inline_max_bytes=INLINE_MAX)
 
 
 class Erasable:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cubby.settings import Settings
-from tests.backends import settings_for
 from tests.helpers import Api
 
 pytestmark = pytest.mark.conformance
@@ -18,8 +16,8 @@ LIMIT = 1024
 
 
 @pytest.fixture
-def settings(backend: str, tmp_path: Path) -> Settings:
-    return settings_for(backend, tmp_path).with_overrides(kv_max_value_bytes=LIMIT)
+def settings(settings: Settings) -> Settings:
+    return settings.with_overrides(kv_max_value_bytes=LIMIT)
 
 
 @pytest.fixture

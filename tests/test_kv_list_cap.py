@@ -6,7 +6,6 @@ made longer before the cap can still be read, shrunk and deleted."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -15,7 +14,7 @@ import pytest
 from cubby.backends.url import open_meta_store
 from cubby.errors import PayloadTooLarge
 from cubby.settings import Settings
-from tests.backends import item, new_namespace, settings_for
+from tests.backends import item, new_namespace
 from tests.helpers import Api
 
 BACKENDS = pytest.mark.parametrize("backend", ["sqlite+file", "postgres+file"], indirect=True)
@@ -24,8 +23,8 @@ KV = {"integrationAlias": "kv"}
 
 
 @pytest.fixture
-def settings(backend: str, tmp_path: Path) -> Settings:
-    return settings_for(backend, tmp_path).with_overrides(kv_max_list_items=CAP)
+def settings(settings: Settings) -> Settings:
+    return settings.with_overrides(kv_max_list_items=CAP)
 
 
 @pytest.fixture

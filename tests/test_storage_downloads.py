@@ -23,7 +23,6 @@ from cubby.core import signing
 from cubby.core.scopes import namespace_for
 from cubby.errors import Forbidden
 from cubby.settings import Settings
-from tests.backends import settings_for
 from tests.helpers import Api
 
 pytestmark = pytest.mark.conformance
@@ -33,8 +32,8 @@ SCOPE = {"persistence": {"scope": "workspace"}}
 
 
 @pytest.fixture
-def settings(backend: str, tmp_path: Path) -> Settings:
-    return settings_for(backend, tmp_path).with_overrides(public_url=PUBLIC_URL)
+def settings(settings: Settings) -> Settings:
+    return settings.with_overrides(public_url=PUBLIC_URL)
 
 
 @pytest.fixture

@@ -4,13 +4,11 @@ written. This module runs with a 1000-byte limit; one test checks the 25 MiB def
 from __future__ import annotations
 
 import base64
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cubby.settings import MIB, Settings
-from tests.backends import settings_for
 from tests.helpers import Api
 
 pytestmark = pytest.mark.conformance
@@ -19,8 +17,8 @@ LIMIT = 1000
 
 
 @pytest.fixture
-def settings(backend: str, tmp_path: Path) -> Settings:
-    return settings_for(backend, tmp_path).with_overrides(storage_max_file_bytes=LIMIT)
+def settings(settings: Settings) -> Settings:
+    return settings.with_overrides(storage_max_file_bytes=LIMIT)
 
 
 @pytest.fixture
