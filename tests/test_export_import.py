@@ -4,6 +4,7 @@ archives are 400s that change nothing; a workspace-scoped key reaches only its w
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import sqlite3
@@ -12,20 +13,24 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from starlette.testclient import TestClient
 
 from cubby.app import build_services, create_app
 from cubby.settings import Settings
+from tests.backends import settings_for
 from tests.backup_data import dump_folder, seed
 from tests.helpers import Api, cubby_cli, error_body
 
 ALICE = "u:alice"
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, Settings, list[str]]]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("export") / "data")
+@pytest.fixture(scope="module", params=["sqlite+file", "postgres+file"])
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Api, Settings, list[str]]]:
+    settings = settings_for(request.param, tmp_path_factory.mktemp("export"))
     seeded = seed(settings, n_keys=120, n_files=30, big_bytes=200_000)
     services = build_services(settings)
     with TestClient(create_app(settings, services)) as client:
@@ -33,26 +38,35 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, Setti
     services.close()
 
 
+QUERIES = {
+    "kv_entries": "SELECT * FROM kv_entries ORDER BY 1, 2, 3",
+    "items": "SELECT workspace_id, ns, key, value, canon, value_hash FROM kv_list_items "
+    "ORDER BY workspace_id, ns, key, id",
+    "files": "SELECT workspace_id, ns, path, size, content_type, etag, inline_body, "
+    "created_at, updated_at, expires_at, blob_key IS NULL FROM files ORDER BY 1, 2, 3",
+    "others": f"SELECT workspace_id, ns, path, blob_key FROM files WHERE ns <> '{ALICE}' "
+    "ORDER BY 1, 2, 3",
+}
+
+
 def rows(settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
-    conn = sqlite3.connect(settings.data_dir / "cubby.db")
-    try:
-        return {
-            "kv_entries": conn.execute("SELECT * FROM kv_entries ORDER BY 1, 2, 3").fetchall(),
-            "items": conn.execute(
-                "SELECT workspace_id, ns, key, value, canon, value_hash FROM kv_list_items "
-                "ORDER BY workspace_id, ns, key, id"
-            ).fetchall(),
-            "files": conn.execute(
-                "SELECT workspace_id, ns, path, size, content_type, etag, inline_body, "
-                "created_at, updated_at, expires_at, blob_key IS NULL FROM files ORDER BY 1, 2, 3"
-            ).fetchall(),
-            "others": conn.execute(
-                "SELECT workspace_id, ns, path, blob_key FROM files WHERE ns <> ? ORDER BY 1, 2, 3",
-                (ALICE,),
-            ).fetchall(),
-        }
-    finally:
-        conn.close()
+    """The data rows as plain SQL reads them (either backend)."""
+    if not settings.database_url:
+        conn = sqlite3.connect(settings.data_dir / "cubby.db")
+        try:
+            return {name: conn.execute(sql).fetchall() for name, sql in QUERIES.items()}
+        finally:
+            conn.close()
+    from cubby.backends.postgres.store import parse_url
+
+    async def read() -> dict[str, list[tuple[Any, ...]]]:
+        pg = await asyncpg.connect(parse_url(settings.database_url)[0])
+        try:
+            return {name: [tuple(r) for r in await pg.fetch(sql)] for name, sql in QUERIES.items()}
+        finally:
+            await pg.close()
+
+    return asyncio.run(read())
 
 
 def export(api: Api, ws: str, body: dict[str, Any], key: str | None = None) -> bytes:
@@ -145,17 +159,16 @@ def test_cli_export_and_import(world: tuple[Api, Settings, list[str]], tmp_path:
     _api, settings, (_, ws, *_rest) = world
     before = rows(settings)
     out = tmp_path / "bob.tar"
-    made = cubby_cli("export", ws, str(out), "--end-user", "bob",
-                     "--data-dir", str(settings.data_dir))  # fmt: skip
+    where = ("--data-dir", str(settings.data_dir), "--database-url", settings.resolved_database_url)
+    made = cubby_cli("export", ws, str(out), "--end-user", "bob", *where)
     assert made.returncode == 0, made.stderr
     assert "exported" in made.stdout
     with tarfile.open(out) as archive:
         assert "manifest.json" in archive.getnames()
-    back = cubby_cli("import", "seed-0", str(out), "--mode", "replace",
-                     "--data-dir", str(settings.data_dir))  # fmt: skip
+    back = cubby_cli("import", "seed-0", str(out), "--mode", "replace", *where)
     assert back.returncode == 0, back.stderr
     assert rows(settings) == before
-    bad = cubby_cli("import", ws, str(tmp_path / "none.tar"), "--data-dir", str(settings.data_dir))
+    bad = cubby_cli("import", ws, str(tmp_path / "none.tar"), *where)
     assert bad.returncode == 2, bad.stderr
     assert bad.stderr.startswith("cubby: error: no backup or export archive at"), bad.stderr
 
