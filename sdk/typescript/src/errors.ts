@@ -10,7 +10,9 @@
  *     ├── BadRequestError           400  VALIDATION_ERROR, INVALID_JSON, AMBIGUOUS_INTEGRATION,
  *     │                                  ACTION_FAILED (`.reason` = `details.reason`)
  *     ├── AuthenticationError       401  UNAUTHENTICATED
- *     ├── PermissionDeniedError     403  FORBIDDEN, SCOPE_DENIED, ACTION_NOT_ALLOWED, QUOTA_EXCEEDED
+ *     ├── PermissionDeniedError     403  FORBIDDEN, SCOPE_DENIED, ACTION_NOT_ALLOWED
+ *     │   └── QuotaExceededError    403  QUOTA_EXCEEDED (`details`: limit, used, requested, scope,
+ *     │                                  resource); never retried
  *     ├── NotFoundError             404  NOT_FOUND, INTEGRATION_NOT_FOUND, ACTION_NOT_FOUND
  *     ├── ConflictError             409  DUPLICATE, SLUG_EXISTS, ALIAS_CONFLICT, IDEMPOTENCY_*
  *     ├── PayloadTooLargeError      413  PAYLOAD_TOO_LARGE
@@ -83,6 +85,12 @@ export class NotFoundError extends APIStatusError {}
 export class ConflictError extends APIStatusError {}
 /** 413: the request body or the value is over the server's limit. */
 export class PayloadTooLargeError extends APIStatusError {}
+/**
+ * 403 `QUOTA_EXCEEDED`: the write would pass a workspace or end-user limit; nothing was written.
+ * `details` says which: `limit`, `used`, `requested`, `scope` (`workspace` or `end_user`) and
+ * `resource` (`bytes`, `files`, `keys`, `items`). Deleting data frees room.
+ */
+export class QuotaExceededError extends PermissionDeniedError {}
 /** 429: too many requests; retried automatically, thrown once retries run out. */
 export class RateLimitError extends APIStatusError {}
 /** 5xx: the server (or something in front of it) failed. */
@@ -131,6 +139,7 @@ export function statusError(status: number, statusText: string, headers: Headers
     if (typeof body['code'] === 'string') code = body['code']
     if (isRecord(body['details'])) details = body['details']
   }
-  const ErrorClass = errorClass(status)
+  const ErrorClass =
+    status === 403 && code === 'QUOTA_EXCEEDED' ? QuotaExceededError : errorClass(status)
   return new ErrorClass(message, status, headers, { code, details })
 }

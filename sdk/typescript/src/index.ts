@@ -36,6 +36,7 @@ export {
   NotFoundError,
   PayloadTooLargeError,
   PermissionDeniedError,
+  QuotaExceededError,
   RateLimitError,
   ServerError,
   type CubbyErrorInit,

@@ -29,6 +29,7 @@ from cubby_client._exceptions import (
     NotFoundError,
     PayloadTooLargeError,
     PermissionDeniedError,
+    QuotaExceededError,
     RateLimitError,
     ServerError,
 )
@@ -141,6 +142,7 @@ __all__ = [
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "Persistence",
+    "QuotaExceededError",
     "RateLimitError",
     "Relation",
     "RelationSpec",

@@ -7,7 +7,9 @@ CubbyError                        client-side problems (e.g. no API key); base o
     ├── BadRequestError           400  VALIDATION_ERROR, INVALID_JSON, AMBIGUOUS_INTEGRATION,
     │                                  ACTION_FAILED (``.reason`` = ``details["reason"]``)
     ├── AuthenticationError       401  UNAUTHENTICATED
-    ├── PermissionDeniedError     403  FORBIDDEN, SCOPE_DENIED, ACTION_NOT_ALLOWED, QUOTA_EXCEEDED
+    ├── PermissionDeniedError     403  FORBIDDEN, SCOPE_DENIED, ACTION_NOT_ALLOWED
+    │   └── QuotaExceededError    403  QUOTA_EXCEEDED (``.details``: limit, used, requested,
+    │                                  scope, resource); never retried
     ├── NotFoundError             404  NOT_FOUND, INTEGRATION_NOT_FOUND, ACTION_NOT_FOUND
     ├── ConflictError             409  DUPLICATE, SLUG_EXISTS, ALIAS_CONFLICT
     ├── PayloadTooLargeError      413  PAYLOAD_TOO_LARGE
@@ -36,6 +38,7 @@ __all__ = [
     "NotFoundError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "QuotaExceededError",
     "RateLimitError",
     "ServerError",
 ]
@@ -108,6 +111,13 @@ class PermissionDeniedError(APIStatusError):
     """403: the key may not do this (wrong workspace, not organisation-wide, ...)."""
 
 
+class QuotaExceededError(PermissionDeniedError):
+    """403 ``QUOTA_EXCEEDED``: the write would pass a workspace or end-user limit; nothing was
+    written. ``.details`` says which: ``limit``, ``used``, ``requested``, ``scope``
+    (``workspace`` or ``end_user``) and ``resource`` (``bytes``, ``files``, ``keys``,
+    ``items``). Deleting data frees room."""
+
+
 class NotFoundError(APIStatusError):
     """404: no such workspace, integration, action, key or route."""
 
@@ -166,6 +176,8 @@ def status_error(response: httpx.Response) -> APIStatusError:
         if isinstance(body.get("details"), dict):
             details = body["details"]
     cls = error_class(response.status_code)
+    if code == "QUOTA_EXCEEDED" and response.status_code == 403:
+        cls = QuotaExceededError
     return cls(message, response=response, code=code, details=details)
 
 
