@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -9,12 +10,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from cubby.backends.url import open_meta_store
+from cubby.core import keys
+from cubby.settings import Settings
 
 
 def free_port() -> int:
@@ -158,6 +164,29 @@ def wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Path, timeout: f
         time.sleep(0.1)
 
 
+def create_key(env: dict[str, str], name: str = "tests") -> str:
+    """An organisation-wide key in the database ``env`` names, as `cubby api-keys create
+    --create-data-dir` makes it but without starting a process for it (a server start in the
+    tests costs one process less). Files are made private as the CLI makes them."""
+    config = Settings.from_env(env)
+
+    def make() -> str:
+        old_umask = os.umask(0o077)
+        try:
+            if not config.database_url:
+                config.data_dir.mkdir(parents=True, exist_ok=True)
+            meta = open_meta_store(config.resolved_database_url)
+        finally:
+            os.umask(old_umask)
+        try:
+            return asyncio.run(keys.create_key(meta, name, None, None))[1]
+        finally:
+            meta.close()
+
+    with ThreadPoolExecutor(1) as pool:  # no event loop of the caller's (Playwright's) in sight
+        return pool.submit(make).result()
+
+
 @contextmanager
 def live_server(
     data_dir: Path,
@@ -170,9 +199,7 @@ def live_server(
     after the defaults (``--log-level info`` there wins over the default ``warning``)."""
     port = port or free_port()
     full_env = {**os.environ, "CUBBY_DATA_DIR": str(data_dir), **(env or {})}
-    created = cubby_cli("api-keys", "create", "--name", "tests", "--create-data-dir", env=full_env)
-    key = created.stdout.strip()
-    assert key.startswith("cby_"), created.stderr
+    key = create_key(full_env)
     log = open(data_dir / f"server-{port}.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [
