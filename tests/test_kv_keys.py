@@ -236,7 +236,7 @@ def test_entry_shape(api: Api, ws: str) -> None:
 
 
 def test_size_follows_appends_and_removes(api: Api, ws: str) -> None:
-    values: list[Any] = ["x", 1.0, {"a": [1]}, "x", None, "yy", "x"]
+    values: list[Any] = ["x", 1.0, {"a": [1]}, "x", None, "yy", "x", 2.5]
     for value in values:
         api.output("kv-store", "add_to_list", ws, {"key": "l", "value": value})
     for gone in ("x", "nope", None, "yy", {"a": [1]}, 1):
@@ -245,7 +245,7 @@ def test_size_follows_appends_and_removes(api: Api, ws: str) -> None:
         entry = api.output("kv-store", "list_keys", ws, {})["keys"][0]
         assert entry["length"] == len(got)
         assert entry["size"] == len(msgspec.json.encode(got)), (gone, got)
-    assert got == [1.0] and entry["size"] == len("[1.0]")
+    assert got == [2.5] and entry["size"] == len("[2.5]")  # 1 removed 1.0: equal by value
 
 
 def test_limit_default_clamp_and_validation(api: Api, services: Services, ws: str) -> None:

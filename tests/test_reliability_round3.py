@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 import time
@@ -34,7 +35,7 @@ from cubby.server.http_protocol import PROTOCOL
 from cubby.services import Services
 from cubby.settings import Settings
 from tests.backends import server_env, settings_for
-from tests.helpers import Api, error_body, free_port, live_server
+from tests.helpers import Api, cubby_cli, error_body, free_port, live_server
 
 NUL = "a\x00b"
 BIG = 2**63
@@ -423,3 +424,70 @@ def test_connections_over_the_cap_get_a_json_503_and_a_log_line(tmp_path: Path) 
         log = server.log.read_text()
         assert log.count("connection cap reached") == 1, log
         assert f"CUBBY_MAX_CONNECTIONS={cap}" in log
+
+
+# -- item 7 -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("backend", ["sqlite+file", "postgres+file"], indirect=True)
+def test_the_last_org_wide_key_cannot_be_revoked(api: Api, backend: str) -> None:
+    (own,) = api.ok("GET", "/api/v1/api-keys")["apiKeys"]
+    ws = api.create_workspace("keys")
+    scoped = api.ok(
+        "POST",
+        "/api/v1/api-keys",
+        {"name": "scoped", "permissions": {"scope": "workspace", "workspaceIds": [ws]}},
+        201,
+    )
+    out = error_body(api.request("DELETE", f"/api/v1/api-keys/{own['id']}"), 409, "LAST_ORG_KEY")
+    assert "api-keys create" in out["error"] and "POST /api/v1/api-keys" in out["error"]
+    api.ok("DELETE", f"/api/v1/api-keys/{scoped['apiKey']['id']}")  # a scoped key: fine
+    second = api.ok("POST", "/api/v1/api-keys", {"name": "admin 2"}, 201)
+    api.ok("DELETE", f"/api/v1/api-keys/{own['id']}")  # another org-wide key exists
+    other = Api(api.client, second["plainKey"])
+    resp = other.request("DELETE", f"/api/v1/api-keys/{second['apiKey']['id']}")
+    error_body(resp, 409, "LAST_ORG_KEY")
+    assert other.ok("GET", "/api/v1/api-keys")["apiKeys"][0]["id"] == second["apiKey"]["id"]
+
+
+def test_the_cli_still_revokes_the_last_org_wide_key_and_warns(tmp_path: Path) -> None:
+    env = {"CUBBY_DATA_DIR": str(tmp_path / "data")}
+    created = cubby_cli("api-keys", "create", "--name", "only", "--create-data-dir", env=env)
+    assert created.returncode == 0, created.stderr
+    listed = cubby_cli("api-keys", "list", "--json", env=env)
+    key_id = json.loads(listed.stdout)[0]["id"]
+    revoked = cubby_cli("api-keys", "revoke", key_id, env=env)
+    assert revoked.returncode == 0, revoked.stderr
+    assert "last active organisation-wide key" in revoked.stderr
+
+
+# -- item 8 -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("backend", ["sqlite+file", "postgres+file"], indirect=True)
+def test_c1_controls_are_control_characters_in_end_user_ids_too(api: Api, backend: str) -> None:
+    ws = api.create_workspace("c1")
+    api.add_integration(ws, "kv-store", "kv", {"persistence": {"scope": "end_user"}})
+    for text in ("a\x85b", "a\x9fb", "a\x7fb"):
+        resp = api.execute(
+            "kv-store", "get", ws, {"key": "k"}, integrationAlias="kv", endUserId=text
+        )
+        assert error_body(resp, 400, "VALIDATION_ERROR")["details"]["field"] == "endUserId"
+        resp = api.execute(
+            "kv-store", "get", ws, {"key": text}, integrationAlias="kv", endUserId="u"
+        )
+        error_body(resp, 400, "VALIDATION_ERROR")
+    api.output("kv-store", "get", ws, {"key": "k"}, integrationAlias="kv", endUserId="a\xa0b")
+
+
+@pytest.mark.parametrize("backend", ["sqlite+file", "postgres+file"], indirect=True)
+def test_remove_from_list_compares_numbers_by_value(api: Api, backend: str) -> None:
+    ws = api.create_workspace("numbers")
+    api.add_integration(ws, "kv-store", "kv", {"persistence": {"scope": "workspace"}})
+
+    def call(action: str, params: dict[str, Any]) -> Any:
+        return api.output("kv-store", action, ws, params, integrationAlias="kv")
+
+    call("put", {"key": "l", "value": [1, 2.0, {"n": 3}, 1e2, 2.5, "1.0"]})
+    call("remove_from_list", {"key": "l", "value": 1.0})
+    call("remove_from_list", {"key": "l", "value": 2})
+    call("remove_from_list", {"key": "l", "value": {"n": 3.0}})
+    call("remove_from_list", {"key": "l", "value": 100})
+    call("remove_from_list", {"key": "l", "value": 2.50})
+    assert call("get", {"key": "l"})["value"] == ["1.0"]  # a string stays a string

@@ -260,14 +260,22 @@ def list_keys(as_json: bool, data_dir: Path | None, database_url: str | None) ->
 @data_dir_option
 @database_option
 def revoke_key(key_id: str, data_dir: Path | None, database_url: str | None) -> None:
-    """Revoke a key by id; servers refuse it within CUBBY_KEY_CACHE_SECONDS."""
+    """Revoke a key by id; servers refuse it within CUBBY_KEY_CACHE_SECONDS. Unlike the API,
+    this also revokes the last organisation-wide key (the CLI can always create another)."""
     from cubby.core import keys
 
     meta = _open_meta(_settings(data_dir, database_url))
     try:
-        revoked = asyncio.run(keys.revoke_key(meta, key_id))
+        was_last = asyncio.run(keys.is_last_org_key(meta, key_id))
+        revoked = asyncio.run(keys.revoke_key(meta, key_id, allow_last_org_key=True))
     finally:
         meta.close()
+    if revoked and was_last:
+        click.echo(
+            "cubby: warning: that was the last active organisation-wide key; nothing can "
+            "manage API keys through the API until `cubby api-keys create` makes another",
+            err=True,
+        )
     if not revoked:
         _fail(f"no active API key with id {key_id}")
     click.echo(f"revoked {key_id}")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from cubby.auth import expiry_epoch, generate_key, hash_key
 from cubby.backends.base import MetaStore
 from cubby.core.models import ApiKey, KeyPermissions, is_uuid, new_id, utc_now
 from cubby.core.validators import check_name, parse_expiry
-from cubby.errors import ValidationError
+from cubby.errors import Conflict, ValidationError
 
 
 def check_permissions(permissions: KeyPermissions | None) -> KeyPermissions | None:
@@ -62,10 +63,40 @@ async def create_key(
     return key, plain
 
 
-async def revoke_key(meta: MetaStore, key_id: str) -> bool:
+_revoking = asyncio.Lock()  # the last-key check and the revoke, one at a time per process
+
+LAST_ORG_KEY_HELP = (
+    "create another organisation-wide key first (POST /api/v1/api-keys, or "
+    "`cubby api-keys create --name admin`), then revoke this one"
+)
+
+
+async def revoke_key(meta: MetaStore, key_id: str, *, allow_last_org_key: bool = False) -> bool:
+    """Revoke a key; False when there is no active key with this id. Revoking the last usable
+    organisation-wide key is refused (409 ``LAST_ORG_KEY``): nothing could manage keys any
+    more, only the CLI on the server's data (issue 28, item 7: a fuzzer locked itself out).
+    ``allow_last_org_key``: the CLI's revoke, which can always create another key."""
     if not is_uuid(key_id):
         return False
-    return await meta.api_keys.revoke(key_id, utc_now())
+    async with _revoking:
+        if not allow_last_org_key and await is_last_org_key(meta, key_id):
+            raise Conflict(
+                f"this is the last active organisation-wide API key; {LAST_ORG_KEY_HELP}",
+                code="LAST_ORG_KEY",
+                details={"id": key_id},
+            )
+        return await meta.api_keys.revoke(key_id, utc_now())
+
+
+async def is_last_org_key(meta: MetaStore, key_id: str) -> bool:
+    """``key_id`` is the only usable (not revoked, not expired) organisation-wide key."""
+    now = time.time()
+    org_keys = [k.id for k in await meta.api_keys.all() if _org_wide(k) and usable(k, now)]
+    return org_keys == [key_id]
+
+
+def _org_wide(key: ApiKey) -> bool:
+    return key.permissions is None or key.permissions.org_wide
 
 
 def usable(key: ApiKey, now: float | None = None) -> bool:

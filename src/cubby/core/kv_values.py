@@ -51,9 +51,27 @@ def _number(text: str) -> Any:
 
 
 def canonical(value: Any) -> bytes:
-    """Canonical JSON: sorted object keys, no whitespace. Equal JSON values give equal bytes,
-    so list removes can compare items by their text."""
-    return _encoder.encode(value)
+    """Canonical JSON: sorted object keys, no whitespace, and a number with an integral value
+    written as an integer (``1.0``, ``1e2`` and ``100.0`` are ``1``, ``100``: JSON numbers are
+    equal by value, issue 28 item 8). Equal JSON values give equal bytes, so list removes can
+    compare items by their text."""
+    text = _encoder.encode(value)
+    if not _MAY_HAVE_FLOAT.search(text):  # no float anywhere: the common case
+        return text
+    return _encoder.encode(_integral_floats_as_ints(value))
+
+
+_MAY_HAVE_FLOAT = re.compile(rb"[.eE]")
+
+
+def _integral_floats_as_ints(value: Any) -> Any:
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, list):
+        return [_integral_floats_as_ints(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _integral_floats_as_ints(v) for k, v in value.items()}
+    return value
 
 
 def canonical_raw(raw: bytes) -> bytes:

@@ -20,14 +20,16 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SLUG_MAX = 64
 ALIAS_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
 ALIAS_MAX = 64
-_CONTROL = re.compile("[\x00-\x1f\x7f]")  # C0 controls and DEL
-_CONTROL_C1 = re.compile("[\x00-\x1f\x7f-\x9f]")  # and the C1 controls
+# C0 controls, DEL and the C1 controls: one rule for every identifier and name (KV keys took
+# C1 as control characters while end-user ids did not: issue 28, item 8).
+CONTROL_CHARS = "\x00-\x1f\x7f-\x9f"
+_CONTROL = re.compile(f"[{CONTROL_CHARS}]")
 
 
-def has_control_chars(text: str, *, c1: bool = False) -> bool:
-    """``text`` holds a C0 control character or DEL (with ``c1``, also U+0080-U+009F).
+def has_control_chars(text: str) -> bool:
+    """``text`` holds a control character (C0, DEL or C1: U+0000-U+001F, U+007F-U+009F).
     A regular expression, not a loop over the characters: this runs on every request."""
-    return (_CONTROL_C1 if c1 else _CONTROL).search(text) is not None
+    return _CONTROL.search(text) is not None
 
 
 def check_slug(slug: str) -> str:

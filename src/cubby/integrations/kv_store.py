@@ -179,7 +179,7 @@ def check_key(key: str, field: str = "input.key") -> str:
         raise ValidationError.for_field(
             field, f"key is {size} bytes; the limit is {MAX_KEY_BYTES}", limit=MAX_KEY_BYTES
         )
-    if has_control_chars(key, c1=True):
+    if has_control_chars(key):
         raise ValidationError.for_field(field, "key must not contain control characters")
     try:
         key.encode("utf-8")
