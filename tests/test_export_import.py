@@ -46,6 +46,22 @@ QUERIES = {
     "created_at, updated_at, expires_at, blob_key IS NULL FROM files ORDER BY 1, 2, 3",
     "others": f"SELECT workspace_id, ns, path, blob_key FROM files WHERE ns <> '{ALICE}' "
     "ORDER BY 1, 2, 3",
+    # the agent tools' rows, their ids (fresh on import) replaced by what they name
+    "entities": "SELECT workspace_id, ns, name, type, created_at, updated_at "
+    "FROM memory_entities ORDER BY 1, 2, 3",
+    "observations": "SELECT o.workspace_id, o.ns, e.name, o.text, o.digest, o.created_at "
+    "FROM memory_observations o JOIN memory_entities e ON e.id = o.entity_id "
+    "ORDER BY 1, 2, 3, 4",
+    "relations": "SELECT r.workspace_id, r.ns, f.name, t.name, r.type, r.created_at "
+    "FROM memory_relations r JOIN memory_entities f ON f.id = r.from_id "
+    "JOIN memory_entities t ON t.id = r.to_id ORDER BY 1, 2, 3, 4, 5",
+    "pages": "SELECT workspace_id, ns, name, content, size, created_at, updated_at "
+    "FROM scratch_pages ORDER BY 1, 2, 3",
+    "chains": "SELECT workspace_id, ns, chain_id, last_thought, main_length, created_at "
+    "FROM thinking_chains ORDER BY 1, 2, 3",
+    "thoughts": "SELECT t.workspace_id, t.ns, c.chain_id, t.thought_id, t.content, "
+    "t.branch_name, t.branch_from, t.revisions, t.previous, t.created_at, t.updated_at "
+    "FROM thoughts t JOIN thinking_chains c ON c.id = t.chain ORDER BY 1, 2, 3, 4",
 }
 
 
@@ -108,6 +124,15 @@ def test_export_erase_import_gives_alice_back_and_touches_no_one_else(
     assert after["items"] == before["items"]  # list items in order (fresh ids)
     assert after["files"] == before["files"]  # everything but the body's (fresh) blob key
     assert after["others"] == before["others"]  # no one else's row moved at all
+    for agent in ("entities", "observations", "relations", "pages", "chains", "thoughts"):
+        assert before[agent] and after[agent] == before[agent], agent
+    alice = {"endUserId": "alice"}
+    found = api.output("agent-memory", "search", ws, {"query": "cafe"},
+                       integrationAlias="memory", **alice)  # fmt: skip
+    assert [e["name"] for e in found["entities"]] == ["Alice"]  # search rebuilt for the scope
+    pages = api.output("agent-scratchpad", "search_pages", ws, {"query": "resume"},
+                       integrationAlias="pad", **alice)  # fmt: skip
+    assert len(pages["results"]) == 3
     bodies_after = dump_folder(settings.data_dir / "files")
     others = {r[3] for r in before["others"] if r[3]}
     assert {k: bodies_after[k] for k in others} == {k: bodies_before[k] for k in others}
@@ -118,8 +143,7 @@ def test_export_erase_import_gives_alice_back_and_touches_no_one_else(
 
     again = import_(api, ws, tar, mode="replace")  # replace: the same state once more
     assert again.status_code == 200, again.text
-    assert rows(settings)["kv_entries"] == before["kv_entries"]
-    assert rows(settings)["items"] == before["items"]
+    assert rows(settings) | {"files": [], "others": []} == before | {"files": [], "others": []}
 
 
 def test_integration_and_workspace_exports(world: tuple[Api, Settings, list[str]]) -> None:

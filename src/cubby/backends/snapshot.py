@@ -40,6 +40,10 @@ class TableSpec:
     # Search documents the target builds itself from the row (PostgreSQL's tsvector `doc`;
     # SQLite keeps them in FTS5 tables): never copied, rebuilt by the loader's finish().
     derived: tuple[str, ...] = ()
+    # Import of a table whose rows get fresh ids: the natural key a row is matched on (merge
+    # updates the row there and keeps its id), and the columns naming ids of other tables.
+    unique: tuple[str, ...] = ()
+    refs: tuple[tuple[str, str], ...] = ()
 
 
 # Parents before children (foreign keys); the load order, and reversed the delete order.
@@ -54,14 +58,48 @@ TABLES: tuple[TableSpec, ...] = (
         "kv_list_items", ("id",), kind="kv", fresh_id="id", owner=("workspace_id", "ns", "key")
     ),
     TableSpec("files", ("workspace_id", "ns", "path"), blob_column="blob_key", kind="files"),
-    # The agent tools (migrations/0017). Not in export/import archives yet (their ids are
-    # referenced by other rows and would need remapping into a workspace that has its own).
-    TableSpec("memory_entities", ("id",), derived=("doc",)),
-    TableSpec("memory_observations", ("id",), derived=("doc",)),
-    TableSpec("memory_relations", ("from_id", "to_id", "type")),
-    TableSpec("scratch_pages", ("id",), derived=("doc",)),
-    TableSpec("thinking_chains", ("id",)),
-    TableSpec("thoughts", ("chain", "thought_id")),
+    # The agent tools (migrations/0017).
+    TableSpec(
+        "memory_entities",
+        ("id",),
+        derived=("doc",),
+        kind="memory",
+        fresh_id="id",
+        unique=("workspace_id", "ns", "name"),
+    ),
+    TableSpec(
+        "memory_observations",
+        ("id",),
+        derived=("doc",),
+        kind="memory",
+        fresh_id="id",
+        unique=("entity_id", "digest"),
+        refs=(("entity_id", "memory_entities"),),
+    ),
+    TableSpec(
+        "memory_relations",
+        ("from_id", "to_id", "type"),
+        kind="memory",
+        refs=(("from_id", "memory_entities"), ("to_id", "memory_entities")),
+    ),
+    TableSpec(
+        "scratch_pages",
+        ("id",),
+        derived=("doc",),
+        kind="scratchpad",
+        fresh_id="id",
+        unique=("workspace_id", "ns", "name"),
+    ),
+    TableSpec(
+        "thinking_chains",
+        ("id",),
+        kind="thinking",
+        fresh_id="id",
+        unique=("workspace_id", "ns", "chain_id"),
+    ),
+    TableSpec(
+        "thoughts", ("chain", "thought_id"), kind="thinking", refs=(("chain", "thinking_chains"),)
+    ),
     TableSpec("idempotency_keys", ("workspace_id", "key")),
     TableSpec("dashboard_sessions", ("id_hash",)),
     TableSpec("mcp_servers", ("id",)),
@@ -177,6 +215,15 @@ class Loader(Protocol):
 
     async def insert(self, table: TableSpec, columns: Columns, rows: list[Row]) -> None:
         """Plain inserts (rows without their fresh id column get new ids, in order)."""
+        ...
+
+    async def upsert_returning(self, table: TableSpec, columns: Columns, row: Row) -> int:
+        """Insert ``row`` (without its fresh id) or update the row with the same
+        :attr:`TableSpec.unique` key; returns the row's id."""
+        ...
+
+    async def reindex(self, scope: Scope) -> None:
+        """Rebuild the derived search documents of the rows of ``scope``."""
         ...
 
     async def delete_scope(self, table: TableSpec, scope: Scope) -> list[str]:

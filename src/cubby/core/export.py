@@ -7,9 +7,12 @@ data table), one integration's namespace, or a whole workspace. The archive is a
     files/<blob key>       the bodies its file rows name
     manifest.json          format, scope, kinds -> tables (columns, rows, sha256), bodies
 
-A kind of data is the tables of :data:`~cubby.backends.snapshot.TABLES` marked with that
-``kind``: a new kind is one more entry there (one more JSON Lines file here), as long as its
-rows carry ``workspace_id`` and ``ns`` and need no id remapping beyond :attr:`fresh_id`.
+A kind of data (``kv``, ``files``, ``memory``, ``scratchpad``, ``thinking``) is the tables of
+:data:`~cubby.backends.snapshot.TABLES` marked with that ``kind``: a new kind is one more entry
+there (one more JSON Lines file here); its rows must carry ``workspace_id`` and ``ns``. Rows
+whose ids the importing database assigns (``fresh_id``) are matched on their ``unique`` key
+(merge keeps the id there) and the columns that name them (``refs``) are rewritten to the ids
+stored; the agent tools' search documents are rebuilt for the scope after a kind loads.
 
 Export reads one database snapshot, writing the tar to a file (never all in memory). Import
 checks the whole archive, then loads each kind in one transaction (all or nothing per kind):
@@ -57,7 +60,13 @@ from cubby.services import Services
 
 FORMAT = "cubby-export"
 VERSION = 1
-INTEGRATION_KINDS = {"kv-store": "kv", "storage": "files"}
+INTEGRATION_KINDS = {
+    "kv-store": "kv",
+    "storage": "files",
+    "agent-memory": "memory",
+    "agent-scratchpad": "scratchpad",
+    "sequential-thinking": "thinking",
+}
 Mode = Literal["merge", "replace"]
 T = TypeVar("T")
 
@@ -361,8 +370,20 @@ async def _import_kind(
             if mode == "replace":
                 for table in kinds()[kind]:
                     dropped += await loader.delete_scope(table, scope)
+            ids: dict[str, dict[Any, int]] = {}  # table -> archive id -> the id stored now
             for table, columns, rows in loaded:
                 names = [n for n, _ in columns]
+                rows = _mapped(table, names, rows, ids)
+                if table.fresh_id and table.unique:
+                    id_at = names.index(table.fresh_id)
+                    keep = [i for i in range(len(names)) if i != id_at]
+                    cols = [columns[i] for i in keep]
+                    stored = ids.setdefault(table.name, {})
+                    for row in rows:
+                        one = tuple(row[i] for i in keep)
+                        stored[row[id_at]] = await loader.upsert_returning(table, cols, one)
+                    done.rows[table.name] = done.rows.get(table.name, 0) + len(rows)
+                    continue
                 if mode == "replace":
                     pass
                 elif table.owner:
@@ -384,6 +405,8 @@ async def _import_kind(
                     for start in range(0, len(rows), BATCH):
                         await loader.upsert(table, columns, rows[start : start + BATCH])
                 done.rows[table.name] = done.rows.get(table.name, 0) + len(rows)
+            if any(t.derived for t in kinds()[kind]):
+                await loader.reindex(scope)
     except BaseException:
         for key in fresh.values():
             with contextlib.suppress(Exception):
@@ -394,6 +417,24 @@ async def _import_kind(
         if key not in fresh.values():
             with contextlib.suppress(Exception):
                 await blobs.delete(key)
+
+
+def _mapped(
+    table: TableSpec, names: list[str], rows: list[Row], ids: dict[str, dict[Any, int]]
+) -> list[Row]:
+    """``rows`` with their references to other tables' fresh ids rewritten."""
+    if not table.refs:
+        return rows
+    at = [(names.index(column), ids.get(parent, {})) for column, parent in table.refs]
+    mapped = []
+    for row in rows:
+        values = list(row)
+        for i, stored in at:
+            if values[i] not in stored:
+                raise ArchiveError(f"a row of {table.name} names a row the archive lacks")
+            values[i] = stored[values[i]]
+        mapped.append(tuple(values))
+    return mapped
 
 
 def _rows(

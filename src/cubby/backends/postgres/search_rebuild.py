@@ -10,57 +10,61 @@ from __future__ import annotations
 
 from typing import Any
 
-from cubby.backends.postgres.agent_memory import _NAME_TYPE, _SCOPE
+from cubby.backends.postgres.agent_memory import _NAME_TYPE
 from cubby.backends.postgres.agent_scratchpad import _DOC
 from cubby.core.agent_text import index_words, scope_token
 
 _ENTITIES = (
-    f"UPDATE memory_entities e SET doc = {_NAME_TYPE} || {_SCOPE.format('u.sc')} "
-    "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS u(id, nw, tw, sc) "
+    f"UPDATE memory_entities e SET doc = {_NAME_TYPE} "
+    "FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, nw, tw) "
     "WHERE e.id = u.id"
 )
 _OBSERVATIONS = (
-    f"UPDATE memory_observations o SET doc = {_NAME_TYPE} || {_SCOPE.format('u.sc')} || "
+    f"UPDATE memory_observations o SET doc = {_NAME_TYPE} || "
     "array_to_tsvector(string_to_array(u.bw, ' ')) "
-    "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) "
-    "AS u(id, nw, tw, sc, bw) WHERE o.id = u.id"
+    "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) "
+    "AS u(id, nw, tw, bw) WHERE o.id = u.id"
 )
 _PAGES = (
-    f"UPDATE scratch_pages p SET doc = {_DOC.format(name='u.nw', body='u.bw', scope='u.sc')} "
-    "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS u(id, nw, bw, sc) "
+    f"UPDATE scratch_pages p SET doc = {_DOC.format(name='u.nw', body='u.bw')} "
+    "FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, nw, bw) "
     "WHERE p.id = u.id"
 )
 
 
-async def rebuild_search(conn: Any) -> None:
-    entities = await conn.fetch("SELECT id, workspace_id, ns, name, type FROM memory_entities")
+async def rebuild_search(conn: Any, where: str = "TRUE", args: tuple[Any, ...] = ()) -> None:
+    """The documents of the agent rows matching ``where`` (on workspace_id and ns)."""
+    entities = await conn.fetch(
+        f"SELECT id, workspace_id, ns, name, type FROM memory_entities WHERE {where}", *args
+    )
     if entities:
         await conn.execute(
             _ENTITIES,
             [r[0] for r in entities],
-            [index_words(r[3]) for r in entities],
-            [index_words(r[4]) for r in entities],
-            [scope_token(r[1], r[2]) for r in entities],
+            [index_words(scope_token(r[1], r[2]), r[3]) for r in entities],
+            [index_words(scope_token(r[1], r[2]), r[4]) for r in entities],
         )
     observations = await conn.fetch(
-        "SELECT o.id, o.workspace_id, o.ns, e.name, e.type, o.text FROM memory_observations o "
-        "JOIN memory_entities e ON e.id = o.entity_id"
+        "SELECT o.id, o.workspace_id, o.ns, e.name, e.type, o.text "
+        f"FROM (SELECT * FROM memory_observations WHERE {where}) o "
+        "JOIN memory_entities e ON e.id = o.entity_id",
+        *args,
     )
     if observations:
         await conn.execute(
             _OBSERVATIONS,
             [r[0] for r in observations],
-            [index_words(r[3]) for r in observations],
-            [index_words(r[4]) for r in observations],
-            [scope_token(r[1], r[2]) for r in observations],
-            [index_words(r[5]) for r in observations],
+            [index_words(scope_token(r[1], r[2]), r[3]) for r in observations],
+            [index_words(scope_token(r[1], r[2]), r[4]) for r in observations],
+            [index_words(scope_token(r[1], r[2]), r[5]) for r in observations],
         )
-    pages = await conn.fetch("SELECT id, workspace_id, ns, name, content FROM scratch_pages")
+    pages = await conn.fetch(
+        f"SELECT id, workspace_id, ns, name, content FROM scratch_pages WHERE {where}", *args
+    )
     if pages:
         await conn.execute(
             _PAGES,
             [r[0] for r in pages],
-            [index_words(r[3]) for r in pages],
-            [index_words(r[4]) for r in pages],
-            [scope_token(r[1], r[2]) for r in pages],
+            [index_words(scope_token(r[1], r[2]), r[3]) for r in pages],
+            [index_words(scope_token(r[1], r[2]), r[4]) for r in pages],
         )

@@ -202,6 +202,24 @@ class PgLoader:
         values = [tuple(coerce(v, k) for v, k in zip(row, kinds, strict=True)) for row in rows]
         await self._conn.executemany(self._insert_sql(table, names, target), values)
 
+    async def upsert_returning(self, table: TableSpec, columns: Columns, row: Row) -> int:
+        target = dict(await self.columns(table.name))
+        names = [name for name, _ in columns]
+        values = tuple(coerce(v, target[n]) for v, n in zip(row, names, strict=True))
+        rest = [n for n in names if n not in table.unique]
+        update = ", ".join(f'"{n}" = excluded."{n}"' for n in rest) or (
+            f'"{table.unique[0]}" = excluded."{table.unique[0]}"'
+        )
+        sql = (
+            self._insert_sql(table, names, target)
+            + f" ON CONFLICT ({_quote(table.unique)}) DO UPDATE SET {update} "
+            + f'RETURNING "{table.fresh_id}"'
+        )
+        return int(await self._conn.fetchval(sql, *values))
+
+    async def reindex(self, scope: Scope) -> None:
+        await rebuild_search(self._conn, *_scope_sql(scope))
+
     async def delete_scope(self, table: TableSpec, scope: Scope) -> list[str]:
         in_scope, args = _scope_sql(scope)
         returning = f' RETURNING "{table.blob_column}"' if table.blob_column else ""

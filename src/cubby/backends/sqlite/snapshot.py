@@ -182,6 +182,26 @@ class SqliteLoader:
             values,
         )
 
+    async def upsert_returning(self, table: TableSpec, columns: Columns, row: Row) -> int:
+        target = dict(_columns(self._conn, table.name))
+        names = [name for name, _ in columns]
+        values = tuple(coerce(v, target[n]) for v, n in zip(row, names, strict=True))
+        rest = [n for n in names if n not in table.unique]
+        update = ", ".join(f'"{n}" = excluded."{n}"' for n in rest) or (
+            f'"{table.unique[0]}" = excluded."{table.unique[0]}"'
+        )
+        found = self._conn.execute(
+            f'INSERT INTO "{table.name}" ({_quote(names)}) '
+            f"VALUES ({', '.join('?' for _ in names)}) "
+            f"ON CONFLICT ({_quote(table.unique)}) DO UPDATE SET {update} "
+            f'RETURNING "{table.fresh_id}"',
+            values,
+        ).fetchone()
+        return int(found[0])
+
+    async def reindex(self, scope: Scope) -> None:
+        rebuild_search(self._conn, *_scope_sql(scope))
+
     async def delete_scope(self, table: TableSpec, scope: Scope) -> list[str]:
         in_scope, args = _scope_sql(scope)
         blobs: list[str] = []
