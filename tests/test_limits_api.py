@@ -3,13 +3,18 @@ else, per-end-user limits with erase (acceptance 2), and the rate limit's 429 in
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
+from cubby.app import build_services, create_app
+from cubby.core import keys
 from cubby.services import Services
+from cubby.settings import Settings
 from tests.helpers import Api, cubby_cli, error_body
 
 KIB = 1024
@@ -246,3 +251,25 @@ def test_items_count_and_limit(api: Api) -> None:
     erased = api.ok("POST", f"/api/v1/workspaces/{ws}/erase-end-user-data", {"endUserId": "u"})
     assert erased["erased"]["items"] == 2
     assert _usage(api, ws)["items"] == 1
+
+
+def test_metrics_refusals_and_top_usage(settings: Settings) -> None:
+    config = settings.with_overrides(metrics="anyone")
+    services = build_services(config)
+    _, org_key = asyncio.run(keys.create_key(services.meta, "tests", None, None))
+    with TestClient(create_app(config, services)) as client:
+        api = Api(client, org_key)
+        ws = api.create_workspace("limits-metrics")
+        api.add_integration(ws, "kv-store", "kv", SHARED)
+        api.ok("PUT", f"/api/v1/workspaces/{ws}/limits", {"maxKeys": 1})
+        assert _put(api, ws, "a", 10).status_code == 200
+        error_body(_put(api, ws, "b", 10), 403, "QUOTA_EXCEEDED")
+        text = client.get("/metrics").text
+    services.close()
+    assert f'cubby_workspace_usage{{workspace="{ws}",resource="keys"}} 1' in text
+    assert f'cubby_workspace_usage{{workspace="{ws}",resource="bytes"}} 10' in text
+    refusals = [
+        line for line in text.splitlines()
+        if line.startswith('cubby_limit_refusals_total{kind="quota",resource="keys"}')
+    ]  # fmt: skip
+    assert refusals and float(refusals[0].rsplit(" ", 1)[1]) >= 1

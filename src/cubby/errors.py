@@ -146,6 +146,10 @@ class QuotaExceeded(CubbyError):
 
 
 def quota_exceeded(details: dict[str, Any]) -> QuotaExceeded:
+    """The refusal of a write a usage trigger stopped (both backends build it here)."""
+    from cubby import metrics  # the refusal metric; metrics imports nothing of cubby
+
+    metrics.LIMIT_REFUSALS.labels("quota", str(details.get("resource"))).inc()
     scope = "end user's" if details.get("scope") == "end_user" else "workspace's"
     return QuotaExceeded(
         f"this write would take the {scope} {details.get('resource')} past the limit of "

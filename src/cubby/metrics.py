@@ -162,6 +162,13 @@ MCP_CALLS = counter(
     "(ok, error: a tool error the agent sees, internal: a bug).",
     ["integration", "action", "outcome"],
 )
+LIMIT_REFUSALS = counter(
+    "cubby_limit_refusals",
+    "Requests refused by a limit (issue 25): kind quota (403 QUOTA_EXCEEDED, resource bytes, "
+    "files, keys or items) or rate (429 RATE_LIMITED, resource requests). No workspace label: "
+    "per-workspace figures are cubby_workspace_usage's (top workspaces by bytes).",
+    ["kind", "resource"],
+)
 BLOB_ERRORS = counter(
     "cubby_blob_store_errors",
     "Blob store calls that failed (a missing body on read is not counted), by operation.",

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from cubby import metrics
 from cubby.api.endpoint import Call, Endpoint
-from cubby.core import clock
+from cubby.core import clock, limits
 from cubby.errors import Forbidden, NotFound
 
 
@@ -29,7 +29,8 @@ async def read_metrics(call: Call) -> Response:
         if not principal.org_wide:
             raise Forbidden("reading /metrics needs an organisation-wide API key")
     metrics.DASHBOARD_SESSIONS.set(await services.meta.sessions.count_open(clock.iso(clock.now())))
-    return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
+    usage = await limits.usage_metrics(services)  # issue 25: top workspaces' live usage
+    return Response(metrics.exposition() + usage, media_type=metrics.CONTENT_TYPE)
 
 
 ENDPOINTS = [
@@ -44,7 +45,8 @@ ENDPOINTS = [
         errors=(401, "FORBIDDEN", 404),
         description="Request counts by route, status and error code; latency histograms per "
         "route and per action; the SQLite writer's queue depth and commit batch sizes; blob "
-        "store errors. Who may read it is the `CUBBY_METRICS` setting: `off` (default, 404), "
-        "`api-key` (an organisation-wide key) or `anyone`.",
+        "store errors; limit refusals by kind and resource, and the live usage of the ten "
+        "workspaces using the most bytes. Who may read it is the `CUBBY_METRICS` setting: "
+        "`off` (default, 404), `api-key` (an organisation-wide key) or `anyone`.",
     ),
 ]

@@ -72,3 +72,25 @@ async def admit(services: Services, workspace_id: str) -> None:
 async def recount(services: Services) -> int:
     """Rebuild every usage counter from the data (``cubby usage --recount``)."""
     return await services.meta.limits.recount()
+
+
+TOP_WORKSPACES = 10  # workspaces given their own usage series in /metrics (by bytes)
+
+
+async def usage_metrics(services: Services) -> bytes:
+    """Prometheus text for ``cubby_workspace_usage``: the live counters of the
+    :data:`TOP_WORKSPACES` workspaces using the most bytes (a bounded label set however many
+    workspaces there are), read from the counter rows when /metrics is scraped."""
+    lines = [
+        "# HELP cubby_workspace_usage Live usage of the workspaces using the most bytes "
+        f"(top {TOP_WORKSPACES}), by resource.",
+        "# TYPE cubby_workspace_usage gauge",
+    ]
+    for workspace_id, figures in await services.meta.limits.top_usage(TOP_WORKSPACES):
+        for resource in ("bytes", "files", "keys", "items", "end_users"):
+            value = getattr(figures, resource)
+            lines.append(
+                f'cubby_workspace_usage{{workspace="{workspace_id}",resource="{resource}"}} '
+                f"{value}"
+            )
+    return ("\n".join(lines) + "\n").encode()

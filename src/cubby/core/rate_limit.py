@@ -20,6 +20,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 
+from cubby import metrics
 from cubby.core.limit_values import Limits
 from cubby.errors import RateLimited
 
@@ -112,6 +113,7 @@ class RateLimiter:
 
     def _refusal(self, bucket: _Bucket, wait: float) -> RateLimited:
         self.refused += 1
+        metrics.LIMIT_REFUSALS.labels("rate", "requests").inc()
         assert bucket.rate is not None
         return RateLimited.after(bucket.rate, max(1, math.ceil(wait)))
 
