@@ -91,6 +91,7 @@ def modern(body: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
 
 
 GET_HOT = call("state__get", {"key": "hot"})
+PUT_X = call("state__put", {"key": "w", "value": "__X__"})  # __X__: raw JSON put in its place
 # (label, token, extra headers, body: JSON-able or raw bytes); writes are undone between runs.
 CORPUS: list[tuple[str, str, dict[str, str], Any]] = [
     ("list", "static", {}, LIST),
@@ -149,6 +150,12 @@ MODERN_ONLY: list[tuple[str, str, dict[str, str], Any]] = [
      {"MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": "state__get",
       "Mcp-Param-Key": "hot"},
      modern(GET_HOT)[1]),
+    *[(f"modern, {label}", "static", modern(PUT_X)[0],
+       json.dumps(modern(PUT_X)[1]).encode().replace(b'"__X__"', raw))
+      for label, raw in (("NaN", b"NaN"), ("lone surrogate", b'"\\ud800"'),
+                         ("huge integer", b"1" * 40), ("1e400", b"1e400"))],
+    ("modern, BOM", "static", modern(GET_HOT)[0],
+     b"\xef\xbb\xbf" + json.dumps(modern(GET_HOT)[1]).encode()),
 ]  # fmt: skip
 
 
@@ -242,7 +249,7 @@ def test_shaping_matches_the_package(outcome: ToolOutcome, request_id: int | str
     server: Server[Any] = Server("cubby", version="9.9")
     runner = ServerRunner(server, Connection.from_envelope(version, None, None), None)
     expected = runner._serialize("tools/call", version, outcome.to_mcp())
-    assert shape_call(version, outcome, server) == expected
+    assert shape_call(version, outcome, server.server_info_stamp) == expected
     reply = JSONRPCResponse(jsonrpc="2.0", id=request_id, result=dict(expected))
     modern = version in MODERN_PROTOCOL_VERSIONS
     if modern:  # the package's per-request writer
@@ -250,4 +257,15 @@ def test_shaping_matches_the_package(outcome: ToolOutcome, request_id: int | str
         package = json.dumps(dumped, separators=(",", ":")).encode()
     else:  # the package's stateless transport
         package = reply.model_dump_json(by_alias=True, exclude_unset=True).encode()
-    assert encode_reply(modern, request_id, shape_call(version, outcome, server)) == package
+    shaped = shape_call(version, outcome, server.server_info_stamp)
+    assert encode_reply(modern, request_id, shaped) == package
+
+
+def test_a_lone_surrogate_in_arguments_is_a_validation_error(setup: Setup) -> None:
+    """The 2026 form decodes ``"\\ud800"`` to a lone surrogate, which no JSON can carry on:
+    a VALIDATION_ERROR tool result, not an INTERNAL_ERROR (it was one before)."""
+    _, token, headers, body = next(c for c in cases() if c[0] == "modern, lone surrogate")
+    status, _, answer = send(setup, token, headers, body)
+    result = json.loads(answer)["result"]
+    assert status == 200 and result["isError"] is True
+    assert result["structuredContent"]["code"] == "VALIDATION_ERROR"

@@ -104,8 +104,10 @@ class RequestLog:
 
     def __init__(self, logger: logging.Logger) -> None:
         self.logger = logger
-        self._resolved = False
+        self._checked = -1  # the second of the last _resolve
+        self._registered = False
         self._handler: logging.StreamHandler[Any] | None = None
+        self._flushing: logging.StreamHandler[Any] | None = None  # where buffered lines go
         self._json = False
         self._lines: list[str] = []
         self._scheduled = False
@@ -113,8 +115,9 @@ class RequestLog:
         self._stamp = ""
 
     def _resolve(self) -> None:
-        """Use the buffer only for exactly the handler log_config installs."""
-        self._resolved = True
+        """Use the buffer only for exactly the handler log_config installs (checked again each
+        second, so a logging set-up changed later is followed)."""
+        self._handler = None
         handlers: list[logging.Handler] = []
         logger: logging.Logger | None = self.logger
         while logger is not None:
@@ -131,9 +134,14 @@ class RequestLog:
             return
         if type(handler.formatter) not in (PlainFormatter, JsonFormatter):
             return
+        if handler is not self._flushing:
+            self.flush()
+            self._flushing = handler
         self._handler = handler
         self._json = type(handler.formatter) is JsonFormatter
-        atexit.register(self.flush)
+        if not self._registered:
+            self._registered = True
+            atexit.register(self.flush)
 
     def _timestamp(self, now: float) -> str:
         second = int(now)
@@ -144,7 +152,9 @@ class RequestLog:
 
     def emit(self, level: int, message: str, fields: dict[str, Any]) -> None:
         """Log one request line (the caller checked ``isEnabledFor(level)``)."""
-        if not self._resolved:
+        now = time.time()
+        if int(now) != self._checked:
+            self._checked = int(now)
             self._resolve()
         handler = self._handler
         if handler is None or level < handler.level:
@@ -153,7 +163,7 @@ class RequestLog:
             )
             self.logger.handle(record)
             return
-        stamp = self._timestamp(time.time())
+        stamp = self._timestamp(now)
         name = logging.getLevelName(level)
         if self._json:
             out = {"time": stamp, "level": name.lower(), "logger": self.logger.name,
@@ -173,7 +183,7 @@ class RequestLog:
 
     def flush(self) -> None:
         self._scheduled = False
-        lines, handler = self._lines, self._handler
+        lines, handler = self._lines, self._flushing
         if not lines or handler is None:
             return
         self._lines = []

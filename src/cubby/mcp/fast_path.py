@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import mcp_types as types
+import msgspec
 import pydantic_core
 from mcp.server.connection import Connection
 from mcp.server.lowlevel.server import Server
@@ -122,6 +123,16 @@ async def _read(receive: Receive) -> bytes | None:
             return b"".join(chunks)
 
 
+def _decode_modern(body: bytes) -> Any:
+    """``json.loads(body)``, as the package decodes a 2026 request: msgspec first (the same
+    value whenever it accepts the text: standard JSON in UTF-8), else the standard library
+    (which also takes what msgspec refuses: NaN, lone surrogates, other encodings)."""
+    try:
+        return msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return json.loads(body)
+
+
 def _envelope(decoded: Any) -> tuple[Any, str, dict[str, Any] | None] | None:
     """(id, method, params) of a plain request of a fast method, else None."""
     if type(decoded) is not dict or not decoded.keys() <= ENVELOPE:
@@ -147,6 +158,9 @@ class McpFastPath:
         self.server = server
         # The per-version result shaping only reads the server (cache hints, serverInfo).
         self._runners: dict[str, ServerRunner[Any]] = {}
+        # The serverInfo stamp of 2026 results (the package deep-copies it on every access;
+        # here it is only ever encoded, never changed).
+        self._stamp = server.server_info_stamp
 
     def _runner(self, version: str) -> ServerRunner[Any]:
         runner = self._runners.get(version)
@@ -176,7 +190,7 @@ class McpFastPath:
             return _replay(b"", receive)
         fallback = _replay(body, receive)
         try:
-            decoded = json.loads(body) if modern else pydantic_core.from_json(body)
+            decoded = _decode_modern(body) if modern else pydantic_core.from_json(body)
         except (ValueError, RecursionError):
             return fallback
         envelope = _envelope(decoded)
@@ -212,7 +226,7 @@ class McpFastPath:
             assert isinstance(typed, types.CallToolRequestParams)
             outcome = await call_tool(typed.name, typed.arguments)
             if self.server.cache_hints.get(method) is None:
-                shaped = shape_call(version, outcome, self.server)
+                shaped = shape_call(version, outcome, self._stamp)
             else:  # a cache hint to apply: the package's own shaping
                 shaped = self._runner(version)._serialize(method, version, outcome.to_mcp())
         payload = encode_reply(modern, request_id, shaped)
@@ -225,12 +239,12 @@ class McpFastPath:
         return None
 
 
-def shape_call(version: str, outcome: ToolOutcome, server: Server[Any]) -> dict[str, Any]:
+def shape_call(version: str, outcome: ToolOutcome, stamp: Any) -> dict[str, Any]:
     """The wire form of a ``tools/call`` result, as the package's runner shapes a
     ``CallToolResult`` of one text content (its per-version serializer: keys in the surface
     models' order, ``None`` fields left out, ``structuredContent`` as it is; the 2026 form adds
-    ``resultType`` and the ``serverInfo`` stamp). tests/test_mcp_fast_path.py checks it against
-    the runner on random results for every protocol version."""
+    ``resultType`` and the server's ``serverInfo`` stamp). tests/test_mcp_fast_path.py checks
+    it against the runner on random results for every protocol version."""
     result: dict[str, Any] = {
         "content": [{"text": outcome.text, "type": "text"}],
         "isError": outcome.is_error,
@@ -241,7 +255,7 @@ def shape_call(version: str, outcome: ToolOutcome, server: Server[Any]) -> dict[
     if outcome.structured is not None:
         result["structuredContent"] = outcome.structured
     if modern:
-        result["_meta"] = {SERVER_INFO: server.server_info_stamp}
+        result["_meta"] = {SERVER_INFO: stamp}
     return result
 
 

@@ -263,6 +263,17 @@ def merge_arguments(spec: ToolSpec, arguments: dict[str, Any] | None) -> dict[st
     return {**(spec.record.input_defaults or {}), **(arguments or {})}
 
 
+def encode_arguments(arguments: dict[str, Any]) -> bytes:
+    """The arguments as execute's ``input``; a string no JSON text can carry (a lone UTF-16
+    surrogate, which a 2026 request's ``\\ud800`` escape decodes to) is a 400, not a crash."""
+    try:
+        return _encoder.encode(arguments)
+    except UnicodeEncodeError:
+        raise ValidationError.for_field(
+            "input", "the arguments hold a string that is not valid Unicode (a lone surrogate)"
+        ) from None
+
+
 def find_tool(specs: Sequence[ToolSpec], name: str) -> ToolSpec:
     spec = next((s for s in specs if s.name == name), None)
     if spec is None:
@@ -300,7 +311,7 @@ async def run_tool(
             integration_name=spec.integration.name,
             action_name=spec.action.name,
             workspace_id=workspace_id,
-            input=msgspec.Raw(_encoder.encode(merge_arguments(spec, arguments))),
+            input=msgspec.Raw(encode_arguments(merge_arguments(spec, arguments))),
             integration_alias=spec.alias if spec.configured else None,
             end_user_id=end_user_id,
             partial_ids=spec.record.partial_ids,
