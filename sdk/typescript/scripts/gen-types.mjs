@@ -63,7 +63,10 @@ export function tsType(schema, indent = '') {
   if (schema.const !== undefined) return JSON.stringify(schema.const)
   if (schema.enum) return union(schema.enum.map((v) => JSON.stringify(v)))
   const variants = schema.anyOf ?? schema.oneOf
-  if (variants) return union(variants.map((v) => tsType(v, indent)))
+  // Variants without a type of their own next to a typed schema only refine it (e.g. "scope
+  // 'workspace' needs workspaceIds"): the TypeScript type is the schema's own.
+  const refinements = schema.type && variants?.every((v) => !v.type && !v.$ref && !v.anyOf && !v.oneOf)
+  if (variants && !refinements) return union(variants.map((v) => tsType(v, indent)))
   const type = schema.type
   if (Array.isArray(type)) return union(type.map((t) => tsType({ ...schema, type: t }, indent)))
   switch (type) {
@@ -92,7 +95,9 @@ function objectType(schema, indent) {
   const names = Object.keys(props)
   const extra = schema.additionalProperties
   if (names.length === 0) {
-    if (extra && extra !== true) return `Record<string, ${tsType(extra, indent)}>`
+    // An index signature, not Record<...>: a type alias may refer to itself through it
+    // (e.g. a JSON value whose objects hold JSON values), which Record does not allow.
+    if (extra && extra !== true) return `{ [key: string]: ${tsType(extra, indent)} }`
     return 'Record<string, unknown>'
   }
   const required = new Set(schema.required ?? [])

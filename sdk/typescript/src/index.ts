@@ -53,6 +53,26 @@ export {
   type WriteOptions,
 } from './storage.js'
 export { KV, type AppendOptions, type GetOptions, type KeysOptions, type PutOptions } from './kv.js'
+export { Memory, type EntitiesOptions, type PageOptions } from './memory.js'
+export { Scratchpad, type PagesOptions, type SearchPagesOptions } from './scratchpad.js'
+export { Thinking, type ChainOptions } from './thinking.js'
+export type {
+  Chain,
+  ChainSummary,
+  EntitiesCreated,
+  Entity,
+  EntityWithRelations,
+  GraphPage,
+  NewEntity,
+  PageContent,
+  PageHit,
+  PageInfo,
+  Relation,
+  RelationsCreated,
+  RelationSpec,
+  Thought,
+  ThoughtAdded,
+} from './agentTypes.js'
 export type { TargetOptions } from './target.js'
 export {
   Actions,

@@ -1,4 +1,7 @@
-/** The (workspace, alias, end user) a `storage()` or `kv()` handle sends its actions to. */
+/**
+ * The (workspace, alias, end user) a `storage()`, `kv()`, `memory()`, `scratchpad()` or `thinking()`
+ * handle sends its actions to.
+ */
 
 import type { APIClient, RequestOptions } from './core.js'
 import type { BuiltinActions } from './generated/api.js'
@@ -22,6 +25,15 @@ export const READ_ONLY_ACTIONS: ReadonlySet<string> = new Set([
   'read_file',
   'list_files',
   'get_download_url',
+  // agent-memory, agent-scratchpad, sequential-thinking
+  'search',
+  'read_graph',
+  'get_entity',
+  'read_page',
+  'list_pages',
+  'search_pages',
+  'get_chain',
+  'summarize_chain',
 ])
 
 /** A random key (UUID v4 where the platform has `crypto.randomUUID`). */

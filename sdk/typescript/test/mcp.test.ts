@@ -110,7 +110,7 @@ test('servers: create, list, get, update, delete; tokens; tools', async () => {
 test('servers: unsupported modes are a 400', async () => {
   const { workspace } = await client.workspaces.create({ name: 'MCP2', slug: uniqueSlug('mcp') })
   await assert.rejects(
-    client.mcpServers.create({ name: 'code', workspaceId: workspace.id, mode: 'CODE' }),
+    client.mcpServers.create({ name: 'code', workspaceId: workspace.id, mode: 'CODE' as 'TOOLS' }), // not a typed mode
     (e: unknown) => e instanceof BadRequestError && e.status === 400,
   )
 })

@@ -202,7 +202,7 @@ describe('workspaces', () => {
       client.workspaces.addIntegration(wsId, {
         integrationName: 'kv-store',
         alias: 'tenant',
-        settings: { persistence: { scope: 'external' } },
+        settings: { persistence: { scope: 'external' } as { scope: 'external'; externalId: string } }, // externalId missing
       }),
       BadRequestError,
       400,

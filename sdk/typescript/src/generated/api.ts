@@ -4,8 +4,8 @@
 
 export interface ErrorBody {
   error: string
-  code: "ACTION_FAILED" | "AMBIGUOUS_INTEGRATION" | "HTTP_ERROR" | "INVALID_JSON" | "VALIDATION_ERROR" | "UNAUTHENTICATED" | "ACTION_NOT_ALLOWED" | "FORBIDDEN" | "SCOPE_DENIED" | "ACTION_NOT_FOUND" | "INTEGRATION_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "ALIAS_CONFLICT" | "DUPLICATE" | "IDEMPOTENCY_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS" | "SLUG_EXISTS" | "PAYLOAD_TOO_LARGE" | "RANGE_NOT_SATISFIABLE" | "INTERNAL_ERROR" | "UNAVAILABLE" | "INSUFFICIENT_STORAGE"
-  details?: Record<string, unknown> | null
+  code: "ACTION_FAILED" | "AMBIGUOUS_INTEGRATION" | "INVALID_JSON" | "VALIDATION_ERROR" | "UNAUTHENTICATED" | "ACTION_NOT_ALLOWED" | "FORBIDDEN" | "QUOTA_EXCEEDED" | "SCOPE_DENIED" | "ACTION_NOT_FOUND" | "INTEGRATION_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "ALIAS_CONFLICT" | "DUPLICATE" | "IDEMPOTENCY_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS" | "LAST_ORG_KEY" | "SLUG_EXISTS" | "PAYLOAD_TOO_LARGE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "UNAVAILABLE" | "INSUFFICIENT_STORAGE"
+  details?: { [key: string]: StorableJson } | null
 }
 
 export interface Health {
@@ -32,7 +32,7 @@ export interface ApiKey {
 `{"scope": "org"}`, like absent/null, means the whole organisation. Either may carry
 `approvals`. */
 export interface KeyPermissions {
-  scope: string
+  scope: "org" | "workspace"
   workspaceIds?: string[]
   approvals?: KeyApprovals | null
 }
@@ -44,6 +44,7 @@ export interface KeyApprovals {
 
 export interface CreateApiKey {
   name: string
+  /** an ISO-8601 time in the future; the key stops working then */
   expiresAt?: string | null
   permissions?: KeyPermissions | null
 }
@@ -86,6 +87,42 @@ export interface UpdateWorkspace {
   slug?: string
 }
 
+export interface WorkspaceUsageEnvelope {
+  usage: UsageFigures
+}
+
+/** Live counters of a workspace (or of one end user: `endUsers` is then 0). */
+export interface UsageFigures {
+  bytes?: number
+  files?: number
+  keys?: number
+  items?: number
+  endUsers?: number
+}
+
+export interface LimitsEnvelope {
+  limits: Limits
+}
+
+/** A workspace's limits. Bytes count file bodies and KV values (their JSON text). */
+export interface Limits {
+  maxBytes?: number | null
+  maxFiles?: number | null
+  maxKeys?: number | null
+  maxItems?: number | null
+  perEndUser?: PerEndUserLimits | null
+  requestsPerSecond?: number | null
+  burst?: number | null
+}
+
+/** Limits of each end user's own data (their `u:<endUserId>` namespaces). */
+export interface PerEndUserLimits {
+  maxBytes?: number | null
+  maxFiles?: number | null
+  maxKeys?: number | null
+  maxItems?: number | null
+}
+
 export interface IntegrationList {
   integrations: WorkspaceIntegration[]
   total: number
@@ -103,7 +140,7 @@ export interface WorkspaceIntegration {
   oauthAppMode: string | null
   oauthAppId: string | null
   enabledActions: string[] | null
-  settings: Record<string, unknown>
+  settings: { [key: string]: StorableJson }
   sortOrder: number
   createdAt: string
   updatedAt: string
@@ -113,14 +150,23 @@ export interface CreateIntegration {
   alias?: string
   displayName?: string | null
   enabledActions?: string[] | null
-  settings?: Record<string, unknown> | null
+  settings?: {
+    /** whose data an action sees: each end user's own (`end_user`, the default, needs `endUserId` on execute), the workspace's (`workspace`) or one namespace named by `externalId` (`external`) */
+    persistence?: {
+      scope?: "end_user" | "workspace"
+    } | {
+      scope: "external"
+      /** the namespace key (at most 256 bytes of UTF-8) */
+      externalId: string
+    } | null
+  } | null
   sortOrder?: number
-  connectionStrategy?: string | null
+  connectionStrategy?: "fixed" | "per_user" | "per_user_with_fallback" | null
   connectionId?: string | null
   authMethodKey?: string | null
   oauthAppMode?: string | null
   oauthAppId?: string | null
-  integrationName: "storage" | "kv-store"
+  integrationName: "storage" | "kv-store" | "agent-memory" | "agent-scratchpad" | "sequential-thinking"
 }
 
 export interface IntegrationEnvelope {
@@ -131,9 +177,18 @@ export interface UpdateIntegration {
   alias?: string
   displayName?: string | null
   enabledActions?: string[] | null
-  settings?: Record<string, unknown> | null
+  settings?: {
+    /** whose data an action sees: each end user's own (`end_user`, the default, needs `endUserId` on execute), the workspace's (`workspace`) or one namespace named by `externalId` (`external`) */
+    persistence?: {
+      scope?: "end_user" | "workspace"
+    } | {
+      scope: "external"
+      /** the namespace key (at most 256 bytes of UTF-8) */
+      externalId: string
+    } | null
+  } | null
   sortOrder?: number
-  connectionStrategy?: string | null
+  connectionStrategy?: "fixed" | "per_user" | "per_user_with_fallback" | null
   connectionId?: string | null
   authMethodKey?: string | null
   oauthAppMode?: string | null
@@ -152,17 +207,17 @@ export interface CatalogIntegration {
   description: string
   logoUrl: string
   categories: string[]
-  auth: Record<string, unknown>
-  authOptions: Array<Record<string, unknown>>
-  actions: Record<string, CatalogAction>
-  triggers: Record<string, unknown>
+  auth: { [key: string]: StorableJson }
+  authOptions: Array<{ [key: string]: StorableJson }>
+  actions: { [key: string]: CatalogAction }
+  triggers: { [key: string]: StorableJson }
 }
 
 export interface CatalogAction {
   name: string
   displayName: string
   description: string
-  props: Record<string, Record<string, unknown>>
+  props: { [key: string]: { [key: string]: StorableJson } }
 }
 
 export interface CatalogOne {
@@ -182,7 +237,7 @@ export interface CatalogSummary {
   categories: string[]
   actionCount: number
   triggerCount: number
-  auth: Record<string, unknown>
+  auth: { [key: string]: StorableJson }
 }
 
 export interface ExecuteRequest {
@@ -205,9 +260,9 @@ export interface CreateServer {
   name: string
   description?: string | null
   createdBy?: string | null
-  mode?: string
-  settings?: Record<string, unknown> | null
-  authMode?: string
+  mode?: "TOOLS"
+  settings?: { [key: string]: StorableJson } | null
+  authMode?: "bearer"
   endUserAccess?: "none" | "restricted" | "full" | null
   endUserId?: string | null
   workspaceId: string
@@ -226,7 +281,7 @@ export interface McpServer {
   name: string
   description: string | null
   mode: string
-  settings: Record<string, unknown>
+  settings: { [key: string]: StorableJson }
   authMode: string
   endUserAccess: string | null
   auth: McpAuth
@@ -266,7 +321,7 @@ export interface McpServerTool {
   connectionId: string | null
   displayName: string | null
   description: string | null
-  inputDefaults: Record<string, unknown> | null
+  inputDefaults: { [key: string]: StorableJson } | null
   partialIds: string[] | null
   sortOrder: number
   sourceWorkspaceIntegrationId: string | null
@@ -276,9 +331,9 @@ export interface UpdateServer {
   name?: string
   description?: string | null
   createdBy?: string | null
-  mode?: string
-  settings?: Record<string, unknown> | null
-  authMode?: string
+  mode?: "TOOLS"
+  settings?: { [key: string]: StorableJson } | null
+  authMode?: "bearer"
   endUserAccess?: "none" | "restricted" | "full" | null
   endUserId?: string | null
 }
@@ -327,7 +382,7 @@ export interface CreateTool {
   connectionId?: string | null
   displayName?: string | null
   description?: string | null
-  inputDefaults?: Record<string, unknown> | null
+  inputDefaults?: { [key: string]: StorableJson } | null
   partialIds?: string[] | null
   sortOrder?: number
   integrationName: string
@@ -344,7 +399,7 @@ export interface UpdateTool {
   connectionId?: string | null
   displayName?: string | null
   description?: string | null
-  inputDefaults?: Record<string, unknown> | null
+  inputDefaults?: { [key: string]: StorableJson } | null
   partialIds?: string[] | null
   sortOrder?: number
 }
@@ -353,8 +408,10 @@ export interface CreateEndUser {
   workspaceId: string
   externalId: string
   displayName?: string | null
+  /** an address: text, '@', text; no spaces */
   email?: string | null
-  metadata?: Record<string, unknown> | null
+  /** any JSON object, at most 16384 bytes */
+  metadata?: { [key: string]: StorableJson } | null
 }
 
 export interface EndUserEnvelope {
@@ -368,7 +425,7 @@ export interface EndUser {
   externalId: string
   displayName: string | null
   email: string | null
-  metadata: Record<string, unknown>
+  metadata: { [key: string]: StorableJson }
   createdAt: string
   updatedAt: string
   connectionCount?: number
@@ -382,8 +439,10 @@ export interface EndUserList {
 
 export interface UpdateEndUser {
   displayName?: string | null
+  /** an address: text, '@', text; no spaces */
   email?: string | null
-  metadata?: Record<string, unknown> | null
+  /** any JSON object, at most 16384 bytes */
+  metadata?: { [key: string]: StorableJson } | null
 }
 
 export interface EndUserDeleted {
@@ -396,6 +455,7 @@ export interface Usage {
   keys?: number
   files?: number
   bytes?: number
+  items?: number
 }
 
 export interface UsageEnvelope {
@@ -410,6 +470,18 @@ export interface EndUserDataErased {
   workspaceId: string
   endUserId: string
   erased: Usage
+}
+
+export interface ExportRequest {
+  endUserId?: string | null
+  integrationAlias?: string | null
+}
+
+export interface Imported {
+  workspaceId: string
+  mode: string
+  rows: { [key: string]: number }
+  bodies: number
 }
 
 export interface WriteFileInput {
@@ -612,6 +684,297 @@ export interface KeyEntry {
   expiresAt: string | null
 }
 
+export interface CreateEntitiesInput {
+  /** Entities to create: {name, type, observations?}; a name that exists already is left unchanged and reported in existing */
+  entities: EntityIn[]
+}
+
+export interface EntityIn {
+  /** Entity name, unique in the graph (1 to 256 characters) */
+  name: string
+  /** Entity type, e.g. person, project (1 to 256 characters) */
+  type: string
+  /** Observation strings (each up to 16384 bytes) */
+  observations?: string[] | null
+}
+
+export interface Created {
+  entities: Entity[]
+  existing: string[]
+}
+
+export interface Entity {
+  name: string
+  type: string
+  observations: string[]
+  createdAt: string
+  updatedAt: string
+}
+
+export interface AddObservationsInput {
+  /** Per entity: {entityName, contents: [str]}; texts the entity has already are not added twice */
+  observations: ObservationsIn[]
+}
+
+export interface ObservationsIn {
+  /** Entity name, unique in the graph (1 to 256 characters) */
+  entityName: string
+  /** Observation strings (each up to 16384 bytes) */
+  contents: string[]
+}
+
+export interface AddedList {
+  results: ObservationsAdded[]
+}
+
+export interface ObservationsAdded {
+  entityName: string
+  added: string[]
+}
+
+export interface RelationsInput {
+  /** Relations {from, to, type} between existing entities */
+  relations: RelationIn[]
+}
+
+export interface RelationIn {
+  /** Entity name, unique in the graph (1 to 256 characters) */
+  from: string
+  /** Entity name, unique in the graph (1 to 256 characters) */
+  to: string
+  /** What the relation says, in active voice, e.g. works_at */
+  type: string
+}
+
+export interface RelationsCreated {
+  relations: Relation[]
+  existing: number
+}
+
+export interface Relation {
+  from: string
+  to: string
+  type: string
+  createdAt: string
+}
+
+export interface SearchInput {
+  /** Words to find in entity names, types and observations; every word must match (case-insensitive; a word also matches the start of a longer one) */
+  query: string
+  /** Entities per page (default 20, at most 100; larger values are clamped) */
+  limit?: number | null
+  /** nextCursor of the previous page */
+  cursor?: string | null
+}
+
+export interface Graph {
+  entities: Entity[]
+  relations: Relation[]
+  nextCursor: string | null
+}
+
+export interface ReadGraphInput {
+  /** Entities per page (default 100, at most 1000; larger values are clamped) */
+  limit?: number | null
+  /** nextCursor of the previous page */
+  cursor?: string | null
+}
+
+export interface GetEntityInput {
+  /** Entity name, unique in the graph (1 to 256 characters) */
+  name: string
+}
+
+export interface EntityWithRelations {
+  entity: Entity
+  relations: Relation[]
+}
+
+export interface DeleteEntitiesInput {
+  /** Entity names to delete with their observations and relations (unknown names are skipped) */
+  names: string[]
+}
+
+export interface DeletedCount {
+  deleted: number
+}
+
+export interface DeleteObservationsInput {
+  /** Entity name, unique in the graph (1 to 256 characters) */
+  entityName: string
+  /** Observation strings (each up to 16384 bytes) */
+  observations: string[]
+}
+
+export interface ObservationsDeleted {
+  entityName: string
+  deleted: number
+}
+
+export interface PageNameInput {
+  /** 1 to 256 characters, no control characters */
+  pageName: string
+}
+
+export interface PageWithContent {
+  pageName: string
+  content: string
+  size: number
+  createdAt: string
+  updatedAt: string
+}
+
+export interface PageContentInput {
+  /** 1 to 256 characters, no control characters */
+  pageName: string
+  /** Text (a page holds up to CUBBY_SCRATCHPAD_MAX_PAGE_BYTES, 1 MiB by default) */
+  content: string
+}
+
+export interface Page {
+  pageName: string
+  size: number
+  createdAt: string
+  updatedAt: string
+}
+
+export interface ListPagesInput {
+  /** Only pages whose name starts with this */
+  prefix?: string | null
+  /** Pages per answer (default 100, at most 1000; larger values are clamped) */
+  limit?: number | null
+  /** nextCursor of the previous page */
+  cursor?: string | null
+}
+
+export interface PageList {
+  pages: Page[]
+  nextCursor: string | null
+}
+
+export interface SearchPagesInput {
+  /** Words to find in page names and contents; every word must match (case-insensitive; a word also matches the start of a longer one) */
+  query: string
+  /** Results per answer (default 20, at most 100; larger values are clamped) */
+  limit?: number | null
+  /** nextCursor of the previous page */
+  cursor?: string | null
+}
+
+export interface SearchResults {
+  results: SearchHit[]
+  nextCursor: string | null
+}
+
+export interface SearchHit {
+  pageName: string
+  snippet: string
+  updatedAt: string
+}
+
+export interface PageDeleted {
+  pageName: string
+  deleted: boolean
+}
+
+export type ClearAllInput = Record<string, unknown>
+
+export interface Cleared {
+  deleted: number
+}
+
+export interface AddThoughtInput {
+  /** Identifier of the chain (a new one starts a chain) */
+  chainId: string
+  /** The thought (up to 65536 bytes) */
+  content: string
+}
+
+export interface ThoughtAdded {
+  chainId: string
+  thought: Thought
+  length: number
+}
+
+export interface Thought {
+  thoughtId: number
+  content: string
+  branchName: string | null
+  branchFrom: number | null
+  revisions: number
+  previous: string[]
+  createdAt: string
+  updatedAt: string
+}
+
+export interface BranchThoughtInput {
+  /** Identifier of the chain (a new one starts a chain) */
+  chainId: string
+  /** A thought's number in the chain */
+  thoughtId: number
+  /** Name of the branch (an existing name continues that branch) */
+  branchName: string
+  /** The thought (up to 65536 bytes) */
+  content: string
+}
+
+export interface ChainThought {
+  chainId: string
+  thought: Thought
+}
+
+export interface ReviseThoughtInput {
+  /** Identifier of the chain (a new one starts a chain) */
+  chainId: string
+  /** A thought's number in the chain */
+  thoughtId: number
+  /** The thought (up to 65536 bytes) */
+  content: string
+}
+
+export interface GetChainInput {
+  /** Identifier of the chain (a new one starts a chain) */
+  chainId: string
+  /** Every thought by id instead of the main line only */
+  includeBranches?: boolean | null
+}
+
+export interface Chain {
+  chainId: string
+  thoughts: Thought[]
+  branches: Branch[]
+}
+
+export interface Branch {
+  branchName: string
+  branchFrom: number
+  length: number
+}
+
+export interface ChainIdInput {
+  /** Identifier of the chain (a new one starts a chain) */
+  chainId: string
+}
+
+export interface Summary {
+  chainId: string
+  thoughtCount: number
+  branchCount: number
+  revisionCount: number
+  firstThought: Thought | null
+  lastThought: Thought | null
+  branches: BranchSummary[]
+}
+
+export interface BranchSummary {
+  branchName: string
+  branchFrom: number
+  length: number
+  lastThought: Thought
+}
+
+export type StorableJson = null | boolean | number | string | StorableJson[] | { [key: string]: StorableJson }
+
 /** Every built-in action with the types of its input and output. */
 export interface BuiltinActions {
   storage: {
@@ -631,5 +994,32 @@ export interface BuiltinActions {
     remove_from_list: { input: KeyValueInput; output: Removed }
     increment: { input: IncrementInput; output: Counter }
     list_keys: { input: ListKeysInput; output: KeyList }
+  }
+  "agent-memory": {
+    create_entities: { input: CreateEntitiesInput; output: Created }
+    add_observations: { input: AddObservationsInput; output: AddedList }
+    create_relations: { input: RelationsInput; output: RelationsCreated }
+    search: { input: SearchInput; output: Graph }
+    read_graph: { input: ReadGraphInput; output: Graph }
+    get_entity: { input: GetEntityInput; output: EntityWithRelations }
+    delete_entities: { input: DeleteEntitiesInput; output: DeletedCount }
+    delete_observations: { input: DeleteObservationsInput; output: ObservationsDeleted }
+    delete_relations: { input: RelationsInput; output: DeletedCount }
+  }
+  "agent-scratchpad": {
+    read_page: { input: PageNameInput; output: PageWithContent }
+    write_page: { input: PageContentInput; output: Page }
+    append_page: { input: PageContentInput; output: Page }
+    list_pages: { input: ListPagesInput; output: PageList }
+    search_pages: { input: SearchPagesInput; output: SearchResults }
+    delete_page: { input: PageNameInput; output: PageDeleted }
+    clear_all: { input: ClearAllInput; output: Cleared }
+  }
+  "sequential-thinking": {
+    add_thought: { input: AddThoughtInput; output: ThoughtAdded }
+    branch_thought: { input: BranchThoughtInput; output: ChainThought }
+    revise_thought: { input: ReviseThoughtInput; output: ChainThought }
+    get_chain: { input: GetChainInput; output: Chain }
+    summarize_chain: { input: ChainIdInput; output: Summary }
   }
 }
