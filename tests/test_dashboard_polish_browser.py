@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.helpers import Api
@@ -199,3 +200,60 @@ def test_revoking_your_own_or_the_last_org_key_warns_first(tab: Tab, http: Api) 
     assert narrow["apiKey"]["id"] not in [
         k["id"] for k in http.ok("GET", "/api/v1/api-keys")["apiKeys"]
     ]
+
+
+def test_a_file_page_renames_copies_a_signed_url_and_shows_csv_as_a_table(
+    tab: Tab,  # noqa: F811
+    http: Api,  # noqa: F811
+) -> None:
+    page = tab.page
+    ws = http.create_workspace("file-page")
+    files = http.add_integration(ws, "storage", "files", {"persistence": {"scope": "workspace"}})
+    csv_text = 'name,total\nacme,1500\n"<b>x</b>",7\n'
+    http.output(
+        "storage", "write_file", ws, {"path": "in/jan.csv", "content": csv_text,
+                                      "contentType": "text/csv"}, integrationAlias="files",
+    )  # fmt: skip
+    tab.sign_in(http.key)
+    base = f"/ui/workspaces/{ws}/integrations/{files['id']}/files"
+    tab.go(f"{base}/preview?path=in/jan.csv")
+    table = page.locator("[data-testid=preview-table]")
+    assert table.locator("th").all_inner_texts() == ["name", "total"]
+    assert table.locator("tr").nth(2).locator("td").all_inner_texts() == ["<b>x</b>", "7"]
+    assert page.locator("[data-testid=preview-table] b").count() == 0  # text, not markup
+    tab.check("file-csv-table")
+
+    page.click("button[data-copy='#signed-url']")
+    url = str(page.evaluate("navigator.clipboard.readText()"))
+    assert url.startswith(tab.base + "/downloads/")
+    assert httpx.get(url).text == csv_text  # no API key needed
+
+    page.fill("#move-to", "archive/jan-2025.csv")
+    page.click("[data-testid=rename] button[type=submit]")
+    page.wait_for_selector(".flash:has-text('Renamed in/jan.csv')")
+    assert "path=archive%2Fjan-2025.csv" in page.url
+    listed = http.output("storage", "list_files", ws, {}, integrationAlias="files")["files"]
+    assert [f["path"] for f in listed] == ["archive/jan-2025.csv"]
+
+
+def test_a_key_page_shows_version_times_and_a_ttl(tab: Tab, http: Api) -> None:  # noqa: F811
+    page = tab.page
+    ws = http.create_workspace("key-page")
+    state = http.add_integration(ws, "kv-store", "state", {"persistence": {"scope": "workspace"}})
+    for value in (1, 2):
+        http.output("kv-store", "put", ws, {"key": "cfg", "value": value}, integrationAlias="state")
+    tab.sign_in(http.key)
+    tab.go(f"/ui/workspaces/{ws}/integrations/{state['id']}/key?key=cfg")
+    meta = page.inner_text("[data-testid=key-meta]")
+    assert "Version\n2" in meta.replace("\t", "\n") and "Expires\nnever" in meta.replace("\t", "\n")
+    assert page.locator("[data-testid=key-meta] time").count() == 1  # updated, relative
+    assert page.input_value("[data-testid=ttl]") == ""
+    page.fill("[data-testid=ttl]", "3600")
+    page.click("button:has-text('Save')")
+    page.wait_for_selector(".flash:has-text('Saved')")
+    got = http.output("kv-store", "get", ws, {"key": "cfg"}, integrationAlias="state")
+    assert got["version"] == 3 and got["expiresAt"] is not None
+    left = int(page.input_value("[data-testid=ttl]"))
+    assert 3500 < left <= 3600  # saving again keeps about the same expiry
+    expires = page.locator("[data-testid=key-meta] time").nth(1)
+    assert expires.get_attribute("title") == got["expiresAt"] and "in " in expires.inner_text()

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import csv
+import io
+import itertools
+import math
 from typing import Any
 
 import msgspec
@@ -18,7 +22,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from cubby.api.endpoint import read_body
-from cubby.core import signing, usage
+from cubby.auth import expiry_epoch
+from cubby.core import clock, signing, usage
 from cubby.core.json_depth import check_depth
 from cubby.core.paging import decode_cursor, encode_cursor
 from cubby.core.paths import normalize_path
@@ -34,6 +39,7 @@ from cubby.web.targets import run as _run
 
 PAGE_SIZE = 50
 PREVIEW_MAX_BYTES = 256 * 1024
+CSV_MAX_ROWS = 200  # a preview, not a spreadsheet: the download has them all
 # Sorts after every path inside a folder, so a listing can jump past a subfolder's files.
 PAST_FOLDER = "\U0010ffff" * 4
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-ndjson")
@@ -197,8 +203,8 @@ async def preview(ctx: Ctx) -> Response:
         if info["contentType"].startswith("application/json"):
             with contextlib.suppress(msgspec.DecodeError):
                 text = msgspec.json.format(raw, indent=2).decode("utf-8", "replace")
-    elif kind == "image":
-        signed = await _run(ctx, t, "get_download_url", {"path": path})
+    signed = await _run(ctx, t, "get_download_url", {"path": path})
+    if kind == "image":
         image_url = _relative(signed["url"])
     folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
     return ctx.render(
@@ -206,11 +212,36 @@ async def preview(ctx: Ctx) -> Response:
         t=t,
         info=info,
         text=text,
+        table=_csv_rows(text) if text is not None and _is_csv(info) else None,
+        csv_max=CSV_MAX_ROWS,
         image_url=image_url,
+        signed=signed,
         folder=folder,
         crumbs=_crumbs(folder),
         name=path[len(folder) :],
     )
+
+
+def _is_csv(info: dict[str, Any]) -> bool:
+    return bool(info["contentType"].startswith("text/csv") or info["path"].endswith(".csv"))
+
+
+def _csv_rows(text: str) -> list[list[str]] | None:
+    """The first :data:`CSV_MAX_ROWS` rows of a CSV text (None if it does not parse)."""
+    try:
+        return list(itertools.islice(csv.reader(io.StringIO(text)), CSV_MAX_ROWS))
+    except csv.Error:
+        return None
+
+
+@page
+async def move_file(ctx: Ctx) -> Response:
+    """Rename (move) a file: the content is not copied."""
+    t = await _target(ctx, "storage")
+    src = normalize_path(ctx.field("path"))
+    dst = ctx.field("to").strip().lstrip("/")
+    moved = await _run(ctx, t, "move_file", {"from": src, "to": dst})
+    return ctx.redirect(t.url("files/preview", path=moved["to"]), f"Renamed {src} to {moved['to']}")
 
 
 @page
@@ -302,6 +333,8 @@ async def _key_view(
     got = await _run(ctx, t, "get", {"key": key})
     value = got["value"]
     formatted = msgspec.json.format(msgspec.json.encode(value), indent=2).decode()
+    listed = await _run(ctx, t, "list_keys", {"prefix": key, "limit": 1})
+    info = next((i for i in listed["keys"] if i["key"] == key), None)
     return ctx.render(
         "key.html",
         400 if error else 200,
@@ -309,10 +342,35 @@ async def _key_view(
         key=key,
         exists=value is not None,
         value=value,
+        version=got["version"],
+        expires_at=got["expiresAt"],
+        remaining=_seconds_left(got["expiresAt"]),
+        info=info,
         formatted=formatted if draft is None else draft,
         items=[msgspec.json.encode(v).decode() for v in value] if isinstance(value, list) else None,
         error=error,
     )
+
+
+def _seconds_left(expires_at: str | None) -> int | None:
+    """Whole seconds until ``expires_at`` (the TTL field's starting value), None if none."""
+    expires = expiry_epoch(expires_at)
+    if expires is None:
+        return None
+    left = math.ceil(expires - clock.now())
+    return left if left > 0 else None
+
+
+def _ttl(ctx: Ctx) -> dict[str, Any]:
+    """The TTL field of the key form: ``expiresInSeconds`` when filled in (empty: never)."""
+    text = ctx.field("expiresInSeconds").strip()
+    if not text:
+        return {}
+    if not text.isdigit():
+        raise ValidationError.for_field(
+            "expiresInSeconds", "expires in: whole seconds, or empty for never"
+        )
+    return {"expiresInSeconds": int(text)}
 
 
 @page
@@ -337,7 +395,7 @@ async def save_key(ctx: Ctx) -> Response:
         if ctx.field("fromList") == "1":  # the new-key form on the list page
             raise
         return await _key_view(ctx, t, key, exc.message, draft=text)
-    await _run(ctx, t, "put", {"key": key, "value": value})
+    await _run(ctx, t, "put", {"key": key, "value": value, **_ttl(ctx)})
     return ctx.redirect(t.url("key", key=key), f"Saved {key}")
 
 
@@ -374,6 +432,7 @@ def routes(base: str) -> list[BaseRoute]:
         Route(base + "/files/preview", preview, methods=["GET"]),
         Route(base + "/files/download", download, methods=["GET"]),
         Route(base + "/files/delete", delete_file, methods=["POST"]),
+        Route(base + "/files/move", move_file, methods=["POST"]),
         Route(base + "/files/delete-folder", confirm_delete_folder, methods=["GET"]),
         Route(base + "/files/delete-folder", delete_folder, methods=["POST"]),
         Route(base + "/keys", keys_page, methods=["GET"]),
