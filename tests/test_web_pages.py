@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+from html import unescape
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from cubby.core import clock, keys
+from cubby.core import clock, keys, workspaces
 from cubby.core.models import KeyPermissions
 from cubby.services import Services
 from cubby.web.playground import build_input, snippets
@@ -408,3 +409,30 @@ def test_usage_shows_zero_not_blank(client: TestClient, api: Api, org_key: str) 
     cells = re.findall(r'<td class="num">(.*?)</td>', usage, re.S)
     assert "" not in [c.strip() for c in cells]  # nothing blank
     assert '<td class="num">0</td>' in usage and "0 B" in usage
+
+
+def _revoke_warnings(client: TestClient) -> dict[str, str]:
+    page = client.get("/ui/api-keys").text
+    found = re.findall(r'<tr data-key-id="([^"]+)">.*?data-confirm="([^"]+)"', page, re.S)
+    return {key_id: unescape(text) for key_id, text in found}
+
+
+def test_revoking_your_own_or_the_last_org_wide_key_warns_first(
+    client: TestClient, services: Services, org_key: str
+) -> None:
+    ws = asyncio.run(workspaces.create(services.meta, "W", "w"))
+    restricted_key(services, ws.id)
+    sign_in(client, org_key)
+    by_name = {k.name: k.id for k in asyncio.run(services.meta.api_keys.all())}
+    warnings = _revoke_warnings(client)
+    assert "signed in with" in warnings[by_name["tests"]]
+    assert "last organisation-wide key" in warnings[by_name["tests"]]
+    assert warnings[by_name["restricted"]] == (
+        "Revoke key restricted? Programs using it stop working."
+    )
+    asyncio.run(keys.create_key(services.meta, "second", None, None))
+    by_name = {k.name: k.id for k in asyncio.run(services.meta.api_keys.all())}
+    warnings = _revoke_warnings(client)
+    assert "last organisation-wide" not in " ".join(warnings.values())
+    assert "signed in with" in warnings[by_name["tests"]]
+    assert "signed in with" not in warnings[by_name["second"]]
