@@ -25,6 +25,7 @@ from cubby.core.agent_text import (
     entity_not_found,
     query_words,
 )
+from cubby.core.fields import NO_CONTROL, NO_NUL
 from cubby.core.paging import decode_cursor, encode_cursor
 from cubby.core.registry import ActionContext, Integration
 from cubby.integrations.assets import logo
@@ -49,6 +50,7 @@ Name = Annotated[
     msgspec.Meta(
         min_length=1,
         max_length=MAX_NAME_CHARS,
+        pattern=NO_CONTROL,
         title="Name",
         description=f"Entity name, unique in the graph (1 to {MAX_NAME_CHARS} characters)",
     ),
@@ -58,6 +60,7 @@ Type = Annotated[
     msgspec.Meta(
         min_length=1,
         max_length=MAX_NAME_CHARS,
+        pattern=NO_CONTROL,
         title="Type",
         description="Entity type, e.g. person, project (1 to 256 characters)",
     ),
@@ -67,12 +70,14 @@ RelationType = Annotated[
     msgspec.Meta(
         min_length=1,
         max_length=MAX_NAME_CHARS,
+        pattern=NO_CONTROL,
         title="Relation type",
         description="What the relation says, in active voice, e.g. works_at",
     ),
 ]
+Text = Annotated[str, msgspec.Meta(pattern=NO_NUL)]
 Texts = Annotated[
-    list[str],
+    list[Text],
     msgspec.Meta(
         max_length=MAX_ITEMS,
         title="Observations",
@@ -83,6 +88,7 @@ Query = Annotated[
     str,
     msgspec.Meta(
         max_length=1000,
+        pattern=NO_NUL,
         title="Query",
         description="Words to find in entity names, types and observations; every word must "
         "match (case-insensitive; a word also matches the start of a longer one)",
@@ -178,7 +184,7 @@ class GetEntityInput(msgspec.Struct, forbid_unknown_fields=True):
 
 class DeleteEntitiesInput(msgspec.Struct, forbid_unknown_fields=True):
     names: Annotated[
-        list[str],
+        list[Name],
         msgspec.Meta(
             max_length=MAX_ITEMS,
             title="Names",

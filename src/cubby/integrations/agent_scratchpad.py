@@ -23,6 +23,7 @@ from cubby.core.agent_text import (
     query_words,
     snippet,
 )
+from cubby.core.fields import NO_CONTROL, NO_NUL
 from cubby.core.paging import decode_cursor, encode_cursor
 from cubby.core.registry import ActionContext, Integration
 from cubby.integrations.assets import logo
@@ -46,6 +47,7 @@ PageName = Annotated[
     msgspec.Meta(
         min_length=1,
         max_length=MAX_NAME_CHARS,
+        pattern=NO_CONTROL,
         title="Page name",
         description=f"1 to {MAX_NAME_CHARS} characters, no control characters",
     ),
@@ -53,19 +55,26 @@ PageName = Annotated[
 Content = Annotated[
     str,
     msgspec.Meta(
+        pattern=NO_NUL,
         title="Content",
         description="Text (a page holds up to CUBBY_SCRATCHPAD_MAX_PAGE_BYTES, 1 MiB by default)",
         extra={"prop_type": "LONG_TEXT"},
     ),
 ]
 Prefix = Annotated[
-    str, msgspec.Meta(title="Prefix", description="Only pages whose name starts with this")
+    str,
+    msgspec.Meta(
+        pattern=NO_CONTROL,
+        title="Prefix",
+        description="Only pages whose name starts with this",
+    ),
 ]
 Cursor = Annotated[str, msgspec.Meta(title="Cursor", description="nextCursor of the previous page")]
 Query = Annotated[
     str,
     msgspec.Meta(
         max_length=1000,
+        pattern=NO_NUL,
         title="Query",
         description="Words to find in page names and contents; every word must match "
         "(case-insensitive; a word also matches the start of a longer one)",

@@ -20,6 +20,7 @@ from cubby.core.agent_text import (
     check_name,
     check_text,
 )
+from cubby.core.fields import NO_CONTROL, NO_NUL
 from cubby.core.registry import ActionContext, Integration
 from cubby.integrations.assets import logo
 
@@ -37,6 +38,7 @@ ChainId = Annotated[
     msgspec.Meta(
         min_length=1,
         max_length=MAX_NAME_CHARS,
+        pattern=NO_CONTROL,
         title="Chain ID",
         description="Identifier of the chain (a new one starts a chain)",
     ),
@@ -49,6 +51,7 @@ BranchName = Annotated[
     msgspec.Meta(
         min_length=1,
         max_length=MAX_NAME_CHARS,
+        pattern=NO_CONTROL,
         title="Branch name",
         description="Name of the branch (an existing name continues that branch)",
     ),
@@ -56,6 +59,7 @@ BranchName = Annotated[
 Content = Annotated[
     str,
     msgspec.Meta(
+        pattern=NO_NUL,
         title="Content",
         description=f"The thought (up to {MAX_THOUGHT_BYTES} bytes)",
         extra={"prop_type": "LONG_TEXT"},

@@ -27,17 +27,15 @@ from cubby.core.scopes import Namespace
 
 _VEC = "setweight(array_to_tsvector(string_to_array({}, ' ')), '{}')"
 _NAME_TYPE = _VEC.format("nw", "A") + " || " + _VEC.format("tw", "B")
-# the namespace's scope word (core/agent_text.scope_token), weight C: see tsquery there
-_SCOPE = "setweight(array_to_tsvector(ARRAY[{}::text]), 'C')"
 _INSERT_ENTITIES = (
     "INSERT INTO memory_entities (workspace_id, ns, name, type, doc, created_at, updated_at) "
-    f"SELECT $1, $2, n, t, {_NAME_TYPE} || {_SCOPE.format('$8')}, $7, $7 "
+    f"SELECT $1, $2, n, t, {_NAME_TYPE}, $7, $7 "
     "FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY "
     "AS u(n, t, nw, tw, ord) ORDER BY ord ON CONFLICT DO NOTHING RETURNING id, name"
 )
 _INSERT_OBS = (
     "INSERT INTO memory_observations (entity_id, workspace_id, ns, text, digest, doc, "
-    f"created_at) SELECT e, $1, $2, x, d, {_NAME_TYPE} || {_SCOPE.format('$10')} || "
+    f"created_at) SELECT e, $1, $2, x, d, {_NAME_TYPE} || "
     "array_to_tsvector(string_to_array(bw, ' ')), $3 "
     "FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) "
     "WITH ORDINALITY AS u(e, x, d, nw, tw, bw, ord) ORDER BY ord "
@@ -63,20 +61,20 @@ async def _add_texts(
     """Insert each (entity id, name, type, texts)'s texts the entity lacks; returns the texts
     added per entity id, in the order given."""
     cols: list[list[Any]] = [[], [], [], [], [], []]
+    scope = scope_token(ns.workspace_id, ns.ns)
     for entity_id, name, type_, texts in targets:
-        name_words, type_words = index_words(name), index_words(type_)
+        name_words, type_words = index_words(scope, name), index_words(scope, type_)
         for text in dict.fromkeys(texts):
             for col, value in zip(
                 cols,
-                (entity_id, text, digest(text), name_words, type_words, index_words(text)),
+                (entity_id, text, digest(text), name_words, type_words, index_words(scope, text)),
                 strict=True,
             ):
                 col.append(value)
     added: dict[int, list[str]] = {t[0]: [] for t in targets}
     if not cols[0]:
         return added
-    scope = scope_token(ns.workspace_id, ns.ns)
-    rows = await conn.fetch(_INSERT_OBS, ns.workspace_id, ns.ns, now, *cols, scope)
+    rows = await conn.fetch(_INSERT_OBS, ns.workspace_id, ns.ns, now, *cols)
     for row in sorted(rows, key=lambda r: r[0]):
         added[int(row[1])].append(row[2])
     return added
@@ -94,6 +92,7 @@ class PgMemory:
             first.setdefault(new.name, new)
         unique = list(first.values())
         now = utc_now()
+        scope = scope_token(ns.workspace_id, ns.ns)
         async with transaction(self.db) as conn:
             rows = await conn.fetch(
                 _INSERT_ENTITIES,
@@ -101,10 +100,9 @@ class PgMemory:
                 ns.ns,
                 [e.name for e in unique],
                 [e.type for e in unique],
-                [index_words(e.name) for e in unique],
-                [index_words(e.type) for e in unique],
+                [index_words(scope, e.name) for e in unique],
+                [index_words(scope, e.type) for e in unique],
                 now,
-                scope_token(ns.workspace_id, ns.ns),
             )
             ids = {r[1]: int(r[0]) for r in rows}
             targets = [

@@ -22,13 +22,12 @@ _NS = "workspace_id = $1 AND ns = $2"
 _COLS = "id, name, size, created_at, updated_at"
 _DOC = (
     "setweight(array_to_tsvector(string_to_array({name}, ' ')), 'A') || "
-    "array_to_tsvector(string_to_array({body}, ' ')) || "
-    "setweight(array_to_tsvector(ARRAY[{scope}::text]), 'C')"  # see agent_text.tsquery
+    "array_to_tsvector(string_to_array({body}, ' '))"
 )
 _WRITE = (
     "INSERT INTO scratch_pages (workspace_id, ns, name, content, size, doc, created_at, "
     "updated_at) VALUES ($1, $2, $3, $4, $5, "
-    f"{_DOC.format(name='$6', body='$7', scope='$9')}, $8, $8) "
+    f"{_DOC.format(name='$6', body='$7')}, $8, $8) "
     "ON CONFLICT (workspace_id, ns, name) DO UPDATE SET content = EXCLUDED.content, "
     "size = EXCLUDED.size, doc = EXCLUDED.doc, updated_at = EXCLUDED.updated_at "
     f"RETURNING {_COLS}"
@@ -67,10 +66,9 @@ class PgScratchpad:
             name,
             content,
             len(content.encode()),
-            index_words(name),
-            index_words(content),
+            index_words(scope_token(ns.workspace_id, ns.ns), name),
+            index_words(scope_token(ns.workspace_id, ns.ns), content),
             utc_now(),
-            scope_token(ns.workspace_id, ns.ns),
         )
         return _page(row)
 
@@ -91,12 +89,10 @@ class PgScratchpad:
                 )
                 raise page_too_large(name, int(old) + size, max_bytes)
             await conn.execute(
-                "UPDATE scratch_pages SET doc = "
-                f"{_DOC.format(name='$2', body='$3', scope='$4')} WHERE id = $1",
+                f"UPDATE scratch_pages SET doc = {_DOC.format(name='$2', body='$3')} WHERE id = $1",
                 row[0],
-                index_words(name),
-                index_words(row[5]),
-                scope_token(ns.workspace_id, ns.ns),
+                index_words(scope_token(ns.workspace_id, ns.ns), name),
+                index_words(scope_token(ns.workspace_id, ns.ns), row[5]),
             )
         return _page(row)
 

@@ -23,7 +23,7 @@ _INSERT_OBS = (
     "INSERT INTO memory_observations (entity_id, workspace_id, ns, text, digest, created_at) "
     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id"
 )
-_INSERT_FTS = "INSERT INTO memory_fts (rowid, scope, entity, name, type, body) VALUES (?,?,?,?,?,?)"
+_INSERT_FTS = "INSERT INTO memory_fts (rowid, entity, name, type, body) VALUES (?, ?, ?, ?, ?)"
 _ENTITY_COLS = "id, name, type, created_at, updated_at"
 
 
@@ -33,7 +33,7 @@ def _add_texts(
     """Insert the texts the entity lacks (one row each) and index them; returns those added."""
     entity_id, name, type_ = row[0], row[1], row[2]
     scope = scope_token(ns.workspace_id, ns.ns)
-    name_words, type_words = index_words(name), index_words(type_)
+    name_words, type_words = index_words(scope, name), index_words(scope, type_)
     added: list[str] = []
     for text in dict.fromkeys(texts):
         got = conn.execute(
@@ -42,7 +42,7 @@ def _add_texts(
         if got is None:
             continue
         conn.execute(
-            _INSERT_FTS, (got[0], scope, entity_id, name_words, type_words, index_words(text))
+            _INSERT_FTS, (got[0], entity_id, name_words, type_words, index_words(scope, text))
         )
         added.append(text)
     return added
@@ -95,7 +95,13 @@ class SqliteMemory:
                     continue
                 conn.execute(
                     _INSERT_FTS,
-                    (-got[0], scope, got[0], index_words(new.name), index_words(new.type), ""),
+                    (
+                        -got[0],
+                        got[0],
+                        index_words(scope, new.name),
+                        index_words(scope, new.type),
+                        "",
+                    ),
                 )
                 row = (got[0], new.name, new.type)
                 added = _add_texts(conn, ns, row, new.observations, now)
@@ -157,21 +163,22 @@ class SqliteMemory:
     async def search(
         self, ns: Namespace, terms: list[str], after: tuple[float, str] | None, limit: int
     ) -> list[ScoredEntity]:
-        # bm25 weights: scope 0, entity 0, name 10, type 5, body 1. An entity scores by its best
-        # row; FTS5's bm25 is lower-is-better, so the score is its negation.
+        # bm25 weights: entity 0, name 10, type 5, body 1. An entity scores by its best row;
+        # FTS5's bm25 is lower-is-better, so the score is its negation.
         match = fts5_query(scope_token(ns.workspace_id, ns.ns), terms)
-        cond, args = "", list[Any]([match])
+        cond, args = "", list[Any]([match, ns.workspace_id, ns.ns])
         if after is not None:
-            cond = "WHERE b.score < ? OR (b.score = ? AND e.name > ?)"
+            cond = "AND (b.score < ? OR (b.score = ? AND e.name > ?))"
             args += [after[0], after[0], after[1]]
 
         def query(conn: sqlite3.Connection) -> list[ScoredEntity]:
             rows = conn.execute(
-                "WITH h AS MATERIALIZED (SELECT entity, -bm25(memory_fts, 0, 0, 10, 5, 1) AS r "
+                "WITH h AS MATERIALIZED (SELECT entity, -bm25(memory_fts, 0, 10, 5, 1) AS r "
                 "FROM memory_fts WHERE memory_fts MATCH ?), "
                 "b AS (SELECT entity AS id, max(r) AS score FROM h GROUP BY entity) "
                 "SELECT e.id, e.name, e.type, e.created_at, e.updated_at, b.score "
-                f"FROM b JOIN memory_entities e ON e.id = b.id {cond} "
+                "FROM b JOIN memory_entities e ON e.id = b.id "
+                f"WHERE e.workspace_id = ? AND e.ns = ? {cond} "
                 "ORDER BY b.score DESC, e.name LIMIT ?",
                 (*args, limit),
             ).fetchall()

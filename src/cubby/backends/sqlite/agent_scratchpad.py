@@ -37,10 +37,11 @@ def _page(row: Any) -> Page:
 
 
 def _reindex(conn: sqlite3.Connection, ns: Namespace, row: Any) -> None:
+    scope = scope_token(ns.workspace_id, ns.ns)
     conn.execute("DELETE FROM scratch_fts WHERE rowid = ?", (row[0],))
     conn.execute(
-        "INSERT INTO scratch_fts (rowid, scope, name, body) VALUES (?, ?, ?, ?)",
-        (row[0], scope_token(ns.workspace_id, ns.ns), index_words(row[1]), index_words(row[5])),
+        "INSERT INTO scratch_fts (rowid, name, body) VALUES (?, ?, ?)",
+        (row[0], index_words(scope, row[1]), index_words(scope, row[5])),
     )
 
 
@@ -111,19 +112,18 @@ class SqliteScratchpad:
     async def search(
         self, ns: Namespace, terms: list[str], after: tuple[float, str] | None, limit: int
     ) -> list[PageText]:
-        match = fts5_query(scope_token(ns.workspace_id, ns.ns), terms).replace(
-            "{name type body}", "{name body}"
-        )
-        cond, args = "", list[Any]([match])
+        match = fts5_query(scope_token(ns.workspace_id, ns.ns), terms)
+        cond, args = "", list[Any]([match, ns.workspace_id, ns.ns])
         if after is not None:
-            cond = "WHERE h.score < ? OR (h.score = ? AND p.name > ?)"
+            cond = "AND (h.score < ? OR (h.score = ? AND p.name > ?))"
             args += [after[0], after[0], after[1]]
         rows = self.db.read(
             lambda c: c.execute(
-                "WITH h AS MATERIALIZED (SELECT rowid AS id, -bm25(scratch_fts, 0, 10, 1) AS score "
+                "WITH h AS MATERIALIZED (SELECT rowid AS id, -bm25(scratch_fts, 10, 1) AS score "
                 "FROM scratch_fts WHERE scratch_fts MATCH ?) "
                 f"SELECT {', '.join('p.' + c for c in _COLS.split(', '))}, p.content, h.score "
-                f"FROM h JOIN scratch_pages p ON p.id = h.id {cond} "
+                "FROM h JOIN scratch_pages p ON p.id = h.id "
+                f"WHERE p.workspace_id = ? AND p.ns = ? {cond} "
                 "ORDER BY h.score DESC, p.name LIMIT ?",
                 (*args, limit),
             ).fetchall()

@@ -5,9 +5,10 @@
 -- an entity or a chain takes its rows with it.
 --
 -- Full-text search: FTS5 tables hold the words cubby cut itself (core/agent_text.py), so both
--- backends index exactly the same words. Each FTS row starts with a `scope` word naming its
--- namespace, which a query intersects with. Rows are inserted by the writes that make them and
--- deleted by the triggers below (cascades fire them too).
+-- backends index exactly the same words, each prefixed with its namespace's scope, so a search
+-- reads only its namespace's index entries. Rows are inserted by the writes that make them and
+-- deleted by the triggers below (cascades fire them too). The prefix indexes cover the scope
+-- (13 characters) plus 2 and 3 characters of a word.
 
 CREATE TABLE memory_entities (
     id INTEGER PRIMARY KEY,
@@ -45,8 +46,8 @@ CREATE INDEX memory_relations_to ON memory_relations (to_id);
 
 -- rowid: an observation's id, or minus the entity's id for the entity's own row (name, type).
 CREATE VIRTUAL TABLE memory_fts USING fts5 (
-    scope, entity UNINDEXED, name, type, body,
-    tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+    entity UNINDEXED, name, type, body,
+    tokenize = 'unicode61 remove_diacritics 2', prefix = '15 16'
 );
 CREATE TRIGGER memory_entities_unindex AFTER DELETE ON memory_entities BEGIN
     DELETE FROM memory_fts WHERE rowid = -old.id;
@@ -67,7 +68,7 @@ CREATE TABLE scratch_pages (
     UNIQUE (workspace_id, ns, name)
 );
 CREATE VIRTUAL TABLE scratch_fts USING fts5 (
-    scope, name, body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+    name, body, tokenize = 'unicode61 remove_diacritics 2', prefix = '15 16'
 );
 CREATE TRIGGER scratch_pages_unindex AFTER DELETE ON scratch_pages BEGIN
     DELETE FROM scratch_fts WHERE rowid = old.id;
