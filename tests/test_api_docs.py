@@ -14,6 +14,7 @@ from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 from cubby import errors
+from cubby.api import action_examples, record_examples
 from cubby.api.docs import dashboard_route
 from cubby.services import Services
 from tests.helpers import Api
@@ -306,3 +307,57 @@ def test_required_query_and_non_empty_patches_are_declared_and_enforced(api: Api
     resp = api.request("POST", "/api/v1/api-keys", {"name": "k", "permissions": {"scope": ""}})
     assert resp.status_code == 400 and "'org', 'workspace'" in resp.json()["error"]
     assert resp.json()["details"] == {"field": "permissions.scope", "allowed": ["org", "workspace"]}
+
+
+# -- issue 27, defects 8 and 9 and the rough edges of /docs -----------------------------------
+def test_the_execute_examples_are_the_answers_of_a_real_run(client: TestClient) -> None:
+    recorded = action_examples.load()
+    fresh = record_examples.record()
+    assert fresh == recorded, (
+        "docs_assets/action_examples.json is stale: python -m cubby.api.record_examples"
+    )
+    page = html.unescape(docs(client))
+    write = recorded["storage/write_file"]
+    content = write["request"]["input"]["content"]
+    assert write["response"]["output"]["size"] == len(content.encode())
+    assert write["response"]["output"]["expiresAt"] is None  # not a copy of updatedAt
+    section = re.search(r"id='action-storage-write_file'>(.*?)</section>", page, re.S)
+    assert section and f'"size": {len(content.encode())}' in section.group(1)
+    assert '"size": 1500' not in page
+
+
+def test_docs_ids_are_unique_and_there_is_a_favicon(client: TestClient) -> None:
+    page = docs(client)
+    ids = re.findall(r"\bid=['\"]([^'\"]+)['\"]", page)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)[:5]
+    assert page.count('id="actions"') + page.count("id='actions'") == 1
+    ico = client.get("/favicon.ico")
+    assert ico.status_code == 200 and ico.headers["content-type"] == "image/x-icon"
+    assert ico.content[:4] == b"\0\0\1\0"  # an ICO file
+    svg = client.get("/favicon.svg")
+    assert svg.status_code == 200 and svg.text.startswith("<svg")
+    assert 'rel="icon" href="/favicon.svg"' in page
+    assert 'rel="icon" href="/favicon.svg"' in client.get("/").text  # the dashboard's pages
+
+
+def test_docs_have_examples_a_searchable_sidebar_and_no_inline_code(client: TestClient) -> None:
+    resp = client.get("/docs")
+    assert resp.headers["content-security-policy"].startswith("default-src 'self'")
+    page = resp.text
+    assert "<style" not in page and re.search(r"<script>|<script [^>]*>[^<]", page) is None
+    assert re.search(r"<input id=\"search\" type=\"search\"", page)
+    assert '<a class="back" href="/">' in page  # back to the dashboard
+    for asset, kind in (("docs.js", "text/javascript"), ("docs.css", "text/css")):
+        assert f"/docs/assets/{asset}" in page
+        got = client.get(f"/docs/assets/{asset}")
+        assert got.status_code == 200 and got.headers["content-type"].startswith(kind)
+    doc = client.get("/openapi.json").json()
+    sections = dict(re.findall(r"<section class='op' id='([^']+)'>(.*?)</section>", page, re.S))
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            body = html.unescape(sections[slug(f"{method} {path}")])
+            assert "<p>curl:</p>" in body and "$CUBBY_BASE_URL" in body, (method, path)
+            if op.get("security"):
+                assert "<p>Python SDK:</p>" in body and "client.request(" in body, (method, path)
+    create = html.unescape(sections[slug("post /api/v1/workspaces")])
+    assert re.search(r"<code>slug</code>.*lowercase letters, digits and '-'", create, re.S)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -77,3 +78,13 @@ def test_every_relative_link_resolves_inside_the_repo() -> None:
         # a bare mention of a document that is not in the repo
         assert "API.md" not in text.replace("docs/api.md", ""), f"{doc.name} names API.md"
     assert checked >= 10
+
+
+def test_the_readme_steps_leave_no_untracked_files() -> None:
+    """Issue 27, defect 11: `npm pack` (the TypeScript README's own step) makes a tarball."""
+    readme = (ROOT / "sdk" / "typescript" / "README.md").read_text()
+    tarball = re.search(r"npm pack\s+#\s*->\s*(\S+\.tgz)", readme)
+    assert tarball, "the README's npm pack step names its tarball"
+    for path in (f"sdk/typescript/{tarball.group(1)}", ".schemathesis/report.json"):
+        ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT, check=False)
+        assert ignored.returncode == 0, f"{path} is not ignored"

@@ -23,11 +23,13 @@ from cubby.api import (
     downloads,
     end_users,
     execute,
+    favicon,
     health,
     metrics_route,
     workspace_integrations,
     workspaces,
 )
+from cubby.api import docs as docs_page
 from cubby.api import export as export_api
 from cubby.api import limits as limits_api
 from cubby.api.answer_errors import AnswerErrors
@@ -167,14 +169,16 @@ def create_app(
 
     async def docs(request: Request) -> Response:
         """This page: the API reference, made from the OpenAPI document and the route table."""
-        return HTMLResponse(docs_html())
+        return HTMLResponse(docs_html(), headers={"content-security-policy": docs_page.CSP})
 
     routes: list[BaseRoute] = [
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
+        *docs_page.ROUTES,
         *(ep.route() for ep in endpoints),
         *downloads.ROUTES,
         *catalog.ROUTES,
+        *favicon.ROUTES,
         *web_routes(),  # the dashboard: `/` and /ui/...
     ]
     mcp = McpEndpoint(services)

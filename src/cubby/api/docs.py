@@ -13,14 +13,21 @@ from __future__ import annotations
 import html
 import inspect
 import json
+import re
 from collections.abc import Iterable
+from importlib import resources
 from typing import Any
 
 from markdown_it import MarkdownIt
-from starlette.routing import BaseRoute, Mount
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
 
+from cubby.api import action_examples
 from cubby.api.examples import example, resolve
-from cubby.errors import ErrorCode
+from cubby.core.fields import MEANINGS, NO_NUL
+from cubby.core.validators import INT64_MAX, INT64_MIN
+from cubby.errors import ErrorCode, NotFound
 
 _md = MarkdownIt("commonmark", {"html": False})
 _EXECUTE = "Execute."
@@ -81,10 +88,41 @@ def _type_name(schema: dict[str, Any], components: dict[str, Any]) -> str:
 
 
 def _field_doc(schema: dict[str, Any]) -> str:
+    """The field's description and the rules its schema states, in words."""
+    text = ""
     for option in [schema, *schema.get("anyOf", [])]:
         if option.get("description"):
-            return str(option["description"])
-    return ""
+            text = str(option["description"])
+            break
+    rules = _rules(schema)
+    if rules:
+        text = f"{text.rstrip('.')}. {rules}" if text else rules[0].upper() + rules[1:]
+    return text
+
+
+def _rules(schema: dict[str, Any]) -> str:
+    """``at most 200 characters; must not be blank or contain control characters``."""
+    out: list[str] = []
+    for option in [schema, *schema.get("anyOf", [])]:
+        if option.get("minLength", 0) > 1:
+            out.append(f"at least {option['minLength']} characters")
+        elif option.get("minLength") == 1 and "pattern" not in option:
+            out.append("not empty")
+        if "maxLength" in option:
+            out.append(f"at most {option['maxLength']} characters")
+        pattern = option.get("pattern")
+        if pattern and pattern != NO_NUL:  # every text refuses NUL: said once, under Errors
+            out.append(MEANINGS.get(pattern, f"matches `{pattern}`"))
+        low, high = option.get("minimum"), option.get("maximum")
+        if low is not None and low > INT64_MIN:
+            out.append(f"at least {low}")
+        if high is not None and high < INT64_MAX:
+            out.append(f"at most {high}")
+        if option.get("format") == "date-time":
+            out.append("an ISO-8601 time")
+        if option.get("minItems"):
+            out.append(f"at least {option['minItems']} item(s)")
+    return "; ".join(dict.fromkeys(out))
 
 
 def _fields_table(schema: dict[str, Any], components: dict[str, Any]) -> str:
@@ -130,7 +168,9 @@ def _operation(
         rows = "".join(
             f"<tr><td><code>{_e(p['name'])}</code></td><td>{_e(p['in'])}</td>"
             f"<td>{_e(_type_name(p.get('schema', {}), components))}</td>"
-            f"<td>{md_inline(p.get('description', ''))}</td></tr>"
+            f"<td>{'required. ' if p.get('required') else ''}"
+            f"{md_inline(_field_doc({**p.get('schema', {}), 'description': p.get('description')}))}"
+            "</td></tr>"
             for p in params
         )
         parts.append(
@@ -138,6 +178,7 @@ def _operation(
             f"<th>meaning</th></tr>{rows}</table>"
         )
     body = op.get("requestBody", {}).get("content", {}).get("application/json")
+    sent: Any = None
     if body is not None:
         schema = body["schema"]
         if schema.get("$ref", "").endswith("ByAction"):
@@ -145,10 +186,13 @@ def _operation(
                 "<h4>Request body</h4><p>One of the <a href='#actions'>actions</a>, e.g.:</p>"
             )
             first = resolve(schema, components).get("oneOf", [{}])[0]
-            parts.append(_pre(example(first, components, all_fields=False)))
+            sent = example(first, components, all_fields=False)
+            parts.append(_pre(sent))
         else:
+            sent = example(schema, components, all_fields=False)
             parts.append("<h4>Request body</h4>" + _fields_table(schema, components))
-            parts.append("<p>Example:</p>" + _pre(example(schema, components, all_fields=False)))
+            parts.append("<p>Example:</p>" + _pre(sent))
+    parts.append(_try_it(path, method, op, sent))
     for status, response in op.get("responses", {}).items():
         if status[0] not in "23":
             continue
@@ -181,7 +225,62 @@ def _operation(
     return "".join(parts)
 
 
+def _shell_var(name: str) -> str:
+    return "".join(f"_{c}" if c.isupper() else c.upper() for c in name)
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def _try_it(path: str, method: str, op: dict[str, Any], sent: Any) -> str:
+    """A curl command and the Python SDK's call for this operation (path parameters and
+    required query parameters as variables, the request example as the body)."""
+    params = op.get("parameters", [])
+    required = [p["name"] for p in params if p["in"] == "query" and p.get("required")]
+    curl_path = re.sub(r"{(\w+)}", lambda m: "$" + _shell_var(m.group(1)), path)
+    curl_query = "&".join(f"{q}=${_shell_var(q)}" for q in required)
+    url = f"$CUBBY_BASE_URL{curl_path}" + (f"?{curl_query}" if curl_query else "")
+    curl = [("curl" if method == "get" else f"curl -X {method.upper()}") + f' "{url}"']
+    if op.get("security"):
+        curl.append('-H "Authorization: Bearer $CUBBY_API_KEY"')
+    if sent is not None:
+        curl += ["-H 'Content-Type: application/json'", "-d '" + json.dumps(sent) + "'"]
+    out = "<p>curl:</p>" + _code_block(_CONTINUED.join(curl))
+    if not op.get("security"):
+        return out
+    py_path = re.sub(r"{(\w+)}", lambda m: "{" + _snake(m.group(1)) + "}", path)
+    args = [f'"{method.upper()}"', ("f" if "{" in py_path else "") + f'"{py_path}"']
+    if required:
+        args.append("params={" + ", ".join(f'"{q}": {_snake(q)}' for q in required) + "}")
+    if sent is not None:
+        args.append("json=" + _python_literal(sent))
+    lines = ["from cubby_client import Cubby", "", "client = Cubby()"]
+    lines.append(f"client.request({', '.join(args)})")
+    return out + "<p>Python SDK:</p>" + _code_block("\n".join(lines))
+
+
+_CONTINUED = " \\\n  "  # a shell line continuation
+
+
+def _code_block(text: str) -> str:
+    return f"<pre>{_e(text)}</pre>"
+
+
+def _python_literal(value: Any) -> str:
+    """``value`` as Python source (JSON's true/false/null spelled the Python way)."""
+    text = json.dumps(value, ensure_ascii=False)
+    return re.sub(r'("(?:[^"\\]|\\.)*")|\b(true|false|null)\b', _py_word, text)
+
+
+def _py_word(match: re.Match[str]) -> str:
+    if match.group(1) is not None:
+        return match.group(1)
+    return {"true": "True", "false": "False", "null": "None"}[match.group(2)]
+
+
 def _actions(components: dict[str, Any]) -> str:
+    recorded = action_examples.load()
     out = []
     current = None
     for name, variant in components.items():
@@ -197,9 +296,7 @@ def _actions(components: dict[str, Any]) -> str:
                 f"<h3 id='integration-{_e(integration)}'>{_e(title)} "
                 f"(<code>{_e(integration)}</code>)</h3>{md(info.get('description', ''))}"
             )
-        request = example(variant, components, all_fields=False)
-        request["workspaceId"] = "3f2b8c1e-4a5d-4e6f-9a0b-1c2d3e4f5a6b"
-        request["integrationAlias"] = "files" if integration == "storage" else "state"
+        request = action_examples.request_for(variant, components)
         output = variant.get("x-output")
         out.append(
             f"<section class='action' id='action-{_e(integration)}-{_e(action)}'>"
@@ -208,11 +305,22 @@ def _actions(components: dict[str, Any]) -> str:
             f"<p>Input:</p>{_fields_table(variant['properties']['input'], components)}"
             f"<p>Request (<code>POST /api/v1/actions/execute</code>):</p>{_pre(request)}"
         )
-        if output is not None:
+        seen = recorded.get(f"{integration}/{action}")
+        if seen is not None and seen["request"] == request:  # the answer of a real run
+            out.append(f"<p>Response ({seen['status']}):</p>{_pre(seen['response'])}")
+        elif output is not None:
             answer = {"success": True, "output": example(output, components), "duration": 1.8}
-            out.append(f"<p>Response:</p>{_pre(answer)}")
+            out.append(f"<p>Response (the shape; values made up):</p>{_pre(answer)}")
         out.append("</section>")
     return "".join(out)
+
+
+def _action_names(components: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (v["properties"]["integrationName"]["const"], v["properties"]["actionName"]["const"])
+        for name, v in components.items()
+        if name.startswith(_EXECUTE)
+    ]
 
 
 def _errors_table(catalog: list[ErrorCode]) -> str:
@@ -267,19 +375,25 @@ def _other_routes(routes: Iterable[BaseRoute], documented: set[str]) -> str:
     return out
 
 
-_STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; padding: 0 1rem;
-  line-height: 1.45; color: #1b1b1b; }
-table { border-collapse: collapse; width: 100%; margin: .4rem 0 1rem; }
-td, th { border-bottom: 1px solid #ddd; padding: .35rem .5rem; vertical-align: top;
-  text-align: left; }
-pre { background: #f5f5f3; padding: .6rem; overflow-x: auto; border-radius: 4px; }
-code { background: #f1f1ef; padding: 0 .2rem; border-radius: 3px; }
-pre code { background: none; }
-section.op, section.action { border-top: 1px solid #ccc; margin-top: 1.2rem; }
-nav > ul { columns: 2; } nav ul ul { columns: 1; }
-small { color: #666; }
-"""
+_ASSETS = resources.files("cubby.api") / "docs_assets"
+_ASSET_TYPES = {"docs.css": "text/css", "docs.js": "text/javascript"}
+# /docs runs no inline script or style: its CSS and JS are these two files.
+CSP = "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+
+async def docs_asset(request: Request) -> Response:
+    """The stylesheet and the sidebar search script of /docs (no CDN, no inline code)."""
+    name = request.path_params["name"]
+    if name not in _ASSET_TYPES:
+        raise NotFound("no such /docs asset", details={"name": name})
+    return Response(
+        (_ASSETS / name).read_bytes(),
+        media_type=_ASSET_TYPES[name],
+        headers={"cache-control": "public, max-age=3600", "x-content-type-options": "nosniff"},
+    )
+
+
+ROUTES = [Route("/docs/assets/{name}", docs_asset, methods=["GET"])]
 
 
 def render_docs(
@@ -298,33 +412,51 @@ def render_docs(
         for method, op in ops.items():
             tag = (op.get("tags") or ["Other"])[0]
             by_tag.setdefault(tag, []).append(_operation(path, method, op, components, codes))
+            words = f"{method} {path} {op.get('summary', '')} {tag}".lower()
             nav.setdefault(tag, []).append(
-                f"<li><a href='#{_slug(f'{method} {path}')}'><code>{method.upper()}</code> "
-                f"{_e(path)}</a></li>"
+                f"<li data-text='{_e(words)}'><a href='#{_slug(f'{method} {path}')}'>"
+                f"<code>{method.upper()}</code> {_e(path)}</a></li>"
             )
-    nav_html = "".join(f"<li>{_e(tag)}<ul>{''.join(items)}</ul></li>" for tag, items in nav.items())
+    nav_html = "".join(
+        f"<li class='group'>{_e(tag)}<ul>{''.join(items)}</ul></li>" for tag, items in nav.items()
+    )
     routes_html = "".join(
-        f"<h2 id='{_slug(tag)}'>{_e(tag)}</h2>{''.join(ops)}" for tag, ops in by_tag.items()
+        f"<h2 id='tag-{_slug(tag)}'>{_e(tag)}</h2>{''.join(ops)}" for tag, ops in by_tag.items()
     )
     info = doc["info"]
     title = f"{_e(info['title'])} API"
+    actions_nav = "".join(
+        f"<li data-text='{_e(f'{i} {a} action')}'><a href='#action-{_e(i)}-{_e(a)}'>"
+        f"<code>{_e(i)}</code> {_e(a)}</a></li>"
+        for i, a in _action_names(components)
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>{_STYLE}</style></head><body>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/docs/assets/docs.css"></head><body>
+<aside id="sidebar"><a class="back" href="/">&larr; Dashboard</a>
+<input id="search" type="search" placeholder="Search routes and actions" aria-label="Search">
+<nav aria-label="Contents"><ul>
+<li data-text="authentication api key bearer"><a href="#auth">Authentication</a></li>
+<li data-text="error codes status"><a href="#errors">Error codes</a></li>
+<li data-text="other routes"><a href="#other-routes">Other routes</a></li>
+<li class="group"><a href="#actions">Actions</a><ul>{actions_nav}</ul></li>
+{nav_html}</ul></nav></aside>
+<main>
 <h1>{title} <small>{_e(info["version"])}</small></h1>
 {md(info.get("description", ""))}
 <p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Liveness:
-<a href="/health">/health</a>.</p>
+<a href="/health">/health</a>. The <a href="/">dashboard</a>'s playground runs any action.</p>
 <h2 id="auth">Authentication</h2>
 <p>Every <code>/api/v1</code> route needs <code>Authorization: Bearer &lt;API key&gt;</code>.
 The first <code>cubby serve</code> on a new data dir prints an organisation-wide key once;
 make more with <code>cubby api-keys create --name NAME</code> (add <code>--workspace ID</code>
 to restrict one) or <code>POST /api/v1/api-keys</code>. <code>cubby init</code> makes a
-workspace with the <code>files</code> and <code>state</code> integrations and a key for it.</p>
-<nav><h2>Contents</h2><ul><li><a href="#auth">Authentication</a></li>
-<li><a href="#actions">Actions</a></li><li><a href="#errors">Error codes</a></li>
-<li><a href="#other-routes">Other routes</a></li>{nav_html}</ul></nav>
+workspace with the <code>files</code> and <code>state</code> integrations and a key for it.
+The examples below read the server's URL and a key from <code>CUBBY_BASE_URL</code> and
+<code>CUBBY_API_KEY</code>; the Python ones use the SDK (<code>pip install
+cubby-client</code>, <code>client = Cubby()</code> reads the same two variables).</p>
 <h2 id="actions">Actions</h2>
 <p>Run one with <code>POST /api/v1/actions/execute</code>. The answer is
 <code>{{"success": true, "output": ..., "duration": ms}}</code>.</p>
@@ -334,4 +466,6 @@ workspace with the <code>files</code> and <code>state</code> integrations and a 
 {routes_html}
 <h2 id="other-routes">Other routes</h2>
 {_other_routes(routes, set(doc["paths"]))}
+</main>
+<script src="/docs/assets/docs.js"></script>
 </body></html>"""

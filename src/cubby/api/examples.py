@@ -12,6 +12,7 @@ from typing import Any
 REF_PREFIX = "#/components/schemas/"
 _UUID = "3f2b8c1e-4a5d-4e6f-9a0b-1c2d3e4f5a6b"
 _TIME = "2025-01-15T10:00:00Z"
+_CONTENT = '{"month": "January", "total": 1500}'
 # Plausible strings by field name (the spec's own examples where it has them).
 _BY_NAME = {
     "path": "reports/monthly.json",
@@ -19,7 +20,7 @@ _BY_NAME = {
     "to": "archive/monthly.json",
     "prefix": "reports/",
     "key": "last_sync_timestamp",
-    "content": '{"month": "January", "total": 1500}',
+    "content": _CONTENT,
     "contentType": "application/json",
     "name": "Acme",
     "displayName": "Workspace Files",
@@ -125,7 +126,7 @@ def _number(schema: dict[str, Any], name: str, fallback: float) -> Any:
     if "default" in schema and schema["default"] is not None:
         return schema["default"]
     if name in ("size", "length", "total", "bytes"):
-        return 1500 if name == "size" else 1
+        return len(_CONTENT.encode()) if name == "size" else 1  # the example content's size
     if "minimum" in schema:
         return schema["minimum"]
     return fallback

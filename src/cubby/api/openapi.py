@@ -17,7 +17,7 @@ from cubby.api.endpoint import Endpoint
 from cubby.api.wire import ErrorBody
 from cubby.core.execute import ExecuteRequest, ExecuteResponse
 from cubby.core.fields import NO_NUL
-from cubby.core.inputs import CreateIntegration
+from cubby.core.inputs import CreateIntegration, UpdateIntegration
 from cubby.core.registry import Action, Integration, Registry
 from cubby.core.validators import INT64_MAX, INT64_MIN
 
@@ -81,9 +81,7 @@ def build_openapi(
     _add_struct_rules(components, types + action_types)
     _storable_rules(components, types + action_types)
     _describe_actions(components, actions, inputs, outputs)
-    create = components.get(CreateIntegration.__name__)
-    if create is not None:
-        create["properties"]["integrationName"]["enum"] = registry.names()
+    _integration_rules(components, registry)
     error_body = components[ErrorBody.__name__]
     error_body["properties"]["code"]["enum"] = [e.code for e in errors.catalog()]
 
@@ -167,6 +165,35 @@ def _describe_actions(
     if response is not None:
         unique = list({json.dumps(o, sort_keys=True): o for o in outputs}.values())
         response["properties"]["output"] = {"anyOf": unique}
+
+
+def _integration_rules(components: dict[str, Any], registry: Registry) -> None:
+    """A workspace integration names a registered integration, and its enabledActions are
+    that integration's actions (core.workspace_integrations checks both)."""
+    every = sorted({a for i in registry.all() for a in i.actions})
+    for name in (CreateIntegration.__name__, UpdateIntegration.__name__):
+        props = components.get(name, {}).get("properties", {})
+        for option in props.get("enabledActions", {}).get("anyOf", []):
+            if option.get("type") == "array":
+                option["items"] = {"enum": every}
+    create = components.get(CreateIntegration.__name__)
+    if create is None:
+        return
+    create["properties"]["integrationName"]["enum"] = registry.names()
+    create["oneOf"] = [
+        {
+            "properties": {
+                "integrationName": {"const": i.name},
+                "enabledActions": {
+                    "anyOf": [
+                        {"type": "array", "items": {"enum": list(i.actions)}},
+                        {"type": "null"},
+                    ]
+                },
+            }
+        }
+        for i in registry.all()
+    ]
 
 
 def _add_struct_rules(components: dict[str, Any], types: list[Any]) -> None:

@@ -21,14 +21,15 @@ import msgspec
 _END = r"(?![\s\S])"  # the end of the text, the same in Python and ECMAScript
 # no NUL (what a database text cannot hold: core.validators.check_storable)
 NO_NUL = rf"^[^\x00]*{_END}"
-# C0 control characters and DEL
-NO_CONTROL = rf"^[^\x00-\x1f\x7f]*{_END}"
+# control characters: C0, DEL and C1 (core.validators.has_control_chars: ids, keys, texts)
+_CONTROL = r"\x00-\x1f\x7f-\x9f"
+NO_CONTROL = rf"^[^{_CONTROL}]*{_END}"
 # C0 control characters only (names have always allowed DEL)
 NO_C0 = rf"^[^\x00-\x1f]*{_END}"
 # not only white space, and no C0 control character
 NOT_BLANK_NO_C0 = rf"^(?=[\s\S]*\S)[^\x00-\x1f]*{_END}"
-# not only white space, and no C0 control character or DEL
-NOT_BLANK_NO_CONTROL = rf"^(?=[\s\S]*\S)[^\x00-\x1f\x7f]*{_END}"
+# not only white space, and no control character
+NOT_BLANK_NO_CONTROL = rf"^(?=[\s\S]*\S)[^{_CONTROL}]*{_END}"
 # free text: C0 control characters other than tab and newline are refused
 TEXT = rf"^[^\x00-\x08\x0b-\x1f]*{_END}"
 # the slug of a workspace and the alias of a workspace integration (core.validators checks
@@ -40,7 +41,7 @@ ALIAS = rf"^[a-z][a-z0-9_-]*{_END}"
 UUID = rf"^[0-9a-f]{{8}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{12}}{_END}"
 
 # an e-mail address as core.end_users checks it: text, "@", text, no white space or control
-EMAIL = rf"^[^@\s\x00-\x1f\x7f]+@[^\s\x00-\x1f\x7f]+{_END}"
+EMAIL = rf"^[^@\s{_CONTROL}]+@[^\s{_CONTROL}]+{_END}"
 
 MEANINGS = {
     NO_NUL: "must not contain NUL (U+0000)",
