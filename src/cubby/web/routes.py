@@ -23,6 +23,7 @@ from cubby.errors import CubbyError, NotFound, ValidationError
 from cubby.services import Services
 from cubby.web import agent, data, mcp, playground
 from cubby.web import export as export_page
+from cubby.web import limits as limits_web
 from cubby.web import session as sessions
 from cubby.web.pages import Ctx, error_page, page, read_form, render, safe_next
 from cubby.web.session import SIGNIN_COOKIE
@@ -164,6 +165,7 @@ async def _usage(ctx: Ctx, ws: Workspace, items: list[WorkspaceIntegration]) -> 
 WORKSPACE_SECTIONS: list[Section] = [
     Section("workspace/integrations.html", _no_data),
     Section("workspace/usage.html", _usage),
+    Section("workspace/limits.html", limits_web.load),
     Section("workspace/mcp.html", mcp.load),
     Section("workspace/settings.html", _no_data),
 ]
@@ -333,6 +335,7 @@ def web_routes() -> list[BaseRoute]:
         Route(wi, update_integration, methods=["POST"]),
         Route(wi + "/delete", remove_integration, methods=["POST"]),
         *mcp.routes(ws),
+        *limits_web.routes(ws),
         *export_page.routes(ws),
         *data.routes(wi),
         *agent.routes(wi),
