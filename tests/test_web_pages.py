@@ -436,3 +436,32 @@ def test_revoking_your_own_or_the_last_org_wide_key_warns_first(
     assert "last organisation-wide" not in " ".join(warnings.values())
     assert "signed in with" in warnings[by_name["tests"]]
     assert "signed in with" not in warnings[by_name["second"]]
+
+
+def test_pagers_go_back_and_say_where_they_are(client: TestClient, api: Api, org_key: str) -> None:
+    ws = api.create_workspace("pager")
+    state = api.add_integration(ws, "kv-store", "state", {"persistence": {"scope": "workspace"}})
+    files = api.add_integration(ws, "storage", "files", {"persistence": {"scope": "workspace"}})
+    for i in range(55):
+        key = {"key": f"k{i:03d}", "value": 1}
+        api.output("kv-store", "put", ws, key, integrationAlias="state")
+        api.output(
+            "storage", "write_file", ws, {"path": f"f{i:03d}.txt", "content": "x"},
+            integrationAlias="files",
+        )  # fmt: skip
+    sign_in(client, org_key)
+    for kind, page_name, what in (("keys", state, "keys"), ("files", files, "entries")):
+        base = f"/ui/workspaces/{ws}/integrations/{page_name['id']}/{kind}"
+        first = unescape(client.get(base).text)
+        assert f"{what} 1 to 50</span>" in first and 'rel="prev"' not in first
+        link = re.search(r'href="([^"]+)" rel="next"', first)
+        assert link is not None
+        second = unescape(client.get(link.group(1)).text)
+        assert f"{what} 51 to 55 of 55" in second and 'rel="next"' not in second
+        back = re.search(r'href="([^"]+)" rel="prev"', second)
+        assert back is not None
+        again = unescape(client.get(back.group(1)).text)
+        assert f"{what} 1 to 50</span>" in again and 'rel="prev"' not in again
+        assert re.findall(r">(k\d{3}|f\d{3}\.txt)</a>", again) == re.findall(
+            r">(k\d{3}|f\d{3}\.txt)</a>", first
+        )

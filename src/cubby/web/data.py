@@ -14,6 +14,7 @@ import csv
 import io
 import itertools
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -52,6 +53,33 @@ def _parse_json(text: str, field: str = "value") -> Any:
         return msgspec.json.decode(raw)
     except (msgspec.DecodeError, UnicodeEncodeError) as exc:
         raise ValidationError.for_field(field, f"{field} is not valid JSON: {exc}") from None
+
+
+# -- paging ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Pager:
+    """Where a page of a cursor-paged list is: items ``first``-``last`` (from 1), and the query
+    of the previous and next pages. Cursors only go forward, so the pages before this one
+    travel in the ``back`` parameter (their cursors, ``-`` for the first page)."""
+
+    first: int
+    last: int
+    prev: dict[str, str] | None
+    next: dict[str, str] | None
+
+
+def _pager(ctx: Ctx, shown: int, next_cursor: str | None) -> Pager:
+    back = ctx.arg("back")
+    trail = [c for c in back.split(",") if c] if back else []
+    first = len(trail) * PAGE_SIZE + 1
+    prev = None
+    if trail:
+        before = "" if trail[-1] == "-" else trail[-1]
+        prev = {"cursor": before, "back": ",".join(trail[:-1])}
+    following = None
+    if next_cursor:
+        following = {"cursor": next_cursor, "back": ",".join([*trail, ctx.arg("cursor") or "-"])}
+    return Pager(first, first + shown - 1, prev, following)
 
 
 # -- files ----------------------------------------------------------------------------------
@@ -120,6 +148,7 @@ async def files_page(ctx: Ctx) -> Response:
         crumbs=_crumbs(folder),
         entries=entries,
         next_cursor=next_cursor,
+        pager=_pager(ctx, len(entries), next_cursor),
         max_bytes=ctx.services.settings.storage_max_file_bytes,
         has_delete_folder=actions.has_action(ctx.services, "storage", "delete_folder"),
     )
@@ -322,6 +351,7 @@ async def keys_page(ctx: Ctx) -> Response:
         prefix=prefix,
         keys=listed["keys"],
         next_cursor=listed["nextCursor"],
+        pager=_pager(ctx, len(listed["keys"]), listed["nextCursor"]),
         can_list=can_list,
         new_key=ctx.arg("new"),
     )
