@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import threading
 import time
@@ -491,3 +492,49 @@ def test_remove_from_list_compares_numbers_by_value(api: Api, backend: str) -> N
     call("remove_from_list", {"key": "l", "value": 100})
     call("remove_from_list", {"key": "l", "value": 2.50})
     assert call("get", {"key": "l"})["value"] == ["1.0"]  # a string stays a string
+
+
+@pytest.mark.parametrize("backend", ["sqlite+file", "postgres+file"], indirect=True)
+def test_a_huge_limit_is_clamped_on_list_routes_and_list_actions(api: Api, backend: str) -> None:
+    huge = "1" + "0" * 35
+    ws = api.create_workspace("huge")
+    assert api.ok("GET", f"/api/v1/workspaces?limit={huge}")["workspaces"]
+    error_body(api.request("GET", f"/api/v1/workspaces?offset={huge}"), 400, "VALIDATION_ERROR")
+    error_body(api.request("GET", f"/api/v1/workspaces?limit=-{huge}"), 400, "VALIDATION_ERROR")
+    api.add_integration(ws, "kv-store", "kv", {"persistence": {"scope": "workspace"}})
+    api.add_integration(ws, "storage", "files", {"persistence": {"scope": "workspace"}})
+    api.output("kv-store", "put", ws, {"key": "a", "value": 1}, integrationAlias="kv")
+    limit = int(huge)
+    page = api.output("kv-store", "list_keys", ws, {"limit": limit}, integrationAlias="kv")
+    assert [k["key"] for k in page["keys"]] == ["a"]
+    api.output("storage", "list_files", ws, {"limit": limit}, integrationAlias="files")
+
+
+def test_database_paths_have_one_leading_slash(tmp_path: Path) -> None:
+    from cubby.backends.url import sqlite_path
+
+    settings = Settings(data_dir=tmp_path / "data")
+    assert settings.resolved_database_url == f"sqlite://{(tmp_path / 'data').resolve()}/cubby.db"
+    path = str(sqlite_path(settings.resolved_database_url))
+    assert path.startswith("/") and not path.startswith("//")
+    assert str(sqlite_path("sqlite:////tmp/x/cubby.db")) == "/tmp/x/cubby.db"
+    assert str(sqlite_path("sqlite:///tmp/x/cubby.db")) == "/tmp/x/cubby.db"
+
+
+def test_metrics_folders_of_killed_servers_are_removed_at_start(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from cubby.server import metrics_dir
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True,
+                          capture_output=True, text=True)  # fmt: skip
+    dead, alive, legacy = (tmp_path / f"{metrics_dir.PREFIX}{n}" for n in ("a", "b", "c"))
+    for folder, owner in ((dead, gone.stdout.strip()), (alive, "1"), (legacy, None)):
+        folder.mkdir()
+        (folder / "counter_1.db").write_bytes(b"x")
+        if owner is not None:
+            (folder / metrics_dir.OWNER_FILE).write_text(owner)
+    made = Path(metrics_dir.fresh(str(tmp_path)))
+    assert not dead.exists() and alive.exists() and legacy.exists()
+    assert (made / metrics_dir.OWNER_FILE).read_text() == str(os.getpid())

@@ -163,7 +163,7 @@ class Settings:
         """The metadata database URL; defaults to a SQLite file inside the data dir."""
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{(self.data_dir / 'cubby.db').resolve()}"
+        return f"sqlite://{(self.data_dir / 'cubby.db').resolve()}"  # sqlite:///abs/path
 
     @property
     def resolved_files_url(self) -> str:

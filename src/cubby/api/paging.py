@@ -21,9 +21,14 @@ def int_param(call: Call, name: str, default: int, low: int, high: int | None) -
     raw = call.request.query_params.get(name)
     if raw is None:
         return default
-    digits = raw[1:] if raw[:1] == "-" else raw
-    if not ascii_digits(digits) or len(digits) > _MAX_DIGITS:  # int() also reads "٣" as 3
+    negative = raw[:1] == "-"
+    digits = raw[1:] if negative else raw
+    if not ascii_digits(digits):  # int() also reads "٣" as 3
         raise ValidationError.for_field(name, f"{name} must be an integer")
+    if len(digits) > _MAX_DIGITS:  # not worth parsing: past every bound either way
+        if negative or high is None:
+            raise ValidationError.for_field(name, f"{name} is out of range")
+        return high  # clamped, like any other value above the maximum (issue 28, item 8)
     value = int(raw)
     if value < low:
         raise ValidationError.for_field(name, f"{name} must be >= {low}")

@@ -19,6 +19,8 @@ def sqlite_path(url: str) -> Path:
     path = unquote(parts.path)
     if not path:
         raise BackendConfigError(f"sqlite URL has no file path: {url!r}")
+    if path.startswith("//"):  # sqlite:////abs/path.db: pathlib would keep "//" (messages)
+        path = "/" + path.lstrip("/")
     return Path(path)
 
 

@@ -3,7 +3,8 @@
 The socket is bound here, before anything is printed, so "serving" is only ever said about a
 port this process holds; a port in use is one ``cubby: error:`` line naming ``--port``.
 Several workers share that socket (uvicorn's supervisor) and their metrics through
-``PROMETHEUS_MULTIPROC_DIR``, a fresh folder made here and removed when the server stops.
+``PROMETHEUS_MULTIPROC_DIR``, a fresh folder made here and removed when the server stops (and
+at the next start, if the server was killed: server/metrics_dir.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import os
 import shutil
 import socket
 import sys
-import tempfile
 
 import click
 
@@ -49,11 +49,12 @@ def run(settings: Settings, log_level: str, log_format: str) -> None:
     from uvicorn.supervisors import Multiprocess
 
     from cubby.server import http_protocol
+    from cubby.server import metrics_dir as metrics_folder
 
     sock = bind(settings.host, settings.port)
     metrics_dir = None
     if settings.workers > 1:
-        metrics_dir = tempfile.mkdtemp(prefix="cubby-metrics-")
+        metrics_dir = metrics_folder.fresh()  # and removes ones left by killed servers
         os.environ[MULTIPROC_ENV] = metrics_dir
     config = uvicorn.Config(
         "cubby.app:app_from_env",
