@@ -12,9 +12,11 @@ import atexit
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 FORMATS = ("plain", "json")
+_LEVEL_NAMES = {logging.INFO: "INFO", logging.ERROR: "ERROR"}
 LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
@@ -150,8 +152,9 @@ class RequestLog:
             self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
         return f"{self._stamp}.{int((now - second) * 1000):03d}Z"
 
-    def emit(self, level: int, message: str, fields: dict[str, Any]) -> None:
-        """Log one request line (the caller checked ``isEnabledFor(level)``)."""
+    def emit(self, level: int, message: str, fields: Callable[[], dict[str, Any]]) -> None:
+        """Log one request line (the caller checked ``isEnabledFor(level)``); ``fields`` makes
+        the record's fields, which only the JSON format and other handlers read."""
         now = time.time()
         if int(now) != self._checked:
             self._checked = int(now)
@@ -159,15 +162,15 @@ class RequestLog:
         handler = self._handler
         if handler is None or level < handler.level:
             record = self.logger.makeRecord(
-                self.logger.name, level, __file__, 0, message, (), None, extra={"fields": fields}
+                self.logger.name, level, __file__, 0, message, (), None, extra={"fields": fields()}
             )
             self.logger.handle(record)
             return
         stamp = self._timestamp(now)
-        name = logging.getLevelName(level)
+        name = _LEVEL_NAMES.get(level) or logging.getLevelName(level)
         if self._json:
             out = {"time": stamp, "level": name.lower(), "logger": self.logger.name,
-                   "message": message, **fields}  # fmt: skip
+                   "message": message, **fields()}  # fmt: skip
             line = json.dumps(out, ensure_ascii=False, default=str)
         else:
             line = f"{stamp} {name} {self.logger.name} {message}"

@@ -182,17 +182,20 @@ class Observe:
         ws = _workspace_of(scope, route) or None
         rid = request_id.decode("latin-1")
         named = f"{action[0]}/{action[1]}" if action is not None else None
-        fields = {
-            "method": method,
-            "path": path,
-            "status": status or 499,  # 499: the client went away before an answer
-            "code": code or None,
-            "durationMs": ms,
-            "bytes": sent,
-            "workspaceId": ws,
-            "requestId": rid,
-            "action": named,  # execute: integrationName/actionName
-        }
+
+        def fields() -> dict[str, Any]:
+            return {
+                "method": method,
+                "path": path,
+                "status": status or 499,  # 499: the client went away before an answer
+                "code": code or None,
+                "durationMs": ms,
+                "bytes": sent,
+                "workspaceId": ws,
+                "requestId": rid,
+                "action": named,  # execute: integrationName/actionName
+            }
+
         message = (
             f"{method} {path} {status or 499} {code or '-'} {ms:.2f}ms {sent}B ws={ws or '-'} "
             f"id={rid}"
