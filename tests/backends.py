@@ -1,13 +1,20 @@
 """Backend combinations for the conformance suite.
 
 Tests marked ``conformance`` run once per combination of metadata database and file store:
-``sqlite+file``, ``sqlite+s3``, ``postgres+file`` and ``postgres+s3``.
+``sqlite+file``, ``sqlite+s3``, ``postgres+file`` and ``postgres+s3``. Those also marked
+``metadata_only`` run on the ``+file`` ones and on ``pgbouncer+file``: the same PostgreSQL
+reached through PgBouncer in transaction mode (issue 26), cubby's URL with
+``prepared_statements=false``.
 
 - PostgreSQL: ``CUBBY_TEST_POSTGRES_URL`` names a server and a database to connect to for
   admin work; unset, the default local URL (``postgresql://postgres@127.0.0.1:5432/postgres``)
   is used whenever a server answers there. The run creates its own database (random name,
   dropped at the end); each test gets a fresh schema in it (``?search_path=...`` in the URL),
   dropped after the test.
+- PgBouncer: Debian's ``pgbouncer``, started once per run as user ``postgres`` (it refuses root)
+  on a free loopback port, ``pool_mode = transaction``, config in a temp dir. Each test's schema
+  gets its own pooler database alias whose ``connect_query`` sets the ``search_path`` (a
+  transaction pooler cannot pass ``?search_path=`` through: it is a session setting).
 - S3: moto's standalone server, started once per run on a free loopback port as a subprocess;
   each test gets a fresh bucket, emptied and deleted after the test. Dummy AWS credentials are
   put in the environment so nothing ever looks for real ones.
@@ -25,6 +32,8 @@ import asyncio
 import contextlib
 import os
 import secrets
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -32,7 +41,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
 import msgspec
@@ -46,7 +55,8 @@ from cubby.settings import Settings
 from tests.helpers import free_port
 
 DEFAULT_COMBO = "sqlite+file"
-COMBOS = ("sqlite+file", "sqlite+s3", "postgres+file", "postgres+s3")
+COMBOS = ("sqlite+file", "sqlite+s3", "postgres+file", "postgres+s3", "pgbouncer+file")
+POOLER_COMBO = "pgbouncer+file"  # metadata_only conformance tests, and tests that ask for it
 POSTGRES_ENV = "CUBBY_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 REQUIRE_ALL_ENV = "CUBBY_TEST_REQUIRE_ALL"
@@ -60,8 +70,9 @@ S3_ENV = {
 
 
 def enabled_combos() -> list[str]:
-    """Every combination; one whose service is missing skips (or fails) in settings_for."""
-    return list(COMBOS)
+    """Every combination of the full conformance runs (all but the pooler's); one whose service
+    is missing skips (or fails) in settings_for."""
+    return [combo for combo in COMBOS if combo != POOLER_COMBO]
 
 
 def require_all() -> bool:
@@ -215,6 +226,138 @@ def postgres_url(fresh: bool = False) -> str:
     return postgres().new_schema(fresh)
 
 
+# -- PgBouncer (transaction mode) -----------------------------------------------------------------
+class PgBouncer:
+    """Debian's pgbouncer in front of the run's PostgreSQL, as user postgres, in a temp dir."""
+
+    BINARY = "/usr/sbin/pgbouncer"
+
+    def __init__(self, run: PostgresRun) -> None:
+        import pwd
+
+        self.run = run
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="cubby-pgbouncer-"))
+        self._aliases: dict[str, str] = {}  # schema -> pooler database alias
+        target = urlsplit(run.admin_url)
+        self._server = f"host={target.hostname or '127.0.0.1'} port={target.port or 5432}"
+        self._user = target.username or "postgres"
+        (self.dir / "users.txt").write_text(f'"{self._user}" ""\n')
+        self._write_config()
+        owner = pwd.getpwnam("postgres")
+        os.chown(self.dir, owner.pw_uid, owner.pw_gid)
+        for child in self.dir.iterdir():
+            os.chown(child, owner.pw_uid, owner.pw_gid)
+        command = [self.BINARY, str(self.dir / "pgbouncer.ini")]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        self._log = open(self.dir / "stdout.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
+        _session_stack.callback(self.stop)
+        self._wait_ready("probe")
+
+    def _write_config(self) -> None:
+        lines = ["[databases]"]
+        for schema, alias in self._aliases.items():
+            lines.append(
+                f"{alias} = {self._server} dbname={self.run.database} user={self._user} "
+                f"connect_query='SET search_path = {schema}'"
+            )
+        lines.append(f"probe = {self._server} dbname={self.run.database} user={self._user}")
+        lines += [
+            "[pgbouncer]",
+            "listen_addr = 127.0.0.1",
+            f"listen_port = {self.port}",
+            "unix_socket_dir =",
+            "auth_type = trust",
+            f"auth_file = {self.dir / 'users.txt'}",
+            "pool_mode = transaction",
+            "max_client_conn = 1000",
+            "default_pool_size = 20",
+            f"logfile = {self.dir / 'pgbouncer.log'}",
+            f"pidfile = {self.dir / 'pgbouncer.pid'}",
+            f"admin_users = {self._user}",
+        ]
+        path = self.dir / "pgbouncer.ini"
+        path.write_text("\n".join(lines) + "\n")
+        if path.stat().st_uid == 0 and os.geteuid() == 0:
+            import pwd
+
+            owner = pwd.getpwnam("postgres")
+            os.chown(path, owner.pw_uid, owner.pw_gid)
+
+    def _url(self, alias: str) -> str:
+        return f"postgresql://{self._user}@127.0.0.1:{self.port}/{alias}"
+
+    def _wait_ready(self, alias: str) -> None:
+        import asyncpg
+
+        async def probe() -> None:
+            conn = await asyncpg.connect(self._url(alias), timeout=2, statement_cache_size=0)
+            await conn.close()
+
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                _run(probe)
+                return
+            except Exception as exc:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    log = "".join(
+                        (self.dir / name).read_text(errors="replace")[-2000:]
+                        for name in ("stdout.log", "pgbouncer.log")
+                        if (self.dir / name).exists()
+                    )
+                    raise RuntimeError(f"pgbouncer not ready ({exc}): {log}") from None
+                time.sleep(0.1)
+
+    def url_for(self, postgres_url: str) -> str:
+        """The pooler's cubby URL for a test schema URL (``...?search_path=SCHEMA``)."""
+        schema = dict(parse_qsl(urlsplit(postgres_url).query))["search_path"]
+        alias = self._aliases.get(schema)
+        if alias is None:
+            alias = self._aliases[schema] = f"c_{schema}"
+            self._write_config()
+            pid = int((self.dir / "pgbouncer.pid").read_text().strip())
+            os.kill(pid, signal.SIGHUP)  # reload: the new alias
+            self._wait_ready(alias)
+        return self._url(alias) + "?prepared_statements=false"
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            pid = int((self.dir / "pgbouncer.pid").read_text().strip())
+            os.kill(pid, signal.SIGTERM)
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+_pgbouncer: PgBouncer | None = None
+_pgbouncer_error: str | None = None
+
+
+def pgbouncer_url() -> str:
+    """An empty schema of the run's PostgreSQL, reached through PgBouncer (transaction mode)."""
+    global _pgbouncer, _pgbouncer_error
+    direct = postgres_url()
+    if _pgbouncer is None and _pgbouncer_error is None:
+        if not os.path.exists(PgBouncer.BINARY):
+            _pgbouncer_error = "pgbouncer is not installed (apt-get install pgbouncer)"
+        else:
+            try:
+                _pgbouncer = PgBouncer(postgres())
+            except Exception as exc:
+                _pgbouncer_error = f"cannot start pgbouncer: {exc}"
+    if _pgbouncer is None:
+        unavailable(_pgbouncer_error or "pgbouncer unavailable")
+    return _pgbouncer.url_for(direct)
+
+
 # -- S3 (moto) ----------------------------------------------------------------------------------
 class MotoServer:
     """moto's standalone S3 server as a subprocess on a free loopback port."""
@@ -308,7 +451,9 @@ def settings_for(combo: str, tmp_path: Path) -> Settings:
     if combo not in COMBOS:
         raise ValueError(f"unknown backend combination {combo!r}")
     database, files = combo.split("+")
-    database_url = postgres_url() if database == "postgres" else ""
+    database_url = {"postgres": postgres_url, "pgbouncer": pgbouncer_url}.get(
+        database, lambda: ""
+    )()
     files_url = s3_url() if files == "s3" else ""
     return Settings(data_dir=tmp_path / "data", database_url=database_url, files_url=files_url)
 

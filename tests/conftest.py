@@ -3,8 +3,8 @@
 Tests (or modules, via ``pytestmark``) marked ``conformance`` run once per backend combination
 (tests/backends.py); all others run on the embedded default. Those also marked
 ``metadata_only`` (they never touch a file body) run once per metadata database, on its
-``+file`` combination: the ``+s3`` run would repeat them exactly. The run ends with one line of
-conformance counts per combination.
+``+file`` combination (the ``+s3`` run would repeat them exactly), PgBouncer's included. The
+run ends with one line of conformance counts per combination.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from tests.helpers import Api
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("conformance"):
         combos = enabled_combos()
-        if metafunc.definition.get_closest_marker("metadata_only"):
-            combos = [combo for combo in combos if combo.endswith("+file")]
+        if metafunc.definition.get_closest_marker("metadata_only"):  # and through PgBouncer
+            combos = [combo for combo in COMBOS if combo.endswith("+file")]
         metafunc.parametrize("backend", combos, indirect=True)
 
 

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 from collections.abc import AsyncIterator, Callable
 from contextvars import ContextVar
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -38,8 +40,50 @@ transaction_conn: ContextVar[tuple[Any, Any] | None] = ContextVar(
 )
 
 
+# ``?prepared_statements=false`` in CUBBY_DATABASE_URL: for a transaction-mode pooler (PgBouncer
+# ``pool_mode = transaction``, Supabase's pooler, RDS Proxy), which hands each transaction to any
+# server connection, so a named prepared statement made on one is missing (or already there) on
+# the next. asyncpg then keeps no statement cache: each statement is parsed unnamed and run in
+# the same exchange, which any pooler pins to one server connection (docs/deploy.md).
+PREPARED_STATEMENTS_PARAM = "prepared_statements"
+_OFF = ("false", "off", "0", "no")
+_ON = ("true", "on", "1", "yes")
+
+
+def prepared_statements(value: str) -> bool:
+    """The parameter's value as a flag; ValueError for anything else."""
+    if value.lower() in _OFF:
+        return False
+    if value.lower() in _ON:
+        return True
+    raise ValueError(
+        f"{PREPARED_STATEMENTS_PARAM} must be true or false (false behind a transaction-mode "
+        f"pooler such as PgBouncer), got {value!r}"
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _split(dsn: str) -> tuple[str, int | None]:
+    """The DSN for asyncpg, and the statement cache size (None: asyncpg's default)."""
+    parts = urlsplit(dsn)
+    params = parse_qsl(parts.query, keep_blank_values=True)
+    cache: int | None = None
+    rest = []
+    for name, value in params:
+        if name == PREPARED_STATEMENTS_PARAM:
+            cache = None if prepared_statements(value) else 0
+        else:
+            rest.append((name, value))
+    if len(rest) == len(params):
+        return dsn, None
+    return urlunsplit(parts._replace(query=urlencode(rest))), cache
+
+
 async def connect(dsn: str) -> Any:
-    return await asyncpg.connect(dsn, timeout=CONNECT_TIMEOUT_SECONDS)
+    url, cache = _split(dsn)
+    if cache is None:
+        return await asyncpg.connect(url, timeout=CONNECT_TIMEOUT_SECONDS)
+    return await asyncpg.connect(url, timeout=CONNECT_TIMEOUT_SECONDS, statement_cache_size=cache)
 
 
 class PgDatabase:

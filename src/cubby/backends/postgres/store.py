@@ -21,7 +21,13 @@ from cubby.backends.config_error import BackendConfigError
 from cubby.backends.postgres.agent_memory import PgMemory
 from cubby.backends.postgres.agent_scratchpad import PgScratchpad
 from cubby.backends.postgres.dashboard import PgSessions, PgUsage
-from cubby.backends.postgres.db import DEFAULT_POOL_SIZE, PgDatabase, connect
+from cubby.backends.postgres.db import (
+    DEFAULT_POOL_SIZE,
+    PREPARED_STATEMENTS_PARAM,
+    PgDatabase,
+    connect,
+    prepared_statements,
+)
 from cubby.backends.postgres.end_users import PgEndUsers
 from cubby.backends.postgres.files import PgFiles
 from cubby.backends.postgres.idempotency import PgIdempotency
@@ -34,8 +40,9 @@ from cubby.backends.postgres.workspaces import PgApiKeys, PgIntegrations, PgWork
 
 T = TypeVar("T")
 
-# Query parameters cubby reads itself; every other one goes to asyncpg (which passes unknown
-# ones to the server as settings, e.g. ?search_path=cubby or ?application_name=cubby).
+# Query parameters cubby reads itself (pool_size here, prepared_statements in db.connect); every
+# other one goes to asyncpg (which passes unknown ones to the server as settings, e.g.
+# ?search_path=cubby or ?application_name=cubby).
 POOL_SIZE_PARAM = "pool_size"
 
 
@@ -54,6 +61,11 @@ def parse_url(url: str) -> tuple[str, int]:
                 )
             pool_size = int(value)
         else:
+            if name == PREPARED_STATEMENTS_PARAM:  # kept for db.connect; checked here, at start
+                try:
+                    prepared_statements(value)
+                except ValueError as exc:
+                    raise BackendConfigError(f"{exc} (CUBBY_DATABASE_URL)") from None
             rest.append((name, value))
     dsn = urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(rest), ""))
     return dsn, pool_size
