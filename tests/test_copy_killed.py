@@ -4,6 +4,7 @@ comparing with plain SQL)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import signal
@@ -12,6 +13,9 @@ import sys
 import time
 from pathlib import Path
 
+import asyncpg
+
+from cubby.backends.postgres.store import parse_url
 from cubby.settings import Settings
 from tests.backends import server_env, settings_for
 from tests.backup_data import dump_folder, dump_sqlite, seed
@@ -28,6 +32,30 @@ def _args(source: Settings, target: Settings) -> list[str]:
     ]  # fmt: skip
 
 
+def _marks(target: Settings) -> dict[str, str]:
+    async def read() -> dict[str, str]:
+        conn = await asyncpg.connect(parse_url(target.database_url)[0])
+        try:
+            if await conn.fetchval("SELECT to_regclass('copy_progress') IS NULL"):
+                return {}
+            rows = await conn.fetch("SELECT name, value FROM copy_progress WHERE name LIKE 't%'")
+            return {r[0]: r[1] for r in rows}
+        finally:
+            await conn.close()
+
+    return asyncio.run(read())
+
+
+def _wait_for_a_batch(
+    target: Settings, proc: subprocess.Popen[bytes], before: dict[str, str]
+) -> None:
+    """Until this run has committed a batch (the marks moved)."""
+    deadline = time.monotonic() + 120
+    while _marks(target) == before:
+        assert proc.poll() is None and time.monotonic() < deadline, "no batch committed"
+        time.sleep(0.2)
+
+
 def test_copy_killed_three_times_then_finished(tmp_path: Path) -> None:
     source = Settings(data_dir=tmp_path / "source")
     seed(source, n_keys=400, n_files=60, big_bytes=2_000_000)
@@ -36,11 +64,13 @@ def test_copy_killed_three_times_then_finished(tmp_path: Path) -> None:
     env = {**os.environ, **server_env(target), "CUBBY_DATABASE_URL": "", "CUBBY_FILES_URL": ""}
     rng = random.Random(24)
     for _ in range(3):
+        before = _marks(target)
         proc = subprocess.Popen(
             [sys.executable, "-m", "cubby", *_args(source, target)],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        time.sleep(rng.uniform(2.5, 6.0))
+        _wait_for_a_batch(target, proc, before)  # it has committed a batch: kill it mid-way
+        time.sleep(rng.uniform(0.0, 0.5))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     done = cubby_cli(*_args(source, target), env=env, timeout=300)
