@@ -51,35 +51,6 @@ def test_help_explains_environment_variables() -> None:
         assert variable in result.output
 
 
-def _markdown_files() -> list[Path]:
-    return [
-        ROOT / "README.md",
-        *sorted((ROOT / "docs").glob("*.md")),
-        *sorted((ROOT / "sdk").glob("*/README.md")),
-        ROOT / "bench" / "README.md",
-    ]
-
-
-_LINK = re.compile(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
-
-
-def test_every_relative_link_resolves_inside_the_repo() -> None:
-    """Issue 27, defect 2: the repo is self-contained (no link into ../shared or elsewhere)."""
-    checked = 0
-    for doc in _markdown_files():
-        text = doc.read_text()
-        for target in _LINK.findall(text):
-            if re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
-                continue  # a URL (http:, mailto:) or an anchor on the same page
-            path = (doc.parent / target.split("#", 1)[0]).resolve()
-            assert path.is_relative_to(ROOT), f"{doc.name}: {target} leaves the repo"
-            assert path.exists(), f"{doc.name}: {target} does not exist"
-            checked += 1
-        # a bare mention of a document that is not in the repo
-        assert "API.md" not in text.replace("docs/api.md", ""), f"{doc.name} names API.md"
-    assert checked >= 10
-
-
 def test_the_readme_steps_leave_no_untracked_files() -> None:
     """Issue 27, defect 11: `npm pack` (the TypeScript README's own step) makes a tarball."""
     readme = (ROOT / "sdk" / "typescript" / "README.md").read_text()
@@ -88,3 +59,20 @@ def test_the_readme_steps_leave_no_untracked_files() -> None:
     for path in (f"sdk/typescript/{tarball.group(1)}", ".schemathesis/report.json"):
         ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT, check=False)
         assert ignored.returncode == 0, f"{path} is not ignored"
+
+
+def _first_slug(path: Path, pattern: str) -> str:
+    found = re.search(pattern, path.read_text())
+    assert found, f"{path.name}: no workspace created"
+    return found.group(1)
+
+
+def test_the_quick_starts_create_workspaces_the_readme_did_not() -> None:
+    """Issue 27, defect 10: followed in order (the README's curl walk-through, then each SDK's
+    quick start), every first workspace create must succeed: no slug is made twice."""
+    slugs = [
+        _first_slug(ROOT / "README.md", r'"slug": "([a-z0-9-]+)"'),
+        _first_slug(ROOT / "sdk" / "python" / "README.md", r'slug="([a-z0-9-]+)"'),
+        _first_slug(ROOT / "sdk" / "typescript" / "README.md", r"slug: '([a-z0-9-]+)'"),
+    ]
+    assert len(set(slugs)) == 3, slugs

@@ -19,7 +19,9 @@ LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
 
 
 def documents() -> list[Path]:
-    return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    """The README, docs/ and the SDKs' READMEs (issue 27, defect 2: one linked outside)."""
+    sdks = sorted((ROOT / "sdk").glob("*/README.md"))
+    return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")), *sdks]
 
 
 def anchors(markdown: str) -> set[str]:
@@ -47,6 +49,8 @@ def test_every_link_resolves_inside_the_repo() -> None:
                 assert resolved.suffix == ".md", where
                 assert anchor in anchors(resolved.read_text()), f"{where}: no such heading"
             checked += 1
+        # the HTTP reference is docs/api.md; no document names one that is not in the repo
+        assert "API.md" not in doc.read_text(), f"{doc.relative_to(ROOT)} names API.md"
     assert checked >= 8
 
 

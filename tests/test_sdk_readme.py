@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import cubby_client
+import httpx
 import pytest
 from cubby_client import (
     _actions,
@@ -40,6 +41,13 @@ def test_readme_python_blocks_run_in_order(
     with live_server(tmp_path) as server:
         monkeypatch.setenv("CUBBY_BASE_URL", server.base_url)
         monkeypatch.setenv("CUBBY_API_KEY", server.key)
+        # the main README's curl walk-through ran first and made "acme" (issue 27, defect 10)
+        made = httpx.post(
+            server.base_url + "/api/v1/workspaces",
+            json={"name": "Acme", "slug": "acme"},
+            headers={"Authorization": f"Bearer {server.key}"},
+        )
+        assert made.status_code == 201, made.text
         namespace: dict[str, object] = {"__name__": "readme"}
         for number, block in enumerate(blocks, 1):
             try:
