@@ -291,6 +291,10 @@ def test_end_user_picker_for_agent_memory(tab: Tab, http: Api) -> None:  # noqa:
     page.click("form.picker button")
     page.wait_for_selector("table.entities")
     assert "No entities yet" in page.inner_text("table.entities")
+    # an entity page without an end user goes to the picker first
+    tab.go(page.url.split("/memory")[0].removeprefix(tab.base) + "/memory/entity?name=x")
+    assert page.locator("form.picker").count() == 1
+    assert page.locator("table.entities").count() == 0
 
 
 def test_playground_forms_of_the_three_kinds(tab: Tab, http: Api) -> None:  # noqa: F811

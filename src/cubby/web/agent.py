@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from cubby.errors import ActionFailed, ValidationError
@@ -66,9 +66,19 @@ async def memory_page(ctx: Ctx) -> Response:
     )
 
 
+def _pick_first(t: Target, list_page: str) -> Response | None:
+    """A one-item page of an end_user integration opened without an end user: to the list
+    page, which asks for one."""
+    if t.needs_end_user and not t.end_user:
+        return RedirectResponse(t.url(list_page), 303)
+    return None
+
+
 @page
 async def entity_page(ctx: Ctx) -> Response:
     t = await load(ctx, MEMORY)
+    if (first := _pick_first(t, "memory")) is not None:
+        return first
     name = ctx.arg("name")
     if not name:
         raise ValidationError.for_field("name", "which entity? (pass ?name=)")
@@ -181,6 +191,8 @@ async def pages_page(ctx: Ctx) -> Response:
 @page
 async def page_view(ctx: Ctx) -> Response:
     t = await load(ctx, SCRATCHPAD)
+    if (first := _pick_first(t, "pages")) is not None:
+        return first
     name = ctx.arg("name")
     if not name:
         raise ValidationError.for_field("name", "which page? (pass ?name=)")
