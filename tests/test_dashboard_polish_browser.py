@@ -257,3 +257,29 @@ def test_a_key_page_shows_version_times_and_a_ttl(tab: Tab, http: Api) -> None: 
     assert 3500 < left <= 3600  # saving again keeps about the same expiry
     expires = page.locator("[data-testid=key-meta] time").nth(1)
     assert expires.get_attribute("title") == got["expiresAt"] and "in " in expires.inner_text()
+
+
+def test_files_are_found_by_prefix_and_sorted(tab: Tab, http: Api) -> None:  # noqa: F811
+    page = tab.page
+    ws = http.create_workspace("file-search")
+    files = http.add_integration(ws, "storage", "files", {"persistence": {"scope": "workspace"}})
+    for path, content in (("logs/big.txt", "x" * 900), ("logs/a.txt", "x"), ("other/c.txt", "x")):
+        http.output("storage", "write_file", ws, {"path": path, "content": content},
+                    integrationAlias="files")  # fmt: skip
+    tab.sign_in(http.key)
+    tab.go(f"/ui/workspaces/{ws}/integrations/{files['id']}/files")
+    page.fill("#file-search", "logs/")
+    page.click("form.search button[type=submit]")
+    page.wait_for_selector("[data-testid=search-of]")
+
+    def names() -> list[str]:
+        return [t.split("\t")[0].strip() for t in page.locator("tr.file").all_inner_texts()]
+
+    assert names() == ["logs/a.txt", "logs/big.txt"]
+    page.click("th button.sort:has-text('Size')")
+    assert names() == ["logs/a.txt", "logs/big.txt"]
+    page.click("th button.sort:has-text('Size')")
+    assert names() == ["logs/big.txt", "logs/a.txt"]
+    page.click("th button.sort:has-text('Name')")
+    assert names() == ["logs/a.txt", "logs/big.txt"]
+    tab.check("files-search-sorted")

@@ -136,15 +136,25 @@ async def files_page(ctx: Ctx) -> Response:
     if picked is not None:
         return picked
     folder = _folder(ctx.arg("prefix"))
+    search = ctx.arg("q").lstrip("/")
     cursor = ctx.arg("cursor")
-    after = decode_cursor(cursor) if cursor else None
-    entries, next_cursor = await _folder_page(ctx, t, folder, after)
+    if search:  # every file whose path starts with it, in one flat list
+        params: dict[str, Any] = {"prefix": search, "limit": PAGE_SIZE}
+        if cursor:
+            params["cursor"] = cursor
+        listed = await _run(ctx, t, "list_files", params)
+        entries = [{"file": f, "name": f["path"]} for f in listed["files"]]
+        next_cursor = listed["nextCursor"]
+    else:
+        after = decode_cursor(cursor) if cursor else None
+        entries, next_cursor = await _folder_page(ctx, t, folder, after)
     return ctx.render(
         "files.html",
         t=t,
         picking=False,
         end_users=await _end_users(ctx, t),
         folder=folder,
+        search=search,
         crumbs=_crumbs(folder),
         entries=entries,
         next_cursor=next_cursor,

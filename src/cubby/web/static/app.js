@@ -5,6 +5,7 @@ import { initUpload } from "./upload.js";
 import { initPlayground } from "./playground.js";
 import { initForms } from "./forms.js";
 import { initTimes } from "./times.js";
+import { initSort } from "./sort.js";
 
 function start() {
   initCopy(document);
@@ -13,6 +14,7 @@ function start() {
   initPlayground(document);
   initForms(document);
   initTimes(document);
+  initSort(document);
 }
 
 if (document.readyState === "loading") {
