@@ -8,12 +8,15 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import click
 
 from cubby.cli.support import data_dir_option, database_option, ensure_data_dir, fail, settings
+
+if TYPE_CHECKING:
+    from cubby.backends.blobs import BlobStore
 
 T = TypeVar("T")
 MIB = 1024 * 1024
@@ -113,7 +116,7 @@ def _run(work: Callable[[], Awaitable[T]]) -> T:
         raise
 
 
-def _blobs(url: str):  # type: ignore[no-untyped-def]
+def _blobs(url: str) -> BlobStore:
     from cubby.backends.blobs import open_blob_store
     from cubby.backends.config_error import BackendConfigError
 
@@ -216,7 +219,7 @@ def restore(
     ensure_data_dir(config.data_dir, create=True)
     blobs = _blobs(config.resolved_files_url)
 
-    async def work() -> dict[str, object]:
+    async def work() -> dict[str, Any]:
         archive = Archive(src)
         try:
             manifest = await core.restore(
@@ -231,11 +234,9 @@ def restore(
         manifest = _run(work)
     finally:
         blobs.close()
-    tables = manifest["tables"]
-    assert isinstance(tables, list)
     click.echo(
-        f"restored {sum(int(t['rows']) for t in tables)} rows and "
-        f"{len(manifest['bodies'])} bodies (backup made {manifest.get('createdAt')})"  # type: ignore[arg-type]
+        f"restored {sum(int(t['rows']) for t in manifest['tables'])} rows and "
+        f"{len(manifest['bodies'])} bodies (backup made {manifest.get('createdAt')})"
     )
 
 
