@@ -179,8 +179,8 @@ def test_a_trickled_body_is_cut_off(server: LiveServer) -> None:
 
 def test_a_slow_body_above_the_minimum_rate_is_served(server: LiveServer) -> None:
     body = b'{"name": "slow", "slug": "slow"}'
-    padded = body + b" " * (3 * MIN_RATE - len(body))  # 2 s at 1.5x the minimum rate
-    raw, _ = _trickle(server, padded, piece=MIN_RATE // 2, every=1 / 3)
+    padded = body + b" " * (10 * MIN_RATE - len(body))  # 2 s at 5x the minimum rate (a
+    raw, _ = _trickle(server, padded, piece=MIN_RATE, every=0.2)  # loaded host oversleeps)
     assert raw.startswith(b"HTTP/1.1 201 "), raw[:300]
 
 
