@@ -24,12 +24,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 test('limits: QuotaExceededError, RateLimitError, and the retry after a 429 succeeds', async () => {
   const { workspace } = await client.workspaces.create({ name: 'Limits', slug: uniqueSlug('limits') })
-  const answer = await fetch(`${server.baseUrl}/api/v1/workspaces/${workspace.id}/limits`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ maxKeys: 1, requestsPerSecond: 0.5, burst: 1 }),
-  })
-  assert.equal(answer.status, 200)
+  const { limits } = await client.workspaces.setLimits(workspace.id, { maxKeys: 1, requestsPerSecond: 0.5, burst: 1 })
+  assert.equal(limits.maxKeys, 1)
+  assert.deepEqual(await client.workspaces.getLimits(workspace.id), { limits })
   const put = (c: Cubby, key: string) =>
     c.actions.execute('kv-store', 'put', { workspaceId: workspace.id, endUserId: 'u', input: { key, value: 1 } })
 
@@ -55,4 +52,5 @@ test('limits: QuotaExceededError, RateLimitError, and the retry after a 429 succ
   const started = Date.now()
   await put(client, 'a')
   assert.ok(Date.now() - started >= 900)
+  assert.equal((await client.workspaces.usage(workspace.id)).usage.keys, 1)
 })

@@ -113,6 +113,18 @@ def remove_integration_request(workspace_id: str, integration_id: str) -> APIReq
     return APIRequest("DELETE", _wi(workspace_id, integration_id))
 
 
+def usage_request(workspace_id: str) -> APIRequest[dict[str, Any]]:
+    return APIRequest("GET", f"{_ws(workspace_id)}/usage")
+
+
+def get_limits_request(workspace_id: str) -> APIRequest[dict[str, Any]]:
+    return APIRequest("GET", f"{_ws(workspace_id)}/limits")
+
+
+def set_limits_request(workspace_id: str, limits: Mapping[str, Any]) -> APIRequest[dict[str, Any]]:
+    return APIRequest("PUT", f"{_ws(workspace_id)}/limits", json=dict(limits))
+
+
 class Workspaces:
     """Workspaces: create, list, get, update, delete; and their integrations."""
 
@@ -130,6 +142,20 @@ class Workspaces:
     def get(self, workspace_id: str) -> WorkspaceEnvelope:
         """One workspace by id."""
         return self._client._send(get_request(workspace_id))
+
+    def usage(self, workspace_id: str) -> dict[str, Any]:
+        """Live usage: ``{"usage": {"bytes", "files", "keys", "items", "endUsers"}}``."""
+        return self._client._send(usage_request(workspace_id))
+
+    def get_limits(self, workspace_id: str) -> dict[str, Any]:
+        """The limits that apply (``{"limits": {...}}``; needs an organisation-wide key)."""
+        return self._client._send(get_limits_request(workspace_id))
+
+    def set_limits(self, workspace_id: str, limits: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace the workspace's own limits, given as the API's camelCase object
+        (``{"maxBytes": 2**30, "perEndUser": {"maxKeys": 100}, "requestsPerSecond": 50}``);
+        a field left out falls back to the server default."""
+        return self._client._send(set_limits_request(workspace_id, limits))
 
     def update(
         self, workspace_id: str, *, name: str | None = None, slug: str | None = None
@@ -225,6 +251,20 @@ class AsyncWorkspaces:
     async def get(self, workspace_id: str) -> WorkspaceEnvelope:
         """One workspace by id."""
         return await self._client._send(get_request(workspace_id))
+
+    async def usage(self, workspace_id: str) -> dict[str, Any]:
+        """Live usage: ``{"usage": {"bytes", "files", "keys", "items", "endUsers"}}``."""
+        return await self._client._send(usage_request(workspace_id))
+
+    async def get_limits(self, workspace_id: str) -> dict[str, Any]:
+        """The limits that apply (``{"limits": {...}}``; needs an organisation-wide key)."""
+        return await self._client._send(get_limits_request(workspace_id))
+
+    async def set_limits(self, workspace_id: str, limits: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace the workspace's own limits, given as the API's camelCase object
+        (``{"maxBytes": 2**30, "perEndUser": {"maxKeys": 100}, "requestsPerSecond": 50}``);
+        a field left out falls back to the server default."""
+        return await self._client._send(set_limits_request(workspace_id, limits))
 
     async def update(
         self, workspace_id: str, *, name: str | None = None, slug: str | None = None

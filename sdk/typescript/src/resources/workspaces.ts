@@ -9,10 +9,13 @@ import type {
   Deleted,
   IntegrationEnvelope,
   IntegrationList,
+  Limits,
+  LimitsEnvelope,
   UpdateIntegration,
   UpdateWorkspace,
   WorkspaceEnvelope,
   WorkspaceList,
+  WorkspaceUsageEnvelope,
 } from '../generated/api.js'
 import type { BuiltinIntegrationName } from './actions.js'
 
@@ -57,6 +60,21 @@ export class Workspaces {
   /** One workspace by id. */
   async get(workspaceId: string, options?: RequestOptions): Promise<WorkspaceEnvelope> {
     return this.client.send({ method: 'GET', path: ws(workspaceId) }, options)
+  }
+
+  /** Live usage: `{ usage: { bytes, files, keys, items, endUsers } }`. */
+  async usage(workspaceId: string, options?: RequestOptions): Promise<WorkspaceUsageEnvelope> {
+    return this.client.send({ method: 'GET', path: `${ws(workspaceId)}/usage` }, options)
+  }
+
+  /** The limits that apply (needs an organisation-wide key). */
+  async getLimits(workspaceId: string, options?: RequestOptions): Promise<LimitsEnvelope> {
+    return this.client.send({ method: 'GET', path: `${ws(workspaceId)}/limits` }, options)
+  }
+
+  /** Replace the workspace's own limits; a field left out falls back to the server default. */
+  async setLimits(workspaceId: string, limits: Limits, options?: RequestOptions): Promise<LimitsEnvelope> {
+    return this.client.send({ method: 'PUT', path: `${ws(workspaceId)}/limits`, body: { ...limits } }, options)
   }
 
   /** Rename a workspace or change its slug. */
