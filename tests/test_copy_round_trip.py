@@ -1,10 +1,13 @@
 """Acceptance 1 of issue 24: SQLite + folder -> PostgreSQL + S3 -> SQLite + folder with
-`cubby copy` ends byte-for-byte equal (checked with plain SQL and the raw files), and the same
-API keys work on the copy."""
+`cubby copy` ends byte-for-byte equal (checked with plain SQL and the raw files), the same
+API keys work on the copy, and a signed download URL made before works after, with the server
+secret carried over as docs/operations.md says."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.testclient import TestClient
 
@@ -32,9 +35,21 @@ def copy_cli(source: Settings, target: Settings) -> str:
     return done.stdout
 
 
+def _download_url(settings: Settings, key: str, ws: str) -> str:
+    services = build_services(settings)
+    try:
+        with TestClient(create_app(settings, services)) as client:
+            out = Api(client, key).output("storage", "get_download_url", ws, {"path": "d0/f-0.bin"},
+                                          integrationAlias="files", endUserId="alice")  # fmt: skip
+            return str(out["url"])
+    finally:
+        services.close()
+
+
 def test_sqlite_to_postgres_s3_and_back_is_byte_for_byte(tmp_path: Path) -> None:
     first = Settings(data_dir=tmp_path / "first")
     seeded = seed(first, n_keys=500, n_files=200, big_bytes=20 * MIB)
+    url = _download_url(first, seeded.org_key, seeded.workspaces[0])
     middle = settings_for("postgres+s3", tmp_path / "middle")
     last = Settings(data_dir=tmp_path / "last")
     (tmp_path / "last").mkdir()
@@ -50,9 +65,13 @@ def test_sqlite_to_postgres_s3_and_back_is_byte_for_byte(tmp_path: Path) -> None
     assert len(bodies) > 60 and max(len(b) for b in bodies.values()) == 20 * MIB
     assert dump_folder(last.data_dir / "files") == bodies
 
+    # docs/operations.md: keep the server secret, and download URLs made before keep working
+    shutil.copy(first.data_dir / "secret_key", last.data_dir / "secret_key")
     services = build_services(last)
     try:
         with TestClient(create_app(last, services)) as client:
+            got_file = client.get(urlsplit(url).path)
+            assert got_file.status_code == 200 and len(got_file.content) == 20 * MIB
             api = Api(client, seeded.org_key)
             assert len(api.ok("GET", "/api/v1/workspaces")["workspaces"]) == 3
             ws0 = seeded.workspaces[0]
