@@ -149,7 +149,7 @@ export interface WorkspaceIntegration {
 export interface CreateIntegration {
   alias?: string
   displayName?: string | null
-  enabledActions?: string[] | null
+  enabledActions?: Array<"add_observations" | "add_thought" | "add_to_list" | "append_page" | "branch_thought" | "clear_all" | "create_entities" | "create_relations" | "delete" | "delete_entities" | "delete_file" | "delete_folder" | "delete_observations" | "delete_page" | "delete_relations" | "get" | "get_chain" | "get_download_url" | "get_entity" | "increment" | "list_files" | "list_keys" | "list_pages" | "move_file" | "put" | "read_file" | "read_graph" | "read_page" | "remove_from_list" | "revise_thought" | "search" | "search_pages" | "summarize_chain" | "write_file" | "write_page"> | null
   settings?: {
     /** whose data an action sees: each end user's own (`end_user`, the default, needs `endUserId` on execute), the workspace's (`workspace`) or one namespace named by `externalId` (`external`) */
     persistence?: {
@@ -176,7 +176,7 @@ export interface IntegrationEnvelope {
 export interface UpdateIntegration {
   alias?: string
   displayName?: string | null
-  enabledActions?: string[] | null
+  enabledActions?: Array<"add_observations" | "add_thought" | "add_to_list" | "append_page" | "branch_thought" | "clear_all" | "create_entities" | "create_relations" | "delete" | "delete_entities" | "delete_file" | "delete_folder" | "delete_observations" | "delete_page" | "delete_relations" | "get" | "get_chain" | "get_download_url" | "get_entity" | "increment" | "list_files" | "list_keys" | "list_pages" | "move_file" | "put" | "read_file" | "read_graph" | "read_page" | "remove_from_list" | "revise_thought" | "search" | "search_pages" | "summarize_chain" | "write_file" | "write_page"> | null
   settings?: {
     /** whose data an action sees: each end user's own (`end_user`, the default, needs `endUserId` on execute), the workspace's (`workspace`) or one namespace named by `externalId` (`external`) */
     persistence?: {
