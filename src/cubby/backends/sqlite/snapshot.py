@@ -13,6 +13,8 @@ database no server is using (restore and copy refuse a target that holds data).
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -129,6 +131,9 @@ class SqliteLoader:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._conn = open_database(path)
+        # the lock servers' writers queue on (db.py), so a load into a live database (an
+        # import) takes its turn like any writer instead of sending them into busy retries
+        self._write_lock = os.open(f"{path}-writelock", os.O_RDWR | os.O_CREAT, 0o600)
 
     async def columns(self, table: str) -> Columns:
         return _columns(self._conn, table)
@@ -144,13 +149,17 @@ class SqliteLoader:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
-        self._conn.execute("BEGIN IMMEDIATE")
+        fcntl.flock(self._write_lock, fcntl.LOCK_EX)
         try:
-            yield
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        finally:
+            fcntl.flock(self._write_lock, fcntl.LOCK_UN)
 
     async def upsert(self, table: TableSpec, columns: Columns, rows: list[Row]) -> None:
         target = dict(_columns(self._conn, table.name))
@@ -261,3 +270,4 @@ class SqliteLoader:
 
     async def close(self) -> None:
         self._conn.close()
+        os.close(self._write_lock)
