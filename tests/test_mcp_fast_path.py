@@ -17,12 +17,13 @@ from hypothesis import strategies as st
 from mcp.server.connection import Connection
 from mcp.server.lowlevel.server import Server
 from mcp.server.runner import ServerRunner
+from mcp_types import methods
 from mcp_types.jsonrpc import JSONRPCResponse
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS, SUPPORTED_PROTOCOL_VERSIONS
 from starlette.testclient import TestClient
 
 from cubby.mcp.endpoint import McpEndpoint
-from cubby.mcp.fast_path import encode_reply, shape_call
+from cubby.mcp.fast_path import encode_reply, plain_params, shape_call
 from cubby.mcp.tools import ToolOutcome
 from tests.helpers import Api
 from tests.mcp_client import SPEC, access_token, create_server
@@ -269,3 +270,45 @@ def test_a_lone_surrogate_in_arguments_is_a_validation_error(setup: Setup) -> No
     result = json.loads(answer)["result"]
     assert status == 200 and result["isError"] is True
     assert result["structuredContent"]["code"] == "VALIDATION_ERROR"
+
+
+PLAIN_META = st.fixed_dictionaries(
+    {"io.modelcontextprotocol/protocolVersion": st.just(MODERN),
+     "io.modelcontextprotocol/clientCapabilities": st.just({})},
+    optional={"io.modelcontextprotocol/clientInfo": st.none() | st.fixed_dictionaries(
+        {"name": st.text(max_size=10), "version": st.text(max_size=10)})},
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.text(max_size=20),
+    arguments=st.none() | st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=4),
+    present=st.booleans(),
+    meta=PLAIN_META,
+    version=st.sampled_from(SUPPORTED_PROTOCOL_VERSIONS),
+    method=st.sampled_from(["tools/call", "tools/list"]),
+)
+def test_plain_params_are_what_the_package_accepts(
+    name: str, arguments: Any, present: bool, meta: Any, version: str, method: str
+) -> None:
+    """The params the fast path takes without the package's validation (plain_params) are
+    always accepted by it, for every protocol version, with the same name and arguments."""
+    params: dict[str, Any] = {}
+    if method == "tools/call":
+        params["name"] = name
+        if present:
+            params["arguments"] = arguments
+    if version in MODERN_PROTOCOL_VERSIONS:
+        params["_meta"] = {**meta, "io.modelcontextprotocol/protocolVersion": version}
+    assert plain_params(method, params)
+    methods.validate_client_request(method, version, params)
+    entry = Server("cubby", on_call_tool=_never, on_list_tools=_never).get_request_handler(method)
+    assert entry is not None
+    typed = entry.params_type.model_validate(params, by_name=False)
+    if method == "tools/call":
+        assert (typed.name, typed.arguments) == (name, params.get("arguments"))
+
+
+async def _never(*args: Any) -> Any:
+    raise AssertionError("not called")

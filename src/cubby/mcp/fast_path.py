@@ -133,6 +133,50 @@ def _decode_modern(body: bytes) -> Any:
         return json.loads(body)
 
 
+_META_KEYS = frozenset(
+    {
+        "io.modelcontextprotocol/protocolVersion",
+        "io.modelcontextprotocol/clientInfo",
+        "io.modelcontextprotocol/clientCapabilities",
+    }
+)
+
+
+def plain_params(method: str, params: dict[str, Any] | None) -> bool:
+    """Params of the shape clients send that every version's request model and the params
+    model accept as they are (checked by a property test against the package): a string
+    ``name`` and an object ``arguments`` for ``tools/call``, nothing for ``tools/list``, and a
+    2026 ``_meta`` of the envelope keys only, with empty client capabilities and a client info
+    of a string name and version. Anything else is validated by the package's models."""
+    if params is None:
+        return method == "tools/list"
+    meta = params.get("_meta")
+    if meta is not None and not _plain_meta(meta):
+        return False
+    if method == "tools/list":
+        return params.keys() <= {"_meta"}
+    if not params.keys() <= {"name", "arguments", "_meta"} or type(params.get("name")) is not str:
+        return False
+    arguments = params.get("arguments")
+    return arguments is None or type(arguments) is dict
+
+
+def _plain_meta(meta: Any) -> bool:
+    if type(meta) is not dict or not meta.keys() <= _META_KEYS:
+        return False
+    if type(meta.get("io.modelcontextprotocol/protocolVersion")) is not str:
+        return False
+    if meta.get("io.modelcontextprotocol/clientCapabilities") != {}:
+        return False
+    info = meta.get("io.modelcontextprotocol/clientInfo")
+    return info is None or (
+        type(info) is dict
+        and info.keys() == {"name", "version"}
+        and type(info["name"]) is str
+        and type(info["version"]) is str
+    )
+
+
 def _envelope(decoded: Any) -> tuple[Any, str, dict[str, Any] | None] | None:
     """(id, method, params) of a plain request of a fast method, else None."""
     if type(decoded) is not dict or not decoded.keys() <= ENVELOPE:
@@ -208,12 +252,16 @@ class McpFastPath:
         entry = self.server.get_request_handler(method)
         if entry is None:
             return fallback
-        try:
-            methods.validate_client_request(method, version, params)
-            typed = entry.params_type.model_validate({} if params is None else params,
-                                                     by_name=False)  # fmt: skip
-        except Exception:  # the package answers the invalid request with its own error
-            return fallback
+        if plain_params(method, params):  # certainly valid: the package's checks would pass
+            name, arguments = (params or {}).get("name"), (params or {}).get("arguments")
+        else:
+            try:
+                methods.validate_client_request(method, version, params)
+                typed = entry.params_type.model_validate({} if params is None else params,
+                                                         by_name=False)  # fmt: skip
+            except Exception:  # the package answers the invalid request with its own error
+                return fallback
+            name, arguments = getattr(typed, "name", None), getattr(typed, "arguments", None)
         if method == "tools/list":
             if params and set(params) - {"_meta"}:
                 return fallback  # a cursor: the package's business
@@ -223,8 +271,8 @@ class McpFastPath:
             except Exception:  # read-only: the package may run it again and answer its way
                 return fallback
         else:
-            assert isinstance(typed, types.CallToolRequestParams)
-            outcome = await call_tool(typed.name, typed.arguments)
+            assert isinstance(name, str)
+            outcome = await call_tool(name, arguments)
             if self.server.cache_hints.get(method) is None:
                 shaped = shape_call(version, outcome, self._stamp)
             else:  # a cache hint to apply: the package's own shaping
