@@ -36,6 +36,7 @@ import workloads as w
 from lib import Cubby, cubby_server, machine_description
 from loadgen import CONNECTIONS, THREADS, LoadResult, wrk
 from peers import ceiling_server
+from seed import KV_ALIAS
 
 MODERN = "2026-07-28"
 KEY = {"key": "hot"}
@@ -51,7 +52,8 @@ def setup(cubby: Cubby) -> tuple[str, str, str]:
 
 
 def mcp_requests(path: str, token: str) -> dict[str, w.Request]:
-    params = {"name": f"{w.KV_ALIAS}__get", "arguments": KEY}
+    tool = f"{KV_ALIAS}__get"
+    params = {"name": tool, "arguments": KEY}
     call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}
     meta = {
         "io.modelcontextprotocol/protocolVersion": MODERN,
@@ -68,7 +70,7 @@ def mcp_requests(path: str, token: str) -> dict[str, w.Request]:
         **headers,
         "MCP-Protocol-Version": MODERN,
         "Mcp-Method": "tools/call",
-        "Mcp-Name": params["name"],
+        "Mcp-Name": tool,
     }
     return {
         "2025": w.Request(path, "POST", json.dumps(call), headers),

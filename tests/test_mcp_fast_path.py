@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from mcp.server.connection import Connection
 from mcp.server.lowlevel.server import Server
 from mcp.server.runner import ServerRunner
-from mcp_types import methods
+from mcp_types import CallToolRequestParams, methods
 from mcp_types.jsonrpc import JSONRPCResponse
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS, SUPPORTED_PROTOCOL_VERSIONS
 from starlette.testclient import TestClient
@@ -307,6 +307,7 @@ def test_plain_params_are_what_the_package_accepts(
     assert entry is not None
     typed = entry.params_type.model_validate(params, by_name=False)
     if method == "tools/call":
+        assert isinstance(typed, CallToolRequestParams)
         assert (typed.name, typed.arguments) == (name, params.get("arguments"))
 
 
