@@ -4,7 +4,8 @@
 -- and everything below them references its parent ON DELETE CASCADE, so deleting a workspace,
 -- an entity or a chain takes its rows with it.
 --
--- Full-text search: `doc` holds the words cubby cut itself (core/agent_text.py), built with
+-- Full-text search: `doc` holds the words cubby cut itself (core/agent_text.py), each prefixed
+-- with its namespace's scope (so a search reads only its namespace's index entries), built with
 -- array_to_tsvector (no parser, no dictionary), so both backends index exactly the same words;
 -- weights A (name) and B (type) rank name and type matches first. GIN indexes answer the
 -- prefix queries (`'word':*`). They are built with fastupdate off: with it on, inserts go to
