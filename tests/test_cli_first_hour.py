@@ -209,3 +209,21 @@ def test_start_up_lines_name_cubby_not_uvicorn(fmt: str) -> None:
     else:
         assert " INFO cubby.server Started server process [42]" in started
         assert "uvicorn" not in done.stderr
+
+
+def test_every_command_names_a_workspace_with_w(base_env: dict[str, str]) -> None:
+    assert run("workspaces", "create", "W Flag", "--slug", "w-flag", env=base_env).returncode == 0
+    added = run("integrations", "add", "-w", "w-flag", "kv-store", "--alias", "extra", env=base_env)
+    assert added.returncode == 0, added.stderr
+    by_flag = run("integrations", "ls", "-w", "w-flag", env=base_env).stdout
+    by_arg = run("integrations", "ls", "w-flag", env=base_env).stdout  # the older form
+    by_env = run("integrations", "ls", env={**base_env, "CUBBY_WORKSPACE": "w-flag"}).stdout
+    assert by_flag == by_arg == by_env and "extra" in by_flag
+    gone = run("integrations", "rm", "-w", "w-flag", "extra", env=base_env)
+    assert (
+        gone.returncode == 0
+        and "extra" not in run("integrations", "ls", "w-flag", env=base_env).stdout
+    )
+    missing = run("integrations", "ls", env=base_env)
+    assert missing.returncode == 2 and "-w WORKSPACE" in missing.stderr
+    assert run("workspaces", "rm", "-w", "w-flag", "--yes", env=base_env).returncode == 0

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 import msgspec
@@ -29,6 +30,34 @@ from cubby.core.models import Workspace, WorkspaceIntegration
 from cubby.services import Services
 
 __all__ = ["integrations", "workspaces"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _workspace_option(envvar: str | None) -> Callable[[F], F]:
+    return click.option(
+        "--workspace",
+        "-w",
+        "workspace_option",
+        envvar=envvar,
+        default=None,
+        metavar="ID|SLUG",
+        help="The workspace, id or slug"
+        + (f" [env {envvar}]" if envvar else "")
+        + "; a first WORKSPACE argument (the older form) works too.",
+    )
+
+
+def _with_workspace(given: str | None, args: tuple[str, ...], names: list[str]) -> list[str]:
+    """``-w WORKSPACE NAMES...`` or the older ``WORKSPACE NAMES...``: the workspace first."""
+    if len(args) == len(names) + 1:
+        return list(args)
+    if len(args) == len(names) and given:
+        return [given, *args]
+    usage = " ".join(names)
+    raise click.UsageError(
+        f"expected -w WORKSPACE {usage} (or WORKSPACE {usage}); got {len(args)} argument(s)"
+    )
 
 
 def slug_of(name: str) -> str:
@@ -94,15 +123,22 @@ def list_workspaces(as_json: bool, data_dir: Path | None, database_url: str | No
 
 
 @workspaces.command("rm")
-@click.argument("workspace", metavar="ID|SLUG")
+@click.argument("args", nargs=-1, metavar="[ID|SLUG]")
+@_workspace_option(None)  # never from CUBBY_WORKSPACE: deleting is named out loud
 @click.option("--yes", is_flag=True, help="Do not ask; needed when not on a terminal.")
 @data_dir_option
 @database_option
 def remove_workspace(
-    workspace: str, yes: bool, data_dir: Path | None, database_url: str | None
+    args: tuple[str, ...],
+    workspace_option: str | None,
+    yes: bool,
+    data_dir: Path | None,
+    database_url: str | None,
 ) -> None:
     """Delete a workspace with all its files, keys, state and integrations."""
     from cubby.core import workspaces as core
+
+    (workspace,) = _with_workspace(workspace_option, args, [])
 
     if not yes:
         if not sys.stdin.isatty():
@@ -145,8 +181,8 @@ def _scope_text(wi: WorkspaceIntegration) -> str:
 
 
 @integrations.command("add")
-@click.argument("workspace", metavar="WORKSPACE")
-@click.argument("integration_name", metavar="INTEGRATION")
+@click.argument("args", nargs=-1, metavar="[WORKSPACE] INTEGRATION")
+@_workspace_option("CUBBY_WORKSPACE")
 @click.option("--alias", default=None, help="Name to address it by (default: INTEGRATION).")
 @click.option(
     "--scope",
@@ -165,8 +201,8 @@ def _scope_text(wi: WorkspaceIntegration) -> str:
 @data_dir_option
 @database_option
 def add_integration(
-    workspace: str,
-    integration_name: str,
+    args: tuple[str, ...],
+    workspace_option: str | None,
     alias: str | None,
     scope: str | None,
     namespace_key: str | None,
@@ -178,6 +214,8 @@ def add_integration(
     """Add INTEGRATION to WORKSPACE (id or slug); prints the integration's id."""
     from cubby.core import workspace_integrations as core
     from cubby.core.inputs import CreateIntegration
+
+    workspace, integration_name = _with_workspace(workspace_option, args, ["INTEGRATION"])
 
     if namespace_key is not None and scope is None:
         scope = "external"
@@ -209,14 +247,20 @@ def add_integration(
 
 
 @integrations.command("ls")
-@click.argument("workspace", metavar="WORKSPACE")
+@click.argument("args", nargs=-1, metavar="[WORKSPACE]")
+@_workspace_option("CUBBY_WORKSPACE")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @data_dir_option
 @database_option
 def list_integrations(
-    workspace: str, as_json: bool, data_dir: Path | None, database_url: str | None
+    args: tuple[str, ...],
+    workspace_option: str | None,
+    as_json: bool,
+    data_dir: Path | None,
+    database_url: str | None,
 ) -> None:
     """List WORKSPACE's integrations: id, alias, integration, scope."""
+    (workspace,) = _with_workspace(workspace_option, args, [])
 
     async def work(services: Services) -> list[WorkspaceIntegration]:
         ws = await find_workspace(services, workspace)
@@ -230,15 +274,18 @@ def list_integrations(
 
 
 @integrations.command("rm")
-@click.argument("workspace", metavar="WORKSPACE")
-@click.argument("integration", metavar="ALIAS|ID")
+@click.argument("args", nargs=-1, metavar="[WORKSPACE] ALIAS|ID")
+@_workspace_option("CUBBY_WORKSPACE")
 @data_dir_option
 @database_option
 def remove_integration(
-    workspace: str, integration: str, data_dir: Path | None, database_url: str | None
-) -> None:
+    args: tuple[str, ...], workspace_option: str | None, data_dir: Path | None,
+    database_url: str | None,
+) -> None:  # fmt: skip
     """Remove an integration from WORKSPACE (its data stays with its scope)."""
     from cubby.core import workspace_integrations as core
+
+    workspace, integration = _with_workspace(workspace_option, args, ["ALIAS|ID"])
 
     async def work(services: Services) -> WorkspaceIntegration:
         ws = await find_workspace(services, workspace)
