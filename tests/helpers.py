@@ -56,7 +56,10 @@ class Api:
     def request(
         self, method: str, path: str, json: Any = None, key: str | None = None, **kw: Any
     ) -> httpx.Response:
-        return self.client.request(method, path, json=json, headers=self.headers(key), **kw)
+        resp: httpx.Response = self.client.request(
+            method, path, json=json, headers=self.headers(key), **kw
+        )
+        return resp
 
     def ok(self, method: str, path: str, json: Any = None, status: int = 200, **kw: Any) -> Any:
         resp = self.request(method, path, json, **kw)
