@@ -32,12 +32,16 @@ LIMITS = {
 
 
 def workspace(cubby: Cubby, slug: str, limited: bool) -> str:
-    ws = str(cubby.call("POST", "/api/v1/workspaces", {"name": slug, "slug": slug})[
-        "workspace"]["id"])
+    ws = str(
+        cubby.call("POST", "/api/v1/workspaces", {"name": slug, "slug": slug})["workspace"]["id"]
+    )
     shared = {"persistence": {"scope": "workspace"}}
     for name, alias in (("kv-store", "state"), ("storage", "files")):
-        cubby.call("POST", f"/api/v1/workspaces/{ws}/integrations",
-                   {"integrationName": name, "alias": alias, "settings": shared})
+        cubby.call(
+            "POST",
+            f"/api/v1/workspaces/{ws}/integrations",
+            {"integrationName": name, "alias": alias, "settings": shared},
+        )
     if limited:
         cubby.call("PUT", f"/api/v1/workspaces/{ws}/limits", LIMITS)
     return ws
@@ -50,16 +54,24 @@ def body(ws: str, workload: str, tag: str) -> str:
     else:
         action, alias = "write_file", "files"
         data = {"path": f"{tag}/__N__.txt", "content": BODY_4K}
-    return json.dumps({"integrationName": "kv-store" if alias == "state" else "storage",
-                       "actionName": action, "workspaceId": ws, "integrationAlias": alias,
-                       "input": data})
+    return json.dumps(
+        {
+            "integrationName": "kv-store" if alias == "state" else "storage",
+            "actionName": action,
+            "workspaceId": ws,
+            "integrationAlias": alias,
+            "input": data,
+        }
+    )
 
 
 def run(duration: int, workers: int, rounds: int) -> list[LoadResult]:
     results: list[LoadResult] = []
     with cubby_server(workers=workers) as cubby:
-        spaces = {"none": workspace(cubby, "bench-nolimits", False),
-                  "limits": workspace(cubby, "bench-limits", True)}
+        spaces = {
+            "none": workspace(cubby, "bench-nolimits", False),
+            "limits": workspace(cubby, "bench-limits", True),
+        }
         headers = {"Authorization": f"Bearer {cubby.key}"}
         ratios: dict[str, list[float]] = {"kv put": [], "write_file 4 KiB": []}
         for n in range(rounds):
@@ -67,18 +79,26 @@ def run(duration: int, workers: int, rounds: int) -> list[LoadResult]:
                 order = ("none", "limits") if n % 2 == 0 else ("limits", "none")
                 got: dict[str, LoadResult] = {}
                 for which in order:
-                    result = wrk(f"{workload}, {which}, round {n + 1}", cubby.base_url,
-                                 "/api/v1/actions/execute", "POST",
-                                 body(spaces[which], workload, f"r{n}"), headers, duration,
-                                 connections=CONNECTIONS)
+                    result = wrk(
+                        f"{workload}, {which}, round {n + 1}",
+                        cubby.base_url,
+                        "/api/v1/actions/execute",
+                        "POST",
+                        body(spaces[which], workload, f"r{n}"),
+                        headers,
+                        duration,
+                        connections=CONNECTIONS,
+                    )
                     print(result.row(), flush=True)
                     results.append(result)
                     got[which] = result
                 ratios[workload].append(got["limits"].rps / got["none"].rps)
         for workload, values in ratios.items():
-            print(f"{workload}: limits / none req/s per round "
-                  f"{', '.join(f'{v:.2f}x' for v in values)}; median "
-                  f"{statistics.median(values):.2f}x")
+            print(
+                f"{workload}: limits / none req/s per round "
+                f"{', '.join(f'{v:.2f}x' for v in values)}; median "
+                f"{statistics.median(values):.2f}x"
+            )
     return results
 
 

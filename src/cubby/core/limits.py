@@ -90,7 +90,6 @@ async def usage_metrics(services: Services) -> bytes:
         for resource in ("bytes", "files", "keys", "items", "end_users"):
             value = getattr(figures, resource)
             lines.append(
-                f'cubby_workspace_usage{{workspace="{workspace_id}",resource="{resource}"}} '
-                f"{value}"
+                f'cubby_workspace_usage{{workspace="{workspace_id}",resource="{resource}"}} {value}'
             )
     return ("\n".join(lines) + "\n").encode()
