@@ -215,3 +215,20 @@ def test_the_workspace_page_offers_export(world: tuple[Api, Settings, list[str]]
     refused = client.post(f"/ui/workspaces/{ws}/export", data={"endUser": "bob"})
     assert refused.status_code == 403  # no CSRF token: no export
     client.cookies.clear()
+
+
+def test_an_import_over_a_limit_is_refused_and_changes_nothing(
+    world: tuple[Api, Settings, list[str]],
+) -> None:
+    api, settings, (_, ws, *_rest) = world
+    tar = export(api, ws, {"endUserId": "alice"})
+    api.ok("POST", f"/api/v1/workspaces/{ws}/erase-end-user-data", {"endUserId": "alice"})
+    erased = rows(settings)
+    api.ok("PUT", f"/api/v1/workspaces/{ws}/limits", {"perEndUser": {"maxKeys": 1}})
+    try:
+        refused = import_(api, ws, tar)
+        error_body(refused, 403, "QUOTA_EXCEEDED")
+        assert rows(settings) == erased  # the kind that hit the limit wrote nothing
+    finally:
+        api.ok("PUT", f"/api/v1/workspaces/{ws}/limits", {})
+    assert import_(api, ws, tar).status_code == 200

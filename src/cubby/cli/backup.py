@@ -98,6 +98,7 @@ def _run(work: Callable[[], Awaitable[T]]) -> T:
     from cubby.core.archive import ArchiveError
     from cubby.core.backup import BackupError
     from cubby.core.copy import CopyError
+    from cubby.errors import CubbyError
 
     async def main() -> T:
         return await work()
@@ -106,6 +107,8 @@ def _run(work: Callable[[], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except (BackupError, ArchiveError, CopyError, SnapshotError, BackendConfigError) as exc:
         fail(str(exc))
+    except CubbyError as exc:  # a limit of the target refused the rows (QUOTA_EXCEEDED)
+        fail(f"{exc.message} {exc.details or ''}".strip())
     except OSError as exc:
         fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
     except Exception as exc:

@@ -9,12 +9,12 @@ The loader upserts with ``INSERT ... ON CONFLICT (key) DO UPDATE`` in transactio
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any, TypeVar
 
 import asyncpg
 
-from cubby.backends.postgres.db import connect
+from cubby.backends.postgres.db import connect, quota_refusal
 from cubby.backends.postgres.migrate import apply_migrations
 from cubby.backends.postgres.search_rebuild import rebuild_search
 from cubby.backends.postgres.store import parse_url
@@ -29,6 +29,7 @@ from cubby.backends.snapshot import (
     coerce,
 )
 
+T = TypeVar("T")
 _KINDS: dict[str, Kind] = {
     "integer": "int",
     "bigint": "int",
@@ -67,6 +68,17 @@ def _scope_sql(scope: Scope | None) -> tuple[str, tuple[Any, ...]]:
             scope.ns,
         )
     return "workspace_id = $1 AND ns = $2", (scope.workspace_id, scope.ns)
+
+
+async def _quota_checked(call: Awaitable[T]) -> T:
+    """``call``, with a usage trigger's refusal (migrations/0018) raised as QuotaExceeded."""
+    try:
+        return await call
+    except asyncpg.PostgresError as exc:
+        refusal = quota_refusal(exc)
+        if refusal is not None:
+            raise refusal from None
+        raise
 
 
 async def open_database(url: str) -> Any:
@@ -186,21 +198,21 @@ class PgLoader:
         insert = self._insert_sql(table, names, target)
         if table.singleton:
             await self._conn.execute(f'DELETE FROM "{table.name}"')
-            await self._conn.executemany(insert, values)
+            await _quota_checked(self._conn.executemany(insert, values))
             return
         rest = [n for n in names if n not in table.key]
         update = ", ".join(f'"{n}" = excluded."{n}"' for n in rest)
         conflict = f" ON CONFLICT ({_quote(table.key)}) " + (
             f"DO UPDATE SET {update}" if rest else "DO NOTHING"
         )
-        await self._conn.executemany(insert + conflict, values)
+        await _quota_checked(self._conn.executemany(insert + conflict, values))
 
     async def insert(self, table: TableSpec, columns: Columns, rows: list[Row]) -> None:
         target = dict(await self.columns(table.name))
         names = [name for name, _ in columns]
         kinds = [target[name] for name in names]
         values = [tuple(coerce(v, k) for v, k in zip(row, kinds, strict=True)) for row in rows]
-        await self._conn.executemany(self._insert_sql(table, names, target), values)
+        await _quota_checked(self._conn.executemany(self._insert_sql(table, names, target), values))
 
     async def upsert_returning(self, table: TableSpec, columns: Columns, row: Row) -> int:
         target = dict(await self.columns(table.name))
@@ -215,7 +227,7 @@ class PgLoader:
             + f" ON CONFLICT ({_quote(table.unique)}) DO UPDATE SET {update} "
             + f'RETURNING "{table.fresh_id}"'
         )
-        return int(await self._conn.fetchval(sql, *values))
+        return int(await _quota_checked(self._conn.fetchval(sql, *values)))
 
     async def reindex(self, scope: Scope) -> None:
         await rebuild_search(self._conn, *_scope_sql(scope))

@@ -29,6 +29,7 @@ from cubby.backends.snapshot import (
     TableSpec,
     coerce,
 )
+from cubby.backends.sqlite import quota
 from cubby.backends.sqlite.db import apply_migrations, connect
 from cubby.backends.sqlite.search_rebuild import rebuild_search
 
@@ -171,25 +172,24 @@ class SqliteLoader:
         )
         if table.singleton:
             self._conn.execute(f'DELETE FROM "{table.name}"')
-            self._conn.executemany(insert, values)
+            quota.translated(lambda conn: conn.executemany(insert, values))(self._conn)
             return
         rest = [n for n in names if n not in table.key]
         update = ", ".join(f'"{n}" = excluded."{n}"' for n in rest)
         conflict = f" ON CONFLICT ({_quote(table.key)}) " + (
             f"DO UPDATE SET {update}" if rest else "DO NOTHING"
         )
-        self._conn.executemany(insert + conflict, values)
+        quota.translated(lambda conn: conn.executemany(insert + conflict, values))(self._conn)
 
     async def insert(self, table: TableSpec, columns: Columns, rows: list[Row]) -> None:
         target = dict(_columns(self._conn, table.name))
         names = [name for name, _ in columns]
         kinds = [target[name] for name in names]
         values = [tuple(coerce(v, k) for v, k in zip(row, kinds, strict=True)) for row in rows]
-        self._conn.executemany(
-            f'INSERT INTO "{table.name}" ({_quote(names)}) '
-            f"VALUES ({', '.join('?' for _ in names)})",
-            values,
+        sql = (
+            f'INSERT INTO "{table.name}" ({_quote(names)}) VALUES ({", ".join("?" for _ in names)})'
         )
+        quota.translated(lambda conn: conn.executemany(sql, values))(self._conn)
 
     async def upsert_returning(self, table: TableSpec, columns: Columns, row: Row) -> int:
         target = dict(_columns(self._conn, table.name))
@@ -199,13 +199,13 @@ class SqliteLoader:
         update = ", ".join(f'"{n}" = excluded."{n}"' for n in rest) or (
             f'"{table.unique[0]}" = excluded."{table.unique[0]}"'
         )
-        found = self._conn.execute(
+        sql = (
             f'INSERT INTO "{table.name}" ({_quote(names)}) '
             f"VALUES ({', '.join('?' for _ in names)}) "
             f"ON CONFLICT ({_quote(table.unique)}) DO UPDATE SET {update} "
-            f'RETURNING "{table.fresh_id}"',
-            values,
-        ).fetchone()
+            f'RETURNING "{table.fresh_id}"'
+        )
+        found = quota.translated(lambda conn: conn.execute(sql, values).fetchone())(self._conn)
         return int(found[0])
 
     async def reindex(self, scope: Scope) -> None:
