@@ -116,7 +116,8 @@ ENDPOINTS = [
                 "merge: upsert over what is there; replace: first delete the scope's data",
             )
         ],
-        errors=(400, 401, 403, 404, 413),
+        # the body is read by the route itself; the rows it loads count against quotas
+        errors=(400, 401, 403, 404, 413, "REQUEST_TIMEOUT", "QUOTA_EXCEEDED"),
         description="The body is the .tar an export returned (Content-Type "
         "application/x-tar), at most CUBBY_MAX_BODY_BYTES; an empty body imports nothing. "
         "The whole archive is checked "
