@@ -15,6 +15,7 @@ import shutil
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -25,8 +26,8 @@ from cubby.core import keys
 from cubby.services import Services
 from cubby.settings import Settings
 from tests import backends
-from tests.backends import COMBOS, DEFAULT_COMBO, enabled_combos, settings_for
-from tests.helpers import Api
+from tests.backends import COMBOS, DEFAULT_COMBO, enabled_combos, settings_for, unavailable
+from tests.helpers import Api, LiveServer, live_server
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -140,3 +141,31 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         shown = [f"{count[o]} {o}" for o in ("passed", "failed", "error", "skipped") if count[o]]
         parts.append(f"{combo} {', '.join(shown) or 'none run'}")
     terminalreporter.write_line("conformance: " + "; ".join(parts))
+
+
+# -- the dashboard's browser modules share one server and one Chromium per test process ---------
+@pytest.fixture(scope="session")
+def dashboard_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The `cubby serve` of every browser module (test_dashboard_*_browser.py import ``server``
+    from test_dashboard_browser, which returns this); their workspaces have distinct slugs."""
+    from tests.test_dashboard_browser import MAX_FILE_BYTES
+
+    env = {"CUBBY_STORAGE_MAX_FILE_BYTES": str(MAX_FILE_BYTES)}
+    with live_server(tmp_path_factory.mktemp("dashboard"), env=env) as live:
+        yield live
+
+
+@pytest.fixture(scope="session")
+def dashboard_browser() -> Iterator[Any]:
+    """One headless Chromium for every browser module; skips (or fails in CI) without it."""
+    from tests.test_dashboard_browser import CHROMIUM, FLAGS, SHOTS, sync_playwright
+
+    if sync_playwright is None:
+        unavailable("the playwright package is not installed (pip install -e '.[dev]')")
+    if not CHROMIUM.exists():
+        unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
+        yield launched
+        launched.close()

@@ -23,8 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.backends import unavailable
-from tests.helpers import Api, LiveServer, live_server
+from tests.helpers import Api, LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
@@ -51,10 +50,8 @@ except ImportError:  # pragma: no cover - dev dependencies always have it
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    env = {"CUBBY_STORAGE_MAX_FILE_BYTES": str(MAX_FILE_BYTES)}
-    with live_server(tmp_path_factory.mktemp("dashboard"), env=env) as live:
-        yield live
+def server(dashboard_server: LiveServer) -> LiveServer:
+    return dashboard_server
 
 
 @pytest.fixture(scope="module")
@@ -64,16 +61,8 @@ def http(server: LiveServer) -> Iterator[Api]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if sync_playwright is None:
-        unavailable("the playwright package is not installed (pip install -e '.[dev]')")
-    if not CHROMIUM.exists():
-        unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
-        yield launched
-        launched.close()
+def browser(dashboard_browser: Browser) -> Browser:
+    return dashboard_browser
 
 
 @dataclass
