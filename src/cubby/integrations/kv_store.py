@@ -8,6 +8,7 @@ import msgspec
 
 from cubby.backends.base import KeyInfo
 from cubby.core import clock
+from cubby.core.fields import NO_CONTROL
 from cubby.core.kv_values import ListItem, is_json_array, list_item, list_items
 from cubby.core.paging import decode_cursor, encode_cursor
 from cubby.core.registry import ActionContext, Integration
@@ -35,6 +36,7 @@ Key = Annotated[
     str,
     msgspec.Meta(
         min_length=1,
+        pattern=NO_CONTROL,  # the schema states it; check_key also checks the bytes
         title="Key",
         description=f"1 to {MAX_KEY_BYTES} bytes of UTF-8, no control characters",
     ),
