@@ -538,3 +538,44 @@ def test_metrics_folders_of_killed_servers_are_removed_at_start(tmp_path: Path) 
     made = Path(metrics_dir.fresh(str(tmp_path)))
     assert not dead.exists() and alive.exists() and legacy.exists()
     assert (made / metrics_dir.OWNER_FILE).read_text() == str(os.getpid())
+
+
+@pytest.mark.parametrize("combo", ["sqlite+file", "postgres+file"])
+def test_two_processes_revoking_the_last_two_org_keys_leave_one(tmp_path: Path, combo: str) -> None:
+    """The last-key check holds across processes: each revoke checks under a lock every
+    process's revoke takes (SQLite's writer, a PostgreSQL table lock)."""
+    from cubby.backends.url import open_meta_store
+    from cubby.errors import Conflict
+
+    url = settings_for(combo, tmp_path).resolved_database_url
+    metas = [open_meta_store(url), open_meta_store(url)]  # two "processes"
+    try:
+        for _ in range(5):
+            made = [asyncio.run(keys.create_key(metas[0], "admin", None, None))[0].id
+                    for _ in range(2)]  # fmt: skip
+            for key in asyncio.run(metas[0].api_keys.all()):
+                if key.id not in made:
+                    asyncio.run(keys.revoke_key(metas[0], key.id, allow_last_org_key=True))
+            barrier = threading.Barrier(2)
+            outcomes: list[str] = []
+
+            def revoke(n: int, made: list[str], barrier: Any, outcomes: list[str]) -> None:
+                barrier.wait()
+                try:
+                    asyncio.run(keys.revoke_key(metas[n], made[n]))
+                    outcomes.append("revoked")
+                except Conflict:
+                    outcomes.append("refused")
+
+            threads = [
+                threading.Thread(target=revoke, args=(n, made, barrier, outcomes)) for n in range(2)
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            left = [k.id for k in asyncio.run(metas[0].api_keys.all()) if k.id in made]
+            assert len(left) == 1 and sorted(outcomes) == ["refused", "revoked"], outcomes
+    finally:
+        for meta in metas:
+            meta.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -51,7 +52,14 @@ class ApiKeyStore(Protocol):
     async def create(self, key: ApiKey, key_hash: str) -> None: ...
     async def all(self) -> list[ApiKey]: ...
     async def find_by_hash(self, key_hash: str) -> StoredKey | None: ...
-    async def revoke(self, key_id: str, at: str) -> bool: ...
+    async def revoke(
+        self, key_id: str, at: str, refuse: Callable[[list[ApiKey]], bool] | None = None
+    ) -> bool:
+        """Revoke an active key; False when there is none with this id. ``refuse`` sees every
+        active key, under a lock that holds against other revokes (any process), and raises
+        to keep them all (the last organisation-wide key, core/keys.py)."""
+        ...
+
     async def touch(self, last_used: dict[str, str]) -> None: ...
     async def count_all(self) -> int:
         """Keys ever created, revoked ones included."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from cubby.auth import expiry_epoch, generate_key, hash_key
@@ -63,8 +62,6 @@ async def create_key(
     return key, plain
 
 
-_revoking = asyncio.Lock()  # the last-key check and the revoke, one at a time per process
-
 LAST_ORG_KEY_HELP = (
     "create another organisation-wide key first (POST /api/v1/api-keys, or "
     "`cubby api-keys create --name admin`), then revoke this one"
@@ -78,21 +75,30 @@ async def revoke_key(meta: MetaStore, key_id: str, *, allow_last_org_key: bool =
     ``allow_last_org_key``: the CLI's revoke, which can always create another key."""
     if not is_uuid(key_id):
         return False
-    async with _revoking:
-        if not allow_last_org_key and await is_last_org_key(meta, key_id):
+    if allow_last_org_key:
+        return await meta.api_keys.revoke(key_id, utc_now())
+
+    def refuse(active: list[ApiKey]) -> bool:
+        if _last_org_key(active, key_id):
             raise Conflict(
                 f"this is the last active organisation-wide API key; {LAST_ORG_KEY_HELP}",
                 code="LAST_ORG_KEY",
                 details={"id": key_id},
             )
-        return await meta.api_keys.revoke(key_id, utc_now())
+        return False
+
+    # checked inside the backend's revoke, under a lock every process's revoke takes
+    return await meta.api_keys.revoke(key_id, utc_now(), refuse)
 
 
 async def is_last_org_key(meta: MetaStore, key_id: str) -> bool:
     """``key_id`` is the only usable (not revoked, not expired) organisation-wide key."""
+    return _last_org_key(await meta.api_keys.all(), key_id)
+
+
+def _last_org_key(active: list[ApiKey], key_id: str) -> bool:
     now = time.time()
-    org_keys = [k.id for k in await meta.api_keys.all() if _org_wide(k) and usable(k, now)]
-    return org_keys == [key_id]
+    return [k.id for k in active if _org_wide(k) and usable(k, now)] == [key_id]
 
 
 def _org_wide(key: ApiKey) -> bool:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
 import msgspec
 
 from cubby.backends.base import StoredKey
-from cubby.backends.postgres.db import PgDatabase
+from cubby.backends.postgres.db import PgDatabase, rowcount
 from cubby.backends.rows import (
     KEY_COLS,
     WI_COLS,
@@ -151,11 +152,19 @@ class PgApiKeys:
             return None
         return StoredKey(key=self._row(row), key_hash=row[7], revoked=row[8] is not None)
 
-    async def revoke(self, key_id: str, at: str) -> bool:
-        count = await self.db.execute(
-            "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL", at, key_id
-        )
-        return count > 0
+    async def revoke(
+        self, key_id: str, at: str, refuse: Callable[[list[ApiKey]], bool] | None = None
+    ) -> bool:
+        update = "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL"
+        if refuse is None:
+            return await self.db.execute(update, at, key_id) > 0
+        async with self.db.connection() as conn, conn.transaction():
+            # Revokes from every process take turns (key management is rare), so two of them
+            # cannot each see the other's key as the one that stays.
+            await conn.execute("LOCK TABLE api_keys IN SHARE ROW EXCLUSIVE MODE")
+            active = await conn.fetch(f"SELECT {KEY_COLS} FROM api_keys WHERE revoked_at IS NULL")
+            refuse([self._row(r) for r in active])
+            return rowcount(await conn.execute(update, at, key_id)) > 0
 
     async def touch(self, last_used: dict[str, str]) -> None:
         if not last_used:

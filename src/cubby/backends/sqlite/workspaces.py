@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -167,14 +168,22 @@ class SqliteApiKeys:
             return None
         return StoredKey(key=self._row(row), key_hash=row[7], revoked=row[8] is not None)
 
-    async def revoke(self, key_id: str, at: str) -> bool:
-        cur = await self.db.write(
-            lambda c: c.execute(
+    async def revoke(
+        self, key_id: str, at: str, refuse: Callable[[list[ApiKey]], bool] | None = None
+    ) -> bool:
+        def revoke(c: sqlite3.Connection) -> bool:
+            if refuse is not None:  # the single writer's transaction is the lock
+                active = c.execute(
+                    f"SELECT {KEY_COLS} FROM api_keys WHERE revoked_at IS NULL"
+                ).fetchall()
+                refuse([self._row(r) for r in active])
+            cur = c.execute(
                 "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                 (at, key_id),
             )
-        )
-        return bool(cur.rowcount)
+            return bool(cur.rowcount)
+
+        return await self.db.write(revoke)
 
     async def touch(self, last_used: dict[str, str]) -> None:
         await self.db.write(
