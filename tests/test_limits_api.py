@@ -273,3 +273,20 @@ def test_metrics_refusals_and_top_usage(settings: Settings) -> None:
         if line.startswith('cubby_limit_refusals_total{kind="quota",resource="keys"}')
     ]  # fmt: skip
     assert refusals and float(refusals[0].rsplit(" ", 1)[1]) >= 1
+
+
+@pytest.mark.conformance
+@pytest.mark.metadata_only
+def test_quota_refusal_inside_an_exactly_once_execute(api: Api) -> None:
+    """A keyed (idempotent) write refused by a quota answers 403 and records nothing, so the
+    same key works once room is made."""
+    ws = api.create_workspace("limits-keyed")
+    api.add_integration(ws, "kv-store", "kv", SHARED)
+    api.ok("PUT", f"/api/v1/workspaces/{ws}/limits", {"maxKeys": 1})
+    assert _put(api, ws, "a", 10).status_code == 200
+    refused = _put(api, ws, "b", 10, idempotencyKey="once-b")
+    error_body(refused, 403, "QUOTA_EXCEEDED")
+    api.output("kv-store", "delete", ws, {"key": "a"})
+    again = _put(api, ws, "b", 10, idempotencyKey="once-b")
+    assert again.status_code == 200, again.text
+    assert _usage(api, ws)["keys"] == 1
