@@ -222,7 +222,7 @@ def create_app(
         middleware=[  # outermost first: the request log and metrics see the fast path too
             Middleware(Observe, actions=actions, answered_directly=[("POST", EXECUTE_PATH)]),
             Middleware(AnswerErrors, handler=_error),  # answers, never re-raises (item 2)
-            Middleware(ExecuteFastPath, services=services),
+            Middleware(ExecuteFastPath, services=services, mcp=mcp),  # and POST /mcp/srv_*
         ],
     )
     app.state.services = services

@@ -25,18 +25,36 @@ from cubby.services import Services
 
 log = logging.getLogger(__name__)
 PATH = "/api/v1/actions/execute"
+MCP_PREFIX = "/mcp/srv_"  # only server paths; anything else under /mcp/ goes to the router
+MCP_ROUTE = "/mcp/{server}"
 _decoder = msgspec.json.Decoder(ExecuteRequest)
 _encoder = msgspec.json.Encoder()
 _JSON = (b"content-type", b"application/json")
 
 
 class ExecuteFastPath:
-    def __init__(self, app: ASGIApp, services: Services) -> None:
+    """Also hands ``POST /mcp/srv_<id>`` straight to the MCP endpoint (``mcp``), past the
+    router, exactly as its route would (same path parameter and metrics route label)."""
+
+    def __init__(self, app: ASGIApp, services: Services, mcp: ASGIApp | None = None) -> None:
         self.app = app
         self.services = services
+        self.mcp = mcp
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
+            path = scope.get("path", "")
+            if (
+                self.mcp is not None
+                and scope["type"] == "http"
+                and scope["method"] == "POST"
+                and path.startswith(MCP_PREFIX)
+                and "/" not in path[len(MCP_PREFIX) :]
+            ):
+                scope["cubby.route"] = MCP_ROUTE
+                scope["path_params"] = {"server": path[len("/mcp/") :]}
+                await self.mcp(scope, receive, send)
+                return
             await self.app(scope, receive, send)
             return
         scope["cubby.route"] = PATH  # the metrics label: no Starlette route matched this
