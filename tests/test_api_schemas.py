@@ -95,7 +95,8 @@ END_USER = record({
     "email": NULLABLE_STRING, "metadata": {"type": "object"}, "connectionCount": {"const": 0},
     "type": {"const": "external"}, "createdAt": TIMESTAMP, "updatedAt": TIMESTAMP,
 })  # fmt: skip
-USAGE = record({k: {"type": "integer", "minimum": 0} for k in ("keys", "files", "bytes")})
+# API.md: {keys, files, bytes}; the agent tools add "items" (memory entities, pages, thoughts).
+USAGE = record({k: {"type": "integer", "minimum": 0} for k in ("keys", "files", "bytes", "items")})
 
 # API.md "Integration catalog" and "Client compatibility details".
 CATEGORIES = {
