@@ -66,13 +66,14 @@ def test_end_users_commands(tmp_path: Path) -> None:
             assert api.output("kv-store", "get", ws, {"key": "k"}, endUserId="user_1")["value"]
 
             erased = ok(cli("end-users", "erase", "-w", "acme", "user_1", "--yes", *data))
-            assert erased.stdout.strip() == "erased 1 keys and 1 files (3 bytes) of user_1"
+            # bytes: the file's 3 and the KV value's JSON text (8: "user_1" with its quotes)
+            assert erased.stdout.strip() == "erased 1 keys and 1 files (11 bytes) of user_1"
             got = api.output("kv-store", "get", ws, {"key": "k"}, endUserId="user_1")
             assert got["value"] is None
             other = api.output("kv-store", "get", ws, {"key": "k"}, endUserId="user_2")
             assert other["value"] == "user_2"
             again = ok(cli("end-users", "erase", "-w", ws, "user_1", "--yes", "--json", *data))
-            assert json.loads(again.stdout) == {"keys": 0, "files": 0, "bytes": 0}
+            assert json.loads(again.stdout) == {"keys": 0, "files": 0, "bytes": 0, "items": 0}
             # an end user that was never registered is erased the same way
             api.output("kv-store", "put", ws, {"key": "k", "value": 1}, endUserId="ghost")
             ghost = ok(cli("end-users", "erase", "-w", ws, "ghost", "--yes", *data))

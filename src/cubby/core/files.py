@@ -49,7 +49,7 @@ from cubby.core import clock, txn
 from cubby.core.action_services import ActionServices
 from cubby.core.models import utc_now
 from cubby.core.scopes import Namespace
-from cubby.errors import CubbyError, InternalError, QuotaExceeded
+from cubby.errors import CubbyError, InternalError, QuotaExceeded, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +115,10 @@ async def write(
             with contextlib.suppress(Exception):
                 await blobs.delete(record.blob_key)
         raise
-    except _ANSWERS:
-        raise  # a definite answer: left to the caller, the body (if any) to the sweep
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, _ANSWERS) and not isinstance(exc, Unavailable):
+            raise  # a definite answer: left to the caller, the body (if any) to the sweep
+        # A lost database connection (503) leaves the outcome as unknown as any other failure.
         if record.blob_key is None or not await _landed(services.meta.files, ns, record):
             # Unknown outcome: a row may point at the new body, so it is never deleted here.
             log.warning("file %r in %s: the index write failed; its outcome is unknown", path, ns)
