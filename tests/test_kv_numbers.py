@@ -100,7 +100,7 @@ def test_remove_uses_json_equality_storage_does_not(api: Api, ws: str) -> None:
     ok(api, ws, "put", '{"key": "l", "value": [1.0, 1, 1.00, 1e0, {"a":1,"a":2}, {"a":2}]}')
     assert value_text(api, ws, "l") == b'[1.0,1,1.00,1e0,{"a":1,"a":2},{"a":2}]'
     out = ok(api, ws, "remove_from_list", '{"key": "l", "value": 1.0}')
-    assert bytes(out["removed"]) == b"3"
+    assert bytes(out["removed"]) == b"4"  # numbers are equal by value: 1.0, 1, 1.00 and 1e0
     out = ok(api, ws, "remove_from_list", '{"key": "l", "value": {"a": 2}}')
     assert bytes(out["removed"]) == b"2"  # a duplicate member means its last value
-    assert value_text(api, ws, "l") == b"[1]"
+    assert value_text(api, ws, "l") == b"[]"
