@@ -19,7 +19,7 @@ from cubby.core.execute import ExecuteRequest, ExecuteResponse
 from cubby.core.fields import NO_NUL
 from cubby.core.inputs import CreateIntegration, UpdateIntegration
 from cubby.core.registry import Action, Integration, Registry
-from cubby.core.validators import INT64_MAX, INT64_MIN
+from cubby.core.schema_rules import apply_schema_rules
 
 _REF = "#/components/schemas/{name}"
 
@@ -78,8 +78,7 @@ def build_openapi(
     action_schemas = schemas[len(types) :]
     inputs = list(action_schemas[0::2])
     outputs = list(action_schemas[1::2])
-    _add_struct_rules(components, types + action_types)
-    _storable_rules(components, types + action_types)
+    apply_schema_rules(components, types + action_types, _REF)
     _describe_actions(components, actions, inputs, outputs)
     _integration_rules(components, registry)
     error_body = components[ErrorBody.__name__]
@@ -194,106 +193,6 @@ def _integration_rules(components: dict[str, Any], registry: Registry) -> None:
         }
         for i in registry.all()
     ]
-
-
-def _add_struct_rules(components: dict[str, Any], types: list[Any]) -> None:
-    """Merge each Struct's ``schema_extra`` (rules across its fields, e.g. ``minProperties``
-    of a PATCH body: :class:`cubby.core.inputs.Patch`) into its component schema."""
-    for info in _structs(types):
-        extra = getattr(info.cls, "schema_extra", None)
-        component = components.get(info.cls.__name__)
-        if extra and component is not None:
-            component.update(copy.deepcopy(extra))
-
-
-_STORABLE_JSON = "StorableJson"
-
-
-def _storable_rules(components: dict[str, Any], types: list[Any]) -> None:
-    """State :func:`cubby.core.validators.check_storable`'s rule on every field it checks: no
-    NUL in a text (object keys included) and integers within 64 bits (``limit`` is clamped
-    instead). Fields it skips (declared ``Any``/``Raw`` or ``Meta(extra={"nul_ok": True})``)
-    are left as they are."""
-    components[_STORABLE_JSON] = {
-        "title": "JSON without NUL in its texts",
-        "anyOf": [
-            {"type": ["null", "boolean", "number"]},
-            {"type": "string", "pattern": NO_NUL},
-            {"type": "array", "items": {"$ref": _REF.format(name=_STORABLE_JSON)}},
-            {
-                "type": "object",
-                "propertyNames": {"pattern": NO_NUL},
-                "additionalProperties": {"$ref": _REF.format(name=_STORABLE_JSON)},
-            },
-        ],
-    }
-    for info in _structs(types):
-        component = components.get(info.cls.__name__, {})
-        props = component.get("properties", {})
-        for f in info.fields:
-            if f.encode_name in props and not _storable_exempt(f.type):
-                _tighten(props[f.encode_name], f.encode_name == "limit")
-
-
-def _storable_exempt(info: mi.Type) -> bool:
-    members = info.types if isinstance(info, mi.UnionType) else (info,)
-    for member in members:
-        if isinstance(member, mi.Metadata):
-            if (member.extra or {}).get("nul_ok"):
-                return True
-            member = member.type
-        if isinstance(member, mi.AnyType | mi.RawType):
-            return True
-    return False
-
-
-def _tighten(schema: dict[str, Any], clamped: bool) -> None:
-    if "$ref" in schema:
-        return  # a Struct: its own fields are tightened where it is defined
-    for word in ("anyOf", "oneOf"):
-        for option in schema.get(word, ()):
-            _tighten(option, clamped)
-    kind = schema.get("type")
-    if "enum" in schema or "const" in schema:
-        return
-    if kind == "string" and "pattern" not in schema:
-        schema["pattern"] = NO_NUL
-    elif kind == "integer" and not clamped:
-        schema["minimum"] = max(schema.get("minimum", INT64_MIN), INT64_MIN)
-        schema["maximum"] = min(schema.get("maximum", INT64_MAX), INT64_MAX)
-    elif kind == "array" and isinstance(schema.get("items"), dict):
-        _tighten(schema["items"], clamped)
-    elif kind == "object" and "properties" not in schema:
-        schema["propertyNames"] = {"pattern": NO_NUL}
-        values = schema.get("additionalProperties", True)
-        if values is True or values == {}:
-            schema["additionalProperties"] = {"$ref": _REF.format(name=_STORABLE_JSON)}
-        elif isinstance(values, dict):
-            _tighten(values, clamped)
-
-
-def _structs(types: list[Any]) -> list[mi.StructType]:
-    """Every Struct reachable from ``types``."""
-    found: dict[type, mi.StructType] = {}
-    seen: set[int] = set()
-    pending: list[mi.Type] = list(mi.multi_type_info(types))
-    while pending:
-        info = pending.pop()
-        if id(info) in seen:
-            continue
-        seen.add(id(info))
-        if isinstance(info, mi.StructType):
-            found.setdefault(info.cls, info)
-            pending += [f.type for f in info.fields]
-        elif isinstance(info, mi.Metadata):
-            pending.append(info.type)
-        elif isinstance(info, mi.UnionType):
-            pending += list(info.types)
-        elif isinstance(info, (mi.ListType, mi.SetType, mi.FrozenSetType, mi.VarTupleType)):
-            pending.append(info.item_type)
-        elif isinstance(info, mi.DictType):
-            pending.append(info.value_type)
-    return list(found.values())
 
 
 def _has_required_fields(struct: type) -> bool:

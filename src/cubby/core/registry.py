@@ -25,6 +25,7 @@ import msgspec
 from msgspec import inspect as mi
 
 from cubby.core.action_services import ActionServices
+from cubby.core.schema_rules import apply_schema_rules
 from cubby.core.scopes import Namespace
 from cubby.core.validation import decode_or_raise
 from cubby.errors import ValidationError
@@ -166,6 +167,7 @@ class Action:
         same Struct the OpenAPI document and the decoder use, so they cannot disagree."""
         doc = msgspec.json.schema(self.input_type)
         defs = doc.get("$defs", {})
+        apply_schema_rules(defs, [self.input_type], "#/$defs/{name}")
         name = doc["$ref"].rsplit("/", 1)[-1]
         schema = dict(defs.pop(name))
         if defs:
