@@ -143,7 +143,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.write_line("conformance: " + "; ".join(parts))
 
 
-# -- the dashboard's browser modules share one server and one Chromium per test process ---------
+# -- the dashboard's browser modules share one server per test process ----------------------
 @pytest.fixture(scope="session")
 def dashboard_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The `cubby serve` of every browser module (test_dashboard_*_browser.py import ``server``
@@ -155,9 +155,13 @@ def dashboard_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveS
         yield live
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def dashboard_browser() -> Iterator[Any]:
-    """One headless Chromium for every browser module; skips (or fails in CI) without it."""
+    """A headless Chromium per test; skips (or fails in CI) without it.
+
+    Not shared across tests: while Playwright's sync API is open it leaves its event loop
+    marked as running in this thread, so every later ``asyncio.run`` of the same test process
+    (fixtures, backends) would fail with "cannot be called from a running event loop"."""
     from tests.test_dashboard_browser import CHROMIUM, FLAGS, SHOTS, sync_playwright
 
     if sync_playwright is None:

@@ -47,7 +47,7 @@ NOT_WORKSPACE_BOUND: dict[tuple[str, str], tuple[int, str | None, dict[str, Any]
 MCP_SERVER = "/api/v1/mcp/servers/{id}"  # bound to the server's workspace
 UNKNOWN_WS = "00000000-0000-4000-8000-000000000000"
 # Plain (non-Endpoint) routes without path parameters that serve no workspace data.
-PUBLIC_PLAIN_ROUTES = {"/openapi.json", "/docs", "/favicon.ico"}
+PUBLIC_PLAIN_ROUTES = {"/openapi.json", "/docs", "/favicon.ico", "/favicon.svg"}
 # The dashboard authenticates by session cookie, not by API key; its isolation matrix is in
 # test_web_pages.py (and test_dashboard_browser.py).
 DASHBOARD_ROUTES = {route.path for route in web_routes()}

@@ -60,7 +60,7 @@ def http(server: LiveServer) -> Iterator[Api]:
         yield Api(client, server.key)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def browser(dashboard_browser: Browser) -> Browser:
     return dashboard_browser
 

@@ -86,7 +86,7 @@ def test_readme_mentions_every_public_method_and_error() -> None:
         if isinstance(getattr(cubby_client, name), type)
         and issubclass(getattr(cubby_client, name), Exception)
     ]
-    assert len(errors) == 12
+    assert len(errors) == 13
     assert [name for name in errors if name not in text] == []
     for option in ("api_key", "base_url", "timeout", "max_retries", "http_client"):
         assert f"`{option}`" in text
