@@ -45,6 +45,12 @@ NOT_WORKSPACE_BOUND: dict[tuple[str, str], tuple[int, str | None, dict[str, Any]
     ("GET", "/api/v1/mcp/servers"): (200, None, None),  # only the key's workspaces' servers
 }
 MCP_SERVER = "/api/v1/mcp/servers/{id}"  # bound to the server's workspace
+# Workspace-bound, but managed by organisation-wide keys only (API.md "Limits and usage"): a
+# restricted key gets 403 FORBIDDEN on every workspace, its own included.
+ORG_KEY_ONLY = {
+    ("GET", "/api/v1/workspaces/{id}/limits"),
+    ("PUT", "/api/v1/workspaces/{id}/limits"),
+}
 UNKNOWN_WS = "00000000-0000-4000-8000-000000000000"
 # Plain (non-Endpoint) routes without path parameters that serve no workspace data.
 PUBLIC_PLAIN_ROUTES = {"/openapi.json", "/docs", "/favicon.ico", "/favicon.svg"}
@@ -109,6 +115,8 @@ class World:
             name = ep.body.__name__
             bodies: dict[str, dict[str, Any]] = {
                 "UpdateWorkspace": {"name": "Renamed"},
+                "Limits": {"maxKeys": 1000},
+                "ExportRequest": {},
                 "CreateIntegration": {"integrationName": "kv-store", "alias": "extra"},
                 "UpdateIntegration": {"displayName": "Renamed"},
                 "CreateServer": {"name": "agent", "workspaceId": ws},
@@ -187,6 +195,14 @@ def test_restricted_key_on_every_route(api: Api, client: TestClient) -> None:
             if code is not None:
                 assert resp.json()["code"] == code
             checked += 1
+            continue
+        if (ep.method, ep.path) in ORG_KEY_ONLY:
+            for target in (world.a, world.b, UNKNOWN_WS):
+                path, body = world.request_for(ep, target)
+                resp = api.request(ep.method, path, body, key=world.key_a)
+                assert resp.status_code == 403, (ep.method, path, resp.text)
+                assert resp.json()["code"] == "FORBIDDEN", (ep.method, path, resp.text)
+                checked += 1
             continue
         for target in (world.b, UNKNOWN_WS):
             path, body = world.request_for(ep, target)
