@@ -1,18 +1,25 @@
 """One tenant's small writes while another sends the largest requests the limits allow (issue
-16, item 9; goal: the small put's p99 under 100 ms), on one SQLite server, in one run.
+16, item 9 and issue 28, item 10; goal: the small put's p99 under 100 ms), on one server, in
+one run.
 
-    .venv/bin/python bench/noisy_neighbor.py [--duration 10] [--noisy 4]
+    .venv/bin/python bench/noisy_neighbor.py [--duration 10] [--noisy 4] [--file-writers 1]
+    CUBBY_DATABASE_URL=postgresql://... .venv/bin/python bench/noisy_neighbor.py
 
 Tenant A (its own workspace) puts a 5-byte value in a loop, one request at a time, first alone
 (``quiet``), then while tenant B runs ``--noisy`` clients that each loop: put a list of
-CUBBY_KV_MAX_LIST_ITEMS items making up about CUBBY_KV_MAX_VALUE_BYTES, then get it back
-(``noisy``). Both phases run back to back on the same server, so they see the same machine.
+CUBBY_KV_MAX_LIST_ITEMS items making up about CUBBY_KV_MAX_VALUE_BYTES, then get it back, and
+``--file-writers`` clients that each loop writing a ``--file-mib`` MiB file (base64 through
+``write_file``, as the SDKs send it) (``noisy``). Both phases run back to back on the same
+server, so they see the same machine. The backend is SQLite + a local folder unless
+CUBBY_DATABASE_URL names a PostgreSQL database.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
+import os
 import multiprocessing
 import statistics
 import sys
@@ -32,9 +39,10 @@ GOAL_P99_MS = 100.0
 PATH = "/api/v1/actions/execute"
 
 
-def body(ws: str, action: str, input: dict[str, Any]) -> bytes:
-    return json.dumps({"integrationName": "kv-store", "actionName": action, "workspaceId": ws,
-                       "integrationAlias": "kv", "input": input}).encode()
+def body(ws: str, action: str, input: dict[str, Any], integration: str = "kv-store",
+         alias: str = "kv") -> bytes:
+    return json.dumps({"integrationName": integration, "actionName": action, "workspaceId": ws,
+                       "integrationAlias": alias, "input": input}).encode()
 
 
 def largest_list(settings: Settings) -> list[str]:
@@ -83,6 +91,22 @@ def noisy_client(base_url: str, key: str, ws: str, n: int, items: list[str],
                     count.value += 1
 
 
+def file_writer(base_url: str, key: str, ws: str, n: int, mib: int, stop: Any,
+                count: Any) -> None:
+    """Tenant B's file writer: a ``mib`` MiB file, overwritten in a loop (own process)."""
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    content = base64.b64encode(os.urandom(mib * 1024 * 1024)).decode()
+    write = body(ws, "write_file", {"path": f"big-{n}.bin", "content": content,
+                                    "contentEncoding": "base64"}, "storage", "files")
+    with httpx.Client(base_url=base_url, timeout=300) as client:
+        while not stop.is_set():
+            resp = client.post(PATH, content=write, headers=headers)
+            if resp.status_code != 200:
+                raise SystemExit(f"file write failed: {resp.status_code} {resp.text[:300]}")
+            with count.get_lock():
+                count.value += 1
+
+
 def summary(name: str, latencies: list[float]) -> dict[str, float]:
     row = {"requests": len(latencies), "p50": statistics.median(latencies),
            "p99": percentile(latencies, 0.99), "max": max(latencies)}
@@ -95,13 +119,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=10, help="seconds per phase")
-    parser.add_argument("--noisy", type=int, default=4, help="tenant B's concurrent clients")
+    parser.add_argument("--noisy", type=int, default=4,
+                        help="tenant B's clients putting and getting the largest lists")
+    parser.add_argument("--file-writers", type=int, default=1,
+                        help="tenant B's clients writing --file-mib MiB files")
+    parser.add_argument("--file-mib", type=int, default=20, help="size of tenant B's files")
     args = parser.parse_args()
     settings = Settings.from_env()
     items = largest_list(settings)
     size = len(json.dumps(items, separators=(",", ":")))
+    backend = ("PostgreSQL" if os.environ.get("CUBBY_DATABASE_URL", "").startswith("postgres")
+               else "SQLite")
     print(f"# small put next to {args.noisy} clients putting+getting {len(items):,}-item lists "
-          f"({size:,} bytes), SQLite, 1 worker, on {machine_description()}")
+          f"({size:,} bytes) and {args.file_writers} writing {args.file_mib} MiB files, "
+          f"{backend}, 1 worker, request log on, on {machine_description()}")
     with cubby_server(1) as cubby:
         victim = cubby.call("POST", "/api/v1/workspaces", {"name": "A", "slug": "a"})
         noisy = cubby.call("POST", "/api/v1/workspaces", {"name": "B", "slug": "b"})
@@ -110,6 +141,9 @@ def main() -> None:
             cubby.call("POST", f"/api/v1/workspaces/{ws}/integrations",
                        {"integrationName": "kv-store", "alias": "kv",
                         "settings": {"persistence": {"scope": "workspace"}}})
+        cubby.call("POST", f"/api/v1/workspaces/{b}/integrations",
+                   {"integrationName": "storage", "alias": "files",
+                    "settings": {"persistence": {"scope": "workspace"}}})
         small_puts(cubby, a, 1)  # warm-up
         print("| phase | small puts | p50 ms | p99 ms | max ms |")
         print("|---|---|---|---|---|")
@@ -117,9 +151,13 @@ def main() -> None:
         ctx = multiprocessing.get_context("fork")
         stop = ctx.Event()
         count = ctx.Value("i", 0)
+        files = ctx.Value("i", 0)
         procs = [ctx.Process(target=noisy_client, daemon=True,
                              args=(cubby.base_url, cubby.key, b, n, items, stop, count))
                  for n in range(args.noisy)]
+        procs += [ctx.Process(target=file_writer, daemon=True,
+                              args=(cubby.base_url, cubby.key, b, n, args.file_mib, stop, files))
+                  for n in range(args.file_writers)]
         for proc in procs:
             proc.start()
         time.sleep(1)  # the noisy clients are in full swing
@@ -134,7 +172,8 @@ def main() -> None:
     total = count.value
     rate = total / (args.duration + 1)
     verdict = "meets" if loud["p99"] < GOAL_P99_MS else "misses"
-    print(f"\ntenant B: {total} big requests ({rate:.1f}/s). small put p99 "
+    print(f"\ntenant B: {total} big list requests ({rate:.1f}/s), {files.value} {args.file_mib} "
+          f"MiB files written ({files.value / (args.duration + 1):.1f}/s). small put p99 "
           f"{quiet['p99']:.1f} ms quiet vs {loud['p99']:.1f} ms noisy: {verdict} the goal of "
           f"< {GOAL_P99_MS:.0f} ms")
 
