@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import socket
@@ -32,6 +33,10 @@ from starlette.testclient import TestClient
 from cubby.api.examples import example
 from cubby.app import build_services, create_app
 from cubby.core import keys
+from cubby.core.json_depth import _opening
+from cubby.core.validation import PRESCAN_MAX_BYTES
+from cubby.errors import ValidationError
+from cubby.integrations.storage import _decode_base64
 from cubby.server.http_protocol import PROTOCOL
 from cubby.services import Services
 from cubby.settings import Settings
@@ -579,3 +584,56 @@ def test_two_processes_revoking_the_last_two_org_keys_leave_one(tmp_path: Path, 
     finally:
         for meta in metas:
             meta.close()
+
+
+# -- item 10: big bodies do not hold the event loop (the p99 itself: bench/noisy_neighbor.py) ----
+@pytest.mark.parametrize("backend", ["sqlite+file", "postgres+file"], indirect=True)
+def test_big_bodies_still_get_the_database_rule(api: Api, backend: str) -> None:
+    """Bodies of 64 KiB and more skip the raw pre-scan and walk the decoded value instead:
+    the same 400s, the same exemptions."""
+    ws = api.create_workspace("rel10")
+    api.add_integration(ws, "storage", "files", {"persistence": {"scope": "workspace"}})
+    api.add_integration(ws, "kv-store", "kv", {"persistence": {"scope": "workspace"}})
+    padding = "p" * (PRESCAN_MAX_BYTES + 1)
+    cases = [
+        ("kv-store", "kv", "put", {"key": "k", "value": padding, "ifVersion": BIG},
+         "input.ifVersion"),
+        ("kv-store", "kv", "put", {"key": NUL, "value": padding}, "input.key"),
+        ("storage", "files", "write_file", {"path": "a", "content": padding, "ifMatch": NUL},
+         "input.ifMatch"),
+    ]  # fmt: skip
+    for integration, alias, action, params, field in cases:
+        resp = api.execute(integration, action, ws, params, integrationAlias=alias)
+        assert error_body(resp, 400, "VALIDATION_ERROR")["details"]["field"] == field
+    resp = api.execute(
+        "kv-store", "put", ws, {"key": "k", "value": padding}, integrationAlias="kv",
+        idempotencyKey=NUL,
+    )  # fmt: skip
+    assert error_body(resp, 400, "VALIDATION_ERROR")["details"]["field"] == "idempotencyKey"
+    stored = [NUL, BIG, padding]  # a JSON value and a file's text may hold anything
+    api.output("kv-store", "put", ws, {"key": "n", "value": stored}, integrationAlias="kv")
+    got = api.output("kv-store", "get", ws, {"key": "n"}, integrationAlias="kv")
+    assert got["value"] == stored
+    text = NUL + padding
+    out = api.output("storage", "write_file", ws, {"path": "n", "content": text},
+                     integrationAlias="files")  # fmt: skip
+    assert out["size"] == len(text)
+
+
+def test_big_base64_decodes_in_pieces_like_one_strict_decode() -> None:
+    data = os.urandom(3 * 1024 * 1024 + 1)
+    encoded = base64.b64encode(data).decode()
+    assert _decode_base64(encoded) == data
+    wrapped = "\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
+    assert _decode_base64(wrapped) == data  # line-wrapped base64 is still accepted
+    # padding inside (two encodings glued together) is refused, as one strict decode does
+    glued = base64.b64encode(b"x" * 1_000_000).decode() + base64.b64encode(data).decode()
+    with pytest.raises(ValidationError):
+        _decode_base64(glued)
+    with pytest.raises(ValidationError):
+        _decode_base64(encoded[:-8] + "!" + encoded[-7:])
+
+
+def test_bracket_count_in_windows_equals_one_count() -> None:
+    raw = (b'{"a":[' + b"1," * 1_500_000 + b'{"b":[]}]}') * 2
+    assert _opening(raw) == raw.count(b"[") + raw.count(b"{") == 8

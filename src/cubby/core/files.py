@@ -49,6 +49,7 @@ from cubby.core import clock, txn
 from cubby.core.action_services import ActionServices
 from cubby.core.models import utc_now
 from cubby.core.scopes import Namespace
+from cubby.core.validation import off_loop
 from cubby.errors import CubbyError, InternalError, QuotaExceeded, Unavailable
 
 log = logging.getLogger(__name__)
@@ -89,11 +90,12 @@ async def write(
     an unreferenced body, dropped here or by the sweep).
     """
     now = utc_now()
+    etag = await off_loop(etag_of, body, size=len(body))  # hashing releases the GIL there
     record = FileRecord(
         path=path,
         size=len(body),
         content_type=content_type,
-        etag=etag_of(body),
+        etag=etag,
         created_at=now,
         updated_at=now,
         expires_at=expires_at,
