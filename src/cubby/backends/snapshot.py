@@ -223,7 +223,8 @@ class Loader(Protocol):
         ...
 
     async def reindex(self, scope: Scope) -> None:
-        """Rebuild the derived search documents of the rows of ``scope``."""
+        """Rebuild what is derived from the rows of ``scope``: the agent tools' search
+        documents, and list items' canonical forms and hashes (list_rehash)."""
         ...
 
     async def delete_scope(self, table: TableSpec, scope: Scope) -> list[str]:
@@ -249,7 +250,8 @@ class Loader(Protocol):
     async def clear_progress(self) -> None: ...
 
     async def finish(self) -> None:
-        """After a load: move id sequences past the loaded rows."""
+        """After a load: move id sequences past the loaded rows; rebuild what is derived from
+        rows (search documents, list items' canonical hashes)."""
         ...
 
     async def close(self) -> None: ...

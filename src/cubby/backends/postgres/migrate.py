@@ -9,12 +9,18 @@ cubby deployments (or test runs) can share one database in separate schemas.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
+from cubby.backends.postgres.list_rehash import rehash_list_items
 from cubby.core.models import new_id, utc_now
 
 LOCK_NAMESPACE = "cubby.migrations."
+
+# Migrations whose work is code (what SQL cannot compute here), run in the migration's
+# transaction right after its file.
+MIGRATION_STEPS: dict[int, Callable[[Any], Awaitable[object]]] = {22: rehash_list_items}
 
 
 def migration_files() -> list[tuple[int, str, str]]:
@@ -45,6 +51,9 @@ async def apply_migrations(conn: Any) -> list[int]:
             if version in applied:
                 continue
             await conn.execute(sql)
+            step = MIGRATION_STEPS.get(version)
+            if step is not None:
+                await step(conn)
             await conn.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", version, name
             )

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from cubby.backends.postgres.db import connect, quota_refusal
+from cubby.backends.postgres.list_rehash import rehash_list_items
 from cubby.backends.postgres.migrate import apply_migrations
 from cubby.backends.postgres.search_rebuild import rebuild_search
 from cubby.backends.postgres.store import parse_url
@@ -231,6 +232,7 @@ class PgLoader:
 
     async def reindex(self, scope: Scope) -> None:
         await rebuild_search(self._conn, *_scope_sql(scope))
+        await rehash_list_items(self._conn, *_scope_sql(scope))
 
     async def delete_scope(self, table: TableSpec, scope: Scope) -> list[str]:
         in_scope, args = _scope_sql(scope)
@@ -282,8 +284,10 @@ class PgLoader:
 
     async def finish(self) -> None:
         """Serial columns (kv_list_items.id, ...) continue after the largest id loaded; the
-        agent tools' search documents are built from their rows."""
+        agent tools' search documents and the list items' canonical hashes are built from
+        their rows."""
         await rebuild_search(self._conn)
+        await rehash_list_items(self._conn)
         for table in TABLES:
             for name, kind in await self.columns(table.name):
                 if kind != "int":

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from cubby import metrics
 from cubby.backends.sqlite import quota
+from cubby.backends.sqlite.list_rehash import rehash_list_items
 from cubby.private_files import private_file, restrict_umask
 
 T = TypeVar("T")
@@ -50,6 +51,11 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+# Migrations whose work is code (what SQLite's SQL cannot compute), run in the migration's
+# transaction right after its file.
+MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], object]] = {22: rehash_list_items}
+
+
 def apply_migrations(conn: sqlite3.Connection) -> list[int]:
     """Apply pending ``migrations/NNNN_name.sql`` files in order; safe to race other processes."""
     conn.execute(
@@ -72,10 +78,14 @@ def apply_migrations(conn: sqlite3.Connection) -> list[int]:
         script = (
             "BEGIN IMMEDIATE;\n"
             f"INSERT INTO schema_migrations (version, name) VALUES ({version}, '{entry.name}');\n"
-            f"{sql}\nCOMMIT;"
+            f"{sql}\n"
         )
         try:
-            conn.executescript(script)
+            conn.executescript(script)  # leaves its transaction open for the step and COMMIT
+            step = MIGRATION_STEPS.get(version)
+            if step is not None:
+                step(conn)
+            conn.execute("COMMIT")
         except sqlite3.IntegrityError:
             conn.execute("ROLLBACK") if conn.in_transaction else None
             continue

@@ -31,6 +31,7 @@ from cubby.backends.snapshot import (
 )
 from cubby.backends.sqlite import quota
 from cubby.backends.sqlite.db import apply_migrations, connect
+from cubby.backends.sqlite.list_rehash import rehash_list_items
 from cubby.backends.sqlite.search_rebuild import rebuild_search
 
 
@@ -210,6 +211,7 @@ class SqliteLoader:
 
     async def reindex(self, scope: Scope) -> None:
         rebuild_search(self._conn, *_scope_sql(scope))
+        rehash_list_items(self._conn, *_scope_sql(scope))
 
     async def delete_scope(self, table: TableSpec, scope: Scope) -> list[str]:
         in_scope, args = _scope_sql(scope)
@@ -264,9 +266,10 @@ class SqliteLoader:
         self._conn.execute("DELETE FROM copy_progress WHERE name <> 'source'")
 
     async def finish(self) -> None:
-        """The agent tools' search tables from their rows (AUTOINCREMENT counters follow
-        explicit ids by themselves)."""
+        """The agent tools' search tables and the list items' canonical hashes from their rows
+        (AUTOINCREMENT counters follow explicit ids by themselves)."""
         rebuild_search(self._conn)
+        rehash_list_items(self._conn)
 
     async def close(self) -> None:
         self._conn.close()
