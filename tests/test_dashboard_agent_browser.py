@@ -281,10 +281,9 @@ def test_end_user_picker_for_agent_memory(tab: Tab, http: Api) -> None:  # noqa:
     picker = page.locator("form.picker")
     assert picker.count() == 1 and page.locator("table.entities").count() == 0
     tab.check("agent-memory-picker")
-    # typing the id works on every kind; the "with data here" links need the agent kinds in
-    # usage.end_users_with_data, which does not know these kinds yet
-    page.fill("#endUser", "alice")
-    page.click("form.picker button")
+    # the end users with data here are links (agent-tool owners too); typing an id works too
+    assert page.locator("form.picker .hint a").all_inner_texts() == ["alice"]
+    page.click("form.picker .hint a")
     page.wait_for_selector("table.entities")
     assert page.locator("table.entities tbody a").all_inner_texts() == ["Alice's cat"]
     page.fill("#endUser", "bob")
@@ -295,6 +294,22 @@ def test_end_user_picker_for_agent_memory(tab: Tab, http: Api) -> None:  # noqa:
     tab.go(page.url.split("/memory")[0].removeprefix(tab.base) + "/memory/entity?name=x")
     assert page.locator("form.picker").count() == 1
     assert page.locator("table.entities").count() == 0
+    # the scratchpad and thinking pickers list their own owners
+    http.add_integration(ws, "agent-scratchpad", "pad", None)
+    http.add_integration(ws, "sequential-thinking", "think", None)
+    _out(http, "agent-scratchpad", "write_page", ws, {"pageName": "todo", "content": "x"},
+         integrationAlias="pad", endUserId="bob")  # fmt: skip
+    _out(http, "sequential-thinking", "add_thought", ws, {"chainId": "c", "content": "t"},
+         integrationAlias="think", endUserId="carol")  # fmt: skip
+    for alias, page_name, owner, shown in (
+        ("pad", "pages", "bob", "table.pages"),
+        ("think", "chains", "carol", "form.picker"),
+    ):
+        _open(tab, ws, alias, page_name)
+        assert page.locator("form.picker .hint a").all_inner_texts() == [owner]
+        page.click("form.picker .hint a")
+        page.wait_for_selector(shown)
+        assert f"endUser={owner}" in page.url
 
 
 def test_playground_forms_of_the_three_kinds(tab: Tab, http: Api) -> None:  # noqa: F811

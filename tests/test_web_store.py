@@ -123,6 +123,34 @@ def test_end_users_with_data_by_kind_paged(api: Api, services: Services) -> None
     assert run(usage.namespaces("files", other, "u:", None, 10)) == ["u:zed"]
 
 
+def _fill_agent_tools(api: Api) -> str:
+    ws = api.create_workspace("owners")
+    writes = [
+        ("agent-memory", "memory", "create_entities",
+         {"entities": [{"name": "Ada", "type": "person"}]}, ("erin", "frank")),
+        ("agent-scratchpad", "pad", "write_page", {"pageName": "p", "content": "x"}, ("gail",)),
+        ("sequential-thinking", "think", "add_thought", {"chainId": "c", "content": "t"},
+         ("hal", "erin")),
+    ]  # fmt: skip
+    for integration, alias, action, params, users in writes:
+        api.add_integration(ws, integration, alias)  # end_user scope (the default)
+        for user in users:
+            api.output(integration, action, ws, params, integrationAlias=alias, endUserId=user)
+    return ws
+
+
+@pytest.mark.conformance
+def test_end_users_with_agent_tool_data(api: Api, services: Services) -> None:
+    ws = _fill_agent_tools(api)
+    usage = services.meta.usage
+    assert run(usage.namespaces("memory", ws, "u:", None, 100)) == ["u:erin", "u:frank"]
+    assert run(usage.namespaces("memory", ws, "u:", "u:erin", 100)) == ["u:frank"]
+    assert run(usage.namespaces("scratchpad", ws, "u:", None, 100)) == ["u:gail"]
+    assert run(usage.namespaces("thinking", ws, "u:", None, 1)) == ["u:erin"]
+    assert run(usage.namespaces("thinking", ws, "u:", None, 100)) == ["u:erin", "u:hal"]
+    assert run(usage.namespaces("kv", ws, "u:", None, 100)) == []
+
+
 def test_sqlite_plans_are_index_searches(api: Api, services: Services) -> None:
     """The counting and end-user queries seek the (workspace_id, ns, ...) indexes; none scans
     a table (SQLite's plan says SEARCH, never a bare SCAN of files or kv_entries)."""
@@ -136,11 +164,13 @@ def test_sqlite_plans_are_index_searches(api: Api, services: Services) -> None:
         run(services.meta.usage.usage("files", ws, "u:", True))
         run(services.meta.usage.usage("kv", ws, "w", False))
         run(services.meta.usage.folder_usage(Namespace(ws, "w"), "a/"))
+        for kind in ("memory", "scratchpad", "thinking"):
+            run(services.meta.usage.namespaces(kind, ws, "u:", None, 10))
     finally:
         db._reader.set_trace_callback(None)
-    assert len(statements) == 5
+    assert len(statements) == 8
     for sql in statements:
         plan = " | ".join(row[3] for row in db._reader.execute("EXPLAIN QUERY PLAN " + sql))
         assert "SEARCH" in plan, (sql, plan)
-        for table in ("files", "kv_entries"):
+        for table in ("files", "kv_entries", "memory_entities", "scratch_pages", "thinking_chains"):
             assert f"SCAN {table}" not in plan.replace(f"SCAN {table} USING", "_"), (sql, plan)

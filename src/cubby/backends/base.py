@@ -272,6 +272,8 @@ class Usage(msgspec.Struct):
 
 
 DataKind = Literal["kv", "files"]
+# Every kind of row kept per namespace: whose namespaces hold data (the agent tools' too).
+OwnerKind = Literal["kv", "files", "memory", "scratchpad", "thinking"]
 
 
 class UsageStore(Protocol):
@@ -287,7 +289,7 @@ class UsageStore(Protocol):
         ...
 
     async def namespaces(
-        self, kind: DataKind, workspace_id: str, ns_prefix: str, after: str | None, limit: int
+        self, kind: OwnerKind, workspace_id: str, ns_prefix: str, after: str | None, limit: int
     ) -> list[str]:
         """Distinct ns values with data, starting with ``ns_prefix``, sorted, after ``after``:
         a loose index scan (one index seek per value), never a scan of the rows."""

@@ -4,7 +4,7 @@ users that have data in an integration kind. Queries are index range scans (back
 from __future__ import annotations
 
 from cubby.auth import Principal
-from cubby.backends.base import DataKind, Usage
+from cubby.backends.base import DataKind, OwnerKind, Usage
 from cubby.core.models import WorkspaceIntegration
 from cubby.core.scopes import END_USER_PREFIX, Namespace, namespace_for
 from cubby.services import Services
@@ -13,6 +13,13 @@ END_USER_NS = END_USER_PREFIX
 
 # Which data table an integration kind keeps its data in (None: it keeps none of ours).
 KINDS: dict[str, DataKind] = {"kv-store": "kv", "storage": "files"}
+# Where each integration's rows are, for listing the end users with data (agent tools too).
+OWNERS: dict[str, OwnerKind] = {
+    **KINDS,
+    "agent-memory": "memory",
+    "agent-scratchpad": "scratchpad",
+    "sequential-thinking": "thinking",
+}
 
 
 def scope_of(wi: WorkspaceIntegration) -> str:
@@ -47,7 +54,7 @@ async def end_users_with_data(
 ) -> list[str]:
     """End-user ids (sorted) that have data of this integration's kind in its workspace."""
     principal.check_workspace(wi.workspace_id)
-    kind = kind_of(wi)
+    kind = OWNERS.get(wi.integration_name)
     if kind is None:
         return []
     found = await services.meta.usage.namespaces(

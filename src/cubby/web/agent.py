@@ -59,7 +59,7 @@ async def memory_page(ctx: Ctx) -> Response:
         t=t,
         picking=False,
         end_users=await end_users(ctx, t),
-        query=query,
+        search=query,  # not `query`: the templates' URL helper has that name
         entities=found["entities"],
         relations=found["relations"],
         next_cursor=found.get("nextCursor"),
@@ -180,7 +180,7 @@ async def pages_page(ctx: Ctx) -> Response:
         t=t,
         picking=False,
         end_users=await end_users(ctx, t),
-        query=query,
+        search=query,  # not `query`: the templates' URL helper has that name
         prefix=prefix,
         pages=listed["pages"],
         hits=hits,

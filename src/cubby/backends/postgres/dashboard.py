@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cubby.backends.base import DashboardSession, DataKind, StoredKey, Usage
+from cubby.backends.base import DashboardSession, DataKind, OwnerKind, StoredKey, Usage
 from cubby.backends.postgres.db import PgDatabase
 from cubby.backends.rows import KEY_COLS, key_row
 from cubby.backends.sqlite.dashboard import TABLES
@@ -98,7 +98,7 @@ class PgUsage:
         return Usage(files=int(row[0]), bytes=int(row[1]))
 
     async def namespaces(
-        self, kind: DataKind, workspace_id: str, ns_prefix: str, after: str | None, limit: int
+        self, kind: OwnerKind, workspace_id: str, ns_prefix: str, after: str | None, limit: int
     ) -> list[str]:
         table = TABLES[kind]
         high = prefix_upper_bound(ns_prefix) if ns_prefix else None

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import sqlite3
 
-from cubby.backends.base import DashboardSession, DataKind, StoredKey, Usage
+from cubby.backends.base import DashboardSession, DataKind, OwnerKind, StoredKey, Usage
 from cubby.backends.rows import KEY_COLS, key_row
 from cubby.backends.sqlite.db import SqliteDatabase
 from cubby.backends.sqlite.files import prefix_upper_bound
 from cubby.core.scopes import Namespace
 
-TABLES: dict[DataKind, str] = {"kv": "kv_entries", "files": "files"}
+# Each with a (workspace_id, ns, ...) index for namespaces()' loose index scan.
+TABLES: dict[OwnerKind, str] = {
+    "kv": "kv_entries",
+    "files": "files",
+    "memory": "memory_entities",
+    "scratchpad": "scratch_pages",
+    "thinking": "thinking_chains",
+}
 _KEY_COLS = ", ".join("k." + col for col in KEY_COLS.split(", "))
 
 
@@ -111,7 +118,7 @@ class SqliteUsage:
         return Usage(files=int(row[0]), bytes=int(row[1]))
 
     async def namespaces(
-        self, kind: DataKind, workspace_id: str, ns_prefix: str, after: str | None, limit: int
+        self, kind: OwnerKind, workspace_id: str, ns_prefix: str, after: str | None, limit: int
     ) -> list[str]:
         table = TABLES[kind]
         high = prefix_upper_bound(ns_prefix) if ns_prefix else None
