@@ -100,6 +100,13 @@ def list_item(text: bytes) -> ListItem:
     return ListItem(text.decode(), None if canon == text else canon.decode(), value_hash(canon))
 
 
+def restated(text: str, canon: str | None, stored_hash: int) -> ListItem | None:
+    """The item a stored row should hold when its canonical form or hash is out of date (made
+    by an older rule, e.g. before numbers compared by value), else None."""
+    item = list_item(text.encode())
+    return item if (item.canon, item.hash) != (canon, stored_hash) else None
+
+
 def is_json_array(raw: bytes) -> bool:
     return raw.lstrip()[:1] == b"["
 

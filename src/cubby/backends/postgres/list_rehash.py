@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cubby.core.kv_values import list_item
+from cubby.core.kv_values import restated
 
 _BATCH = 1000
 _UPDATE = (
@@ -32,8 +32,8 @@ async def rehash_list_items(conn: Any, where: str = "TRUE", args: tuple[Any, ...
     fixed = 0
     stale: list[tuple[int, str | None, int]] = []
     async for id_, text, canon, stored_hash in conn.cursor(query, *args, prefetch=_BATCH):
-        item = list_item(text.encode())
-        if (item.canon, item.hash) != (canon, stored_hash):
+        item = restated(text, canon, stored_hash)
+        if item is not None:
             stale.append((id_, item.canon, item.hash))
         if len(stale) >= _BATCH:
             fixed += await _update(conn, stale)

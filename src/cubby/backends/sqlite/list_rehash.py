@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from cubby.core.kv_values import list_item
+from cubby.core.kv_values import restated
 
 _BATCH = 1000
 
@@ -29,11 +29,11 @@ def rehash_list_items(
     )
     fixed = 0
     while rows := cursor.fetchmany(_BATCH):
-        stale = []
-        for id_, text, canon, stored_hash in rows:
-            item = list_item(text.encode())
-            if (item.canon, item.hash) != (canon, stored_hash):
-                stale.append((item.canon, item.hash, id_))
+        stale = [
+            (item.canon, item.hash, id_)
+            for id_, text, canon, stored_hash in rows
+            if (item := restated(text, canon, stored_hash)) is not None
+        ]
         conn.executemany("UPDATE kv_list_items SET canon = ?, value_hash = ? WHERE id = ?", stale)
         fixed += len(stale)
     return fixed
