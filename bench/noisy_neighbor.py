@@ -19,8 +19,8 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import os
 import multiprocessing
+import os
 import statistics
 import sys
 import time
