@@ -450,10 +450,18 @@ def test_pagers_go_back_and_say_where_they_are(client: TestClient, api: Api, org
             integrationAlias="files",
         )  # fmt: skip
     sign_in(client, org_key)
-    for kind, page_name, what in (("keys", state, "keys"), ("files", files, "entries")):
+    # keys and a file search are counted on every page; a folder's entries (files and
+    # subfolders) only on the last
+    for kind, page_name, what, first_range in (
+        ("keys", state, "keys", "keys 1 to 50 of 55</span>"),
+        ("files", files, "entries", "entries 1 to 50</span>"),
+        ("files", files, "files", "files 1 to 50 of 55</span>"),
+    ):
         base = f"/ui/workspaces/{ws}/integrations/{page_name['id']}/{kind}"
+        if what == "files":
+            base += "?q=f"
         first = unescape(client.get(base).text)
-        assert f"{what} 1 to 50</span>" in first and 'rel="prev"' not in first
+        assert first_range in first and 'rel="prev"' not in first
         link = re.search(r'href="([^"]+)" rel="next"', first)
         assert link is not None
         second = unescape(client.get(link.group(1)).text)
@@ -461,7 +469,32 @@ def test_pagers_go_back_and_say_where_they_are(client: TestClient, api: Api, org
         back = re.search(r'href="([^"]+)" rel="prev"', second)
         assert back is not None
         again = unescape(client.get(back.group(1)).text)
-        assert f"{what} 1 to 50</span>" in again and 'rel="prev"' not in again
+        assert first_range in again and 'rel="prev"' not in again
         assert re.findall(r">(k\d{3}|f\d{3}\.txt)</a>", again) == re.findall(
             r">(k\d{3}|f\d{3}\.txt)</a>", first
         )
+
+
+def test_agent_tool_pagers_count_and_go_back(client: TestClient, api: Api, org_key: str) -> None:
+    ws = api.create_workspace("agent-pager")
+    shared = {"persistence": {"scope": "workspace"}}
+    memory = api.add_integration(ws, "agent-memory", "memory", shared)
+    pad = api.add_integration(ws, "agent-scratchpad", "pad", shared)
+    entities = [{"name": f"e{i:03d}", "type": "t"} for i in range(55)]
+    api.output("agent-memory", "create_entities", ws, {"entities": entities},
+               integrationAlias="memory")  # fmt: skip
+    for i in range(55):
+        api.output("agent-scratchpad", "write_page", ws, {"pageName": f"p{i:03d}", "content": "x"},
+                   integrationAlias="pad")  # fmt: skip
+    sign_in(client, org_key)
+    for wi, page_name, what in ((memory, "memory", "entities"), (pad, "pages", "pages")):
+        base = f"/ui/workspaces/{ws}/integrations/{wi['id']}/{page_name}"
+        first = unescape(client.get(base).text)
+        assert f"{what} 1 to 50 of 55</span>" in first and 'rel="prev"' not in first
+        link = re.search(r'href="([^"]+)" rel="next"', first)
+        assert link is not None
+        second = unescape(client.get(link.group(1)).text)
+        assert f"{what} 51 to 55 of 55" in second and 'rel="next"' not in second
+        back = re.search(r'href="([^"]+)" rel="prev"', second)
+        assert back is not None
+        assert f"{what} 1 to 50 of 55</span>" in unescape(client.get(back.group(1)).text)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from cubby.auth import hash_key
-from cubby.core import keys
+from cubby.core import clock, keys
 from cubby.core.scopes import Namespace
 from cubby.services import Services
 from tests.helpers import Api
@@ -151,6 +151,31 @@ def test_end_users_with_agent_tool_data(api: Api, services: Services) -> None:
     assert run(usage.namespaces("kv", ws, "u:", None, 100)) == []
 
 
+@pytest.mark.conformance
+def test_names_are_counted_by_prefix_up_to_a_cap(api: Api, services: Services) -> None:
+    ws, _ = _fill(api)
+    owners = _fill_agent_tools(api)
+    usage = services.meta.usage
+    now = clock.now()
+    assert run(usage.count_names("files", Namespace(ws, "u:bob"), "d/", now, 100)) == 3
+    assert run(usage.count_names("files", Namespace(ws, "u:bob"), "d/", now, 2)) == 2  # capped
+    assert run(usage.count_names("files", Namespace(ws, "w"), "a", now, 100)) == 3
+    assert run(usage.count_names("files", Namespace(ws, "w"), "a/", now, 100)) == 2
+    assert run(usage.count_names("kv", Namespace(ws, "u:dave"), "", now, 100)) == 1
+    assert run(usage.count_names("kv", Namespace(ws, "u:dave"), "x", now, 100)) == 0
+    assert run(usage.count_names("memory", Namespace(owners, "u:erin"), "A", now, 100)) == 1
+    assert run(usage.count_names("scratchpad", Namespace(owners, "u:gail"), "", now, 9)) == 1
+    assert run(usage.count_names("thinking", Namespace(owners, "u:hal"), "c", now, 9)) == 1
+    # an expired key or file is not counted (it is gone for every read too)
+    assert run(usage.count_names("kv", Namespace(ws, "u:dave"), "", now + 10**10, 9)) == 1
+    api.output(
+        "kv-store", "put", ws, {"key": "short", "value": 1, "expiresInSeconds": 60},
+        integrationAlias="state", endUserId="dave",
+    )  # fmt: skip
+    assert run(usage.count_names("kv", Namespace(ws, "u:dave"), "", now, 9)) == 2
+    assert run(usage.count_names("kv", Namespace(ws, "u:dave"), "", now + 3600, 9)) == 1
+
+
 def test_sqlite_plans_are_index_searches(api: Api, services: Services) -> None:
     """The counting and end-user queries seek the (workspace_id, ns, ...) indexes; none scans
     a table (SQLite's plan says SEARCH, never a bare SCAN of files or kv_entries)."""
@@ -166,9 +191,11 @@ def test_sqlite_plans_are_index_searches(api: Api, services: Services) -> None:
         run(services.meta.usage.folder_usage(Namespace(ws, "w"), "a/"))
         for kind in ("memory", "scratchpad", "thinking"):
             run(services.meta.usage.namespaces(kind, ws, "u:", None, 10))
+        for kind in ("kv", "files", "memory", "scratchpad", "thinking"):
+            run(services.meta.usage.count_names(kind, Namespace(ws, "w"), "a", 0.0, 10))
     finally:
         db._reader.set_trace_callback(None)
-    assert len(statements) == 8
+    assert len(statements) == 13
     for sql in statements:
         plan = " | ".join(row[3] for row in db._reader.execute("EXPLAIN QUERY PLAN " + sql))
         assert "SEARCH" in plan, (sql, plan)

@@ -288,6 +288,14 @@ class UsageStore(Protocol):
         """Files and bytes under a path prefix of one namespace."""
         ...
 
+    async def count_names(
+        self, kind: OwnerKind, ns: Namespace, prefix: str, now: float, cap: int
+    ) -> int:
+        """Live rows of ``kind`` in ``ns`` whose name (key, path, entity or page name, chain
+        id) starts with ``prefix``, counted up to ``cap``: an index range scan that stops
+        there (a pager's "of N", or "of cap+")."""
+        ...
+
     async def namespaces(
         self, kind: OwnerKind, workspace_id: str, ns_prefix: str, after: str | None, limit: int
     ) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from cubby.auth import Principal
 from cubby.backends.base import DataKind, OwnerKind, Usage
+from cubby.core import clock
 from cubby.core.models import WorkspaceIntegration
 from cubby.core.scopes import END_USER_PREFIX, Namespace, namespace_for
 from cubby.services import Services
@@ -72,3 +73,20 @@ async def folder_usage(
 ) -> Usage:
     principal.check_workspace(ns.workspace_id)
     return await services.meta.usage.folder_usage(ns, prefix)
+
+
+async def count_names(
+    services: Services,
+    principal: Principal,
+    wi: WorkspaceIntegration,
+    ns: Namespace,
+    prefix: str,
+    cap: int,
+) -> int | None:
+    """How many of the integration's items in ``ns`` have a name starting with ``prefix``, up
+    to ``cap``; None for an integration without rows of its own."""
+    principal.check_workspace(ns.workspace_id)
+    kind = OWNERS.get(wi.integration_name)
+    if kind is None:
+        return None
+    return await services.meta.usage.count_names(kind, ns, prefix, clock.now(), cap)

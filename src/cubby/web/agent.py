@@ -19,8 +19,9 @@ from starlette.routing import BaseRoute, Route
 
 from cubby.errors import ActionFailed, ValidationError
 from cubby.web.agent_graph import layout
+from cubby.web.pager import pager
 from cubby.web.pages import Ctx, page
-from cubby.web.targets import Target, end_users, load, picker, run
+from cubby.web.targets import Target, count, end_users, load, picker, run
 
 MEMORY = "agent-memory"
 SCRATCHPAD = "agent-scratchpad"
@@ -52,8 +53,11 @@ async def memory_page(ctx: Ctx) -> Response:
         params["cursor"] = ctx.arg("cursor")
     if query:
         found = await run(ctx, t, "search", {"query": query, **params})
+        total = None  # a search's matches are not counted
     else:
         found = await run(ctx, t, "read_graph", params)
+        total = await count(ctx, t, "")
+    size = SEARCH_SIZE if query else PAGE_SIZE
     return ctx.render(
         "agent_memory.html",
         t=t,
@@ -62,7 +66,7 @@ async def memory_page(ctx: Ctx) -> Response:
         search=query,  # not `query`: the templates' URL helper has that name
         entities=found["entities"],
         relations=found["relations"],
-        next_cursor=found.get("nextCursor"),
+        pager=pager(ctx, size, len(found["entities"]), found.get("nextCursor"), total),
     )
 
 
@@ -164,6 +168,7 @@ async def pages_page(ctx: Ctx) -> Response:
     prefix = ctx.arg("prefix")
     listed: dict[str, Any] = {"pages": [], "nextCursor": None}
     hits: list[dict[str, Any]] = []
+    total = None
     if query:
         hits = (await run(ctx, t, "search_pages", {"query": query, "limit": SEARCH_SIZE}))[
             "results"
@@ -175,6 +180,7 @@ async def pages_page(ctx: Ctx) -> Response:
         if ctx.arg("cursor"):
             params["cursor"] = ctx.arg("cursor")
         listed = await run(ctx, t, "list_pages", params)
+        total = await count(ctx, t, prefix)
     return ctx.render(
         "agent_pages.html",
         t=t,
@@ -184,7 +190,7 @@ async def pages_page(ctx: Ctx) -> Response:
         prefix=prefix,
         pages=listed["pages"],
         hits=hits,
-        next_cursor=listed["nextCursor"],
+        pager=pager(ctx, PAGE_SIZE, len(listed["pages"]), listed["nextCursor"], total),
     )
 
 

@@ -14,7 +14,6 @@ import csv
 import io
 import itertools
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -28,11 +27,12 @@ from cubby.core import clock, signing, usage
 from cubby.core.json_depth import check_depth
 from cubby.core.paging import decode_cursor, encode_cursor
 from cubby.core.paths import normalize_path
-from cubby.core.scopes import Namespace, namespace_for
 from cubby.errors import NotFound, PayloadTooLarge, ValidationError
 from cubby.web import actions
+from cubby.web.pager import pager
 from cubby.web.pages import Ctx, page
 from cubby.web.targets import Target
+from cubby.web.targets import count as _count
 from cubby.web.targets import end_users as _end_users
 from cubby.web.targets import load as _target
 from cubby.web.targets import picker as _picker
@@ -53,33 +53,6 @@ def _parse_json(text: str, field: str = "value") -> Any:
         return msgspec.json.decode(raw)
     except (msgspec.DecodeError, UnicodeEncodeError) as exc:
         raise ValidationError.for_field(field, f"{field} is not valid JSON: {exc}") from None
-
-
-# -- paging ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Pager:
-    """Where a page of a cursor-paged list is: items ``first``-``last`` (from 1), and the query
-    of the previous and next pages. Cursors only go forward, so the pages before this one
-    travel in the ``back`` parameter (their cursors, ``-`` for the first page)."""
-
-    first: int
-    last: int
-    prev: dict[str, str] | None
-    next: dict[str, str] | None
-
-
-def _pager(ctx: Ctx, shown: int, next_cursor: str | None) -> Pager:
-    back = ctx.arg("back")
-    trail = [c for c in back.split(",") if c] if back else []
-    first = len(trail) * PAGE_SIZE + 1
-    prev = None
-    if trail:
-        before = "" if trail[-1] == "-" else trail[-1]
-        prev = {"cursor": before, "back": ",".join(trail[:-1])}
-    following = None
-    if next_cursor:
-        following = {"cursor": next_cursor, "back": ",".join([*trail, ctx.arg("cursor") or "-"])}
-    return Pager(first, first + shown - 1, prev, following)
 
 
 # -- files ----------------------------------------------------------------------------------
@@ -145,9 +118,11 @@ async def files_page(ctx: Ctx) -> Response:
         listed = await _run(ctx, t, "list_files", params)
         entries = [{"file": f, "name": f["path"]} for f in listed["files"]]
         next_cursor = listed["nextCursor"]
-    else:
+        total = await _count(ctx, t, search)
+    else:  # a folder's entries (files and folders) are not counted: its files are, below
         after = decode_cursor(cursor) if cursor else None
         entries, next_cursor = await _folder_page(ctx, t, folder, after)
+        total = None
     return ctx.render(
         "files.html",
         t=t,
@@ -157,8 +132,7 @@ async def files_page(ctx: Ctx) -> Response:
         search=search,
         crumbs=_crumbs(folder),
         entries=entries,
-        next_cursor=next_cursor,
-        pager=_pager(ctx, len(entries), next_cursor),
+        pager=pager(ctx, PAGE_SIZE, len(entries), next_cursor, total),
         max_bytes=ctx.services.settings.storage_max_file_bytes,
         has_delete_folder=actions.has_action(ctx.services, "storage", "delete_folder"),
     )
@@ -299,17 +273,13 @@ async def delete_file(ctx: Ctx) -> Response:
     return ctx.redirect(t.url("files", prefix=folder), f"Deleted {path}")
 
 
-def _ns(t: Target) -> Namespace:
-    return namespace_for(t.wi.workspace_id, t.wi.settings, t.end_user)
-
-
 @page
 async def confirm_delete_folder(ctx: Ctx) -> Response:
     t = await _target(ctx, "storage")
     folder = _folder(ctx.arg("prefix"))
     if not folder:
         raise ValidationError.for_field("prefix", "pick a folder to delete")
-    counted = await usage.folder_usage(ctx.services, ctx.principal, _ns(t), folder)
+    counted = await usage.folder_usage(ctx.services, ctx.principal, t.namespace, folder)
     return ctx.render(
         "delete_folder.html", t=t, folder=folder, crumbs=_crumbs(folder), counted=counted
     )
@@ -353,6 +323,7 @@ async def keys_page(ctx: Ctx) -> Response:
         if ctx.arg("cursor"):
             params["cursor"] = ctx.arg("cursor")
         listed = await _run(ctx, t, "list_keys", params)
+    total = await _count(ctx, t, prefix) if can_list else None
     return ctx.render(
         "keys.html",
         t=t,
@@ -360,8 +331,7 @@ async def keys_page(ctx: Ctx) -> Response:
         end_users=await _end_users(ctx, t),
         prefix=prefix,
         keys=listed["keys"],
-        next_cursor=listed["nextCursor"],
-        pager=_pager(ctx, len(listed["keys"]), listed["nextCursor"]),
+        pager=pager(ctx, PAGE_SIZE, len(listed["keys"]), listed["nextCursor"], total),
         can_list=can_list,
         new_key=ctx.arg("new"),
     )

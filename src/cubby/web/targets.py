@@ -17,8 +17,10 @@ from starlette.responses import Response
 from cubby.core import usage, workspaces
 from cubby.core import workspace_integrations as wis
 from cubby.core.models import Workspace, WorkspaceIntegration
+from cubby.core.scopes import Namespace, namespace_for
 from cubby.errors import NotFound
 from cubby.web import actions
+from cubby.web.pager import COUNT_CAP
 from cubby.web.pages import Ctx
 
 PICKER_SIZE = 100
@@ -34,6 +36,10 @@ class Target:
     @property
     def base(self) -> str:
         return f"/ui/workspaces/{self.ws.id}/integrations/{self.wi.id}"
+
+    @property
+    def namespace(self) -> Namespace:
+        return namespace_for(self.wi.workspace_id, self.wi.settings, self.end_user)
 
     def url(self, page_name: str, **params: str | None) -> str:
         if self.end_user:
@@ -66,6 +72,13 @@ async def end_users(ctx: Ctx, target: Target) -> list[str]:
         return []
     return await usage.end_users_with_data(
         ctx.services, ctx.principal, target.wi, None, PICKER_SIZE
+    )
+
+
+async def count(ctx: Ctx, t: Target, prefix: str) -> int | None:
+    """The target's items named ``prefix``..., for a pager (None: not counted)."""
+    return await usage.count_names(
+        ctx.services, ctx.principal, t.wi, t.namespace, prefix, COUNT_CAP + 1
     )
 
 

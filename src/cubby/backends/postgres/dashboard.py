@@ -5,7 +5,7 @@ from __future__ import annotations
 from cubby.backends.base import DashboardSession, DataKind, OwnerKind, StoredKey, Usage
 from cubby.backends.postgres.db import PgDatabase
 from cubby.backends.rows import KEY_COLS, key_row
-from cubby.backends.sqlite.dashboard import TABLES
+from cubby.backends.sqlite.dashboard import EXPIRING, NAMES, TABLES
 from cubby.backends.sqlite.files import prefix_upper_bound
 from cubby.core.scopes import Namespace
 
@@ -96,6 +96,26 @@ class PgUsage:
             args.append(upper)
         row = await self.db.fetchrow(sql, *args)
         return Usage(files=int(row[0]), bytes=int(row[1]))
+
+    async def count_names(
+        self, kind: OwnerKind, ns: Namespace, prefix: str, now: float, cap: int
+    ) -> int:
+        column = NAMES[kind]
+        conditions = [f"workspace_id = $1 AND ns = $2 AND {column} >= $3"]
+        args: list[object] = [ns.workspace_id, ns.ns, prefix]
+        upper = prefix_upper_bound(prefix) if prefix else None
+        if upper is not None:
+            args.append(upper)
+            conditions.append(f"{column} < ${len(args)}")
+        if kind in EXPIRING:
+            args.append(now)
+            conditions.append(f"(expires_at IS NULL OR expires_at > ${len(args)})")
+        args.append(cap)
+        sql = (
+            f"SELECT count(*) FROM (SELECT 1 FROM {TABLES[kind]} "
+            f"WHERE {' AND '.join(conditions)} LIMIT ${len(args)}) AS capped"
+        )
+        return int(await self.db.fetchval(sql, *args))
 
     async def namespaces(
         self, kind: OwnerKind, workspace_id: str, ns_prefix: str, after: str | None, limit: int

@@ -18,6 +18,15 @@ TABLES: dict[OwnerKind, str] = {
     "scratchpad": "scratch_pages",
     "thinking": "thinking_chains",
 }
+# The column each kind's rows are named and listed by, and the kinds whose rows expire.
+NAMES: dict[OwnerKind, str] = {
+    "kv": "key",
+    "files": "path",
+    "memory": "name",
+    "scratchpad": "name",
+    "thinking": "chain_id",
+}
+EXPIRING: frozenset[OwnerKind] = frozenset({"kv", "files"})
 _KEY_COLS = ", ".join("k." + col for col in KEY_COLS.split(", "))
 
 
@@ -116,6 +125,27 @@ class SqliteUsage:
             args.append(upper)
         row = self.db.read(lambda c: c.execute(sql, args).fetchone())
         return Usage(files=int(row[0]), bytes=int(row[1]))
+
+    async def count_names(
+        self, kind: OwnerKind, ns: Namespace, prefix: str, now: float, cap: int
+    ) -> int:
+        column = NAMES[kind]
+        sql = (
+            f"SELECT count(*) FROM (SELECT 1 FROM {TABLES[kind]} "
+            f"WHERE workspace_id = ? AND ns = ? AND {column} >= ?"
+        )
+        args: list[object] = [ns.workspace_id, ns.ns, prefix]
+        upper = prefix_upper_bound(prefix) if prefix else None
+        if upper is not None:
+            sql += f" AND {column} < ?"
+            args.append(upper)
+        if kind in EXPIRING:
+            sql += " AND (expires_at IS NULL OR expires_at > ?)"
+            args.append(now)
+        sql += " LIMIT ?)"
+        args.append(cap)
+        row = self.db.read(lambda c: c.execute(sql, args).fetchone())
+        return int(row[0])
 
     async def namespaces(
         self, kind: OwnerKind, workspace_id: str, ns_prefix: str, after: str | None, limit: int
