@@ -39,6 +39,8 @@ class LoadResult:
     p99_ms: float
     errors: int
     bytes_read: int
+    statuses: dict[int, int] | None = None  # by status code, when the run counted them
+    without_retry_after: int = 0  # 429s that lacked a Retry-After header (counted runs)
 
     @property
     def mib_per_s(self) -> float:
@@ -97,6 +99,33 @@ _STATIC = """
 wrk.method = {method}
 {headers}
 wrk.body = {body}
+"""
+
+
+_COUNT_STATUSES = """
+local every_thread = {}
+local old_setup = setup
+setup = function(thread)
+  table.insert(every_thread, thread)
+  if old_setup then old_setup(thread) end
+end
+statuses = {}
+no_retry_after = 0
+response = function(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+  if status == 429 and headers["Retry-After"] == nil and headers["retry-after"] == nil then
+    no_retry_after = no_retry_after + 1
+  end
+end
+done = function(summary, latency, requests)
+  local total, missing = {}, 0
+  for _, thread in ipairs(every_thread) do
+    for status, n in pairs(thread:get("statuses")) do total[status] = (total[status] or 0) + n end
+    missing = missing + thread:get("no_retry_after")
+  end
+  for status, n in pairs(total) do io.write(string.format("STATUS %d %d\\n", status, n)) end
+  io.write(string.format("NO_RETRY_AFTER %d\\n", missing))
+end
 """
 
 
@@ -162,6 +191,9 @@ def parse(name: str, out: str) -> LoadResult:
         p99_ms=_ms(_find(r"(?m)^\s+99%\s+(\S+)\s*$", out).group(1)),
         errors=errors,
         bytes_read=bytes_read,
+        statuses={int(m[1]): int(m[2]) for m in re.finditer(r"(?m)^STATUS (\d+) (\d+)$", out)}
+        or None,
+        without_retry_after=sum(int(m) for m in re.findall(r"(?m)^NO_RETRY_AFTER (\d+)$", out)),
     )
 
 
@@ -196,6 +228,7 @@ class Spec:
     spread: int = 1000
     timeout_s: int = 10
     threads: int = THREADS
+    count_statuses: bool = False  # tally answers by status (non-2xx are then expected)
 
 
 def _binary() -> str:
@@ -209,6 +242,8 @@ def _binary() -> str:
 
 def _start(spec: Spec) -> tuple[subprocess.Popen[str], str]:
     script = lua_script(spec.method, spec.path, spec.body, spec.headers or {}, spec.spread)
+    if spec.count_statuses:
+        script += _COUNT_STATUSES
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(script)
     target = spec.url.rstrip("/") + (spec.path if "__" not in spec.path else "/")
@@ -255,4 +290,7 @@ def wrk_together(specs: list[Spec]) -> list[LoadResult]:
     """Start every run at once (a mixed load: each request kind on its own connections, so
     each gets its own latency distribution) and wait for all of them."""
     started = [(spec, *_start(spec)) for spec in specs]
-    return [_finish(spec, proc, script, allow_errors=False) for spec, proc, script in started]
+    return [
+        _finish(spec, proc, script, allow_errors=spec.count_statuses)
+        for spec, proc, script in started
+    ]

@@ -6,9 +6,8 @@ the bucket's exact answer; leases can only lose tokens, never add any; requests 
 the end and admitted after it add a little), every refusal is a 429 RATE_LIMITED with a
 Retry-After of whole seconds (>= 1), and another workspace is never refused meanwhile.
 
-Not asserted: the neighbour's p99 within 2x of its p99 alone. On the shared 2-core test host
-the flood's own CPU (client and server) slows every request: measured 8-9x with the limit and
-13x for the same flood with no limit at all (see /work/notes/limits.md); the p99s are printed.
+Not asserted here: the neighbour's p99 within 2x of its p99 alone, a performance claim, which
+bench/limits_neighbour.py measures (wrk, no back-off; bench/README.md). The p99s are printed.
 
 A load test against 127.0.0.1 only; it stops by itself after ~15 s."""
 

@@ -5,8 +5,11 @@ Why leases: the bucket lives in one database row (``rate_buckets``), and each pr
 tokens from it in batches of about a tenth of a second's worth (:data:`LEASE_SECONDS`), then
 spends them locally with no statement at all. Only every batch-th request of a busy workspace
 pays one upsert (:meth:`LimitStore.lease`); a refused lease tells the process how long until
-the shared bucket holds a token again, and until then it refuses locally, so a flood of
-refused requests costs no database work either. The total admitted across processes can never
+the shared bucket holds a token again. A request whose token comes within :data:`MAX_WAIT`
+waits for it in line (as nginx's ``limit_req`` delays a burst), so a client sending a little
+too fast is slowed rather than refused, and a flood's connections each hold a request instead
+of turning over 429s as fast as they can send; later than that, the request is refused at once
+with no database work. The total admitted across processes can never
 exceed what the shared bucket hands out (``burst`` + rate x time); what a process leased but did
 not spend within :data:`LEASE_TTL` seconds is dropped, so the error is below one batch per
 process. Limits themselves are read per workspace at most every ``ttl`` seconds (a change made
@@ -26,6 +29,8 @@ from cubby.errors import RateLimited
 
 LEASE_SECONDS = 0.1
 LEASE_TTL = 1.0
+MAX_WAIT = 0.25  # a request waits this long at most for its token before the 429
+MAX_WAITERS = 1_000  # per workspace and process; more are refused at once
 _IDLE_FORGET = 300.0  # seconds without a request before a workspace's local state goes
 
 
@@ -66,7 +71,8 @@ class RateLimiter:
         self._buckets.pop(workspace_id, None)
 
     async def admit(self, workspace_id: str) -> None:
-        """Return if the workspace may make one more request now; else raise RateLimited."""
+        """Return once the workspace may make one more request; raise RateLimited if no token
+        is to be had within :data:`MAX_WAIT` seconds."""
         now = time.monotonic()
         bucket = self._buckets.get(workspace_id)
         if bucket is None:
@@ -81,20 +87,37 @@ class RateLimiter:
         if bucket.tokens > 0 and now < bucket.expires:
             bucket.tokens -= 1
             return
-        if now < bucket.blocked_until:
+        deadline = now + MAX_WAIT
+        if bucket.blocked_until > deadline or bucket.waiting >= MAX_WAITERS:
             raise self._refusal(bucket, bucket.blocked_until - now)
         bucket.waiting += 1
         try:
-            await bucket.lock.acquire()  # one lease at a time per workspace; the rest wait
+            # one lease at a time per workspace; the rest queue in order (asyncio.Lock is FIFO)
+            async with asyncio.timeout(MAX_WAIT):
+                await bucket.lock.acquire()
+        except TimeoutError:
+            raise self._refusal(bucket, bucket.blocked_until - time.monotonic()) from None
         finally:
             bucket.waiting -= 1
         try:
+            await self._take(workspace_id, bucket, deadline)
+        finally:
+            bucket.lock.release()
+
+    async def _take(self, workspace_id: str, bucket: _Bucket, deadline: float) -> None:
+        """With the bucket's lock: spend a leased token, or lease more, waiting for the shared
+        bucket to refill while that happens before ``deadline``."""
+        assert bucket.rate is not None
+        while True:
             now = time.monotonic()
             if bucket.tokens > 0 and now < bucket.expires:
                 bucket.tokens -= 1
                 return
             if now < bucket.blocked_until:
-                raise self._refusal(bucket, bucket.blocked_until - now)
+                if bucket.blocked_until > deadline:
+                    raise self._refusal(bucket, bucket.blocked_until - now)
+                await asyncio.sleep(bucket.blocked_until - now)
+                continue
             rate, burst = bucket.rate, bucket.burst
             # a tenth of a second's worth, or as many as are queued behind this lease (a lease
             # can take a database commit's time; those requests should not each pay one)
@@ -105,11 +128,7 @@ class RateLimiter:
                 bucket.tokens = granted - 1
                 bucket.expires = now + LEASE_TTL
                 return
-            wait = max(0.0, 1.0 - left) / rate
-            bucket.blocked_until = now + wait
-            raise self._refusal(bucket, wait)
-        finally:
-            bucket.lock.release()
+            bucket.blocked_until = now + max(0.0, 1.0 - left) / rate
 
     def _refusal(self, bucket: _Bucket, wait: float) -> RateLimited:
         self.refused += 1
