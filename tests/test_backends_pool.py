@@ -18,6 +18,7 @@ class FakeConn:
     def __init__(self, n: int) -> None:
         self.n = n
         self.closed = False
+        self.dead = False
         self.gate: asyncio.Event | None = None
 
     def is_closed(self) -> bool:
@@ -29,7 +30,14 @@ class FakeConn:
     async def close(self, timeout: float | None = None) -> None:
         self.closed = True
 
+    async def execute(self, sql: str) -> str:
+        if self.dead:  # its backend was terminated; the client has not read the end yet
+            raise asyncpg.AdminShutdownError("terminating connection due to administrator command")
+        return "SELECT 1"
+
     async def fetchval(self, sql: str, *args: Any) -> Any:
+        if self.dead:
+            raise asyncpg.AdminShutdownError("terminating connection due to administrator command")
         if self.gate is not None:
             await self.gate.wait()
         if sql == "server error":
@@ -127,6 +135,29 @@ def test_a_lost_connection_is_a_503_and_never_goes_back() -> None:
                 await conn.fetchval("terminated")
         assert conn.closed
         assert await pool.run("fetchval", "q") == (4, "q")
+
+    run(scenario())
+
+
+def test_after_a_loss_pooled_connections_are_pinged_before_use() -> None:
+    """A connection busy when the database went away comes back looking alive (its end of file
+    not read yet): after a loss, the pool pings such a connection before handing it out, so no
+    request made after others succeeded again fails (issue 28, item 3's 'no error after the
+    first successful request')."""
+
+    async def scenario() -> None:
+        factory = Factory()
+        pool = ConnectionPool(factory, size=3)
+        await pool.open(1)
+        async with pool.connection() as busy:  # in use while the backends are terminated
+            busy.dead = True
+            with pytest.raises(Unavailable):
+                await pool.run("fetchval", "terminated")  # another request's loss
+            assert await pool.run("fetchval", "q") == (2, "q")  # recovered on a fresh one
+        assert not busy.closed  # it went back to the pool looking alive
+        for _ in range(3):
+            assert (await pool.run("fetchval", "q"))[0] == 2  # never the dead one
+        assert busy.closed
 
     run(scenario())
 

@@ -14,6 +14,10 @@ Rules that keep it safe:
   and the rest of SQLSTATE classes 08 and 57P), and idle ones found closed are dropped at
   acquire; the request gets :class:`~cubby.errors.Unavailable` (503 with ``Retry-After``), not
   a 500: nothing is wrong with it, the database was away (issue 28, item 3);
+- for :data:`SUSPECT_SECONDS` after a lost connection, a pooled connection is pinged before it
+  is handed out: one that finished its statement just before the database went away came back
+  looking alive (its end of file not read yet), and must not fail a request made after others
+  already succeeded again;
 - at most ``size`` connections exist; callers beyond that wait in FIFO order;
 - all state changes happen without an await in between, on the loop's one thread.
 """
@@ -36,6 +40,7 @@ log = logging.getLogger("cubby")
 # SQLSTATEs meaning the session or the server is gone, outside class 08 (connection exception):
 # admin shutdown (pg_terminate_backend), crash shutdown, cannot connect now, too many connections.
 _GONE = frozenset({"57P01", "57P02", "57P03", "53300"})
+SUSPECT_SECONDS = 5.0
 
 
 class PoolClosed(RuntimeError):
@@ -71,6 +76,7 @@ class ConnectionPool:
         self._waiters: collections.deque[asyncio.Future[Any]] = collections.deque()
         self._opened = 0
         self._closed = False
+        self._suspect_until = 0.0  # loop time until which pooled connections are pinged first
 
     async def open(self, count: int = 1) -> None:
         """Open ``count`` connections now, so a bad URL fails here rather than on a request."""
@@ -120,6 +126,7 @@ class ConnectionPool:
         self._discard(conn)
         if gone:
             self._drop_idle()  # a restart or failover took them too: find out now, not later
+            self._suspect_until = asyncio.get_running_loop().time() + SUSPECT_SECONDS
             raise unavailable(exc) from exc
 
     async def _acquire(self) -> Any:
@@ -132,17 +139,38 @@ class ConnectionPool:
 
     async def _acquire_or_open(self) -> Any:
         while True:
+            conn, fresh = await self._pooled_or_new()
+            if fresh or await self._alive(conn):
+                return conn
+
+    async def _alive(self, conn: Any) -> bool:
+        """False (and ``conn`` dropped) if a ping fails while connections are suspect."""
+        if asyncio.get_running_loop().time() >= self._suspect_until:
+            return True
+        try:
+            await conn.execute("SELECT 1")
+        except Exception:
+            self._discard(conn)
+            return False
+        except BaseException:
+            self._discard(conn)
+            raise
+        return True
+
+    async def _pooled_or_new(self) -> tuple[Any, bool]:
+        """A pooled connection, or a new one (True), or one handed over by a releasing caller."""
+        while True:
             if self._closed:
                 raise PoolClosed("the PostgreSQL connection pool is closed")
             while self._idle:
                 conn = self._idle.pop()
                 if not conn.is_closed():
-                    return conn
+                    return conn, False
                 self._opened -= 1
             if self._opened < self.size:
                 self._opened += 1
                 try:
-                    return await self._connect()
+                    return await self._connect(), True
                 except BaseException:
                     self._opened -= 1
                     self._wake_one(None)  # room again: let a waiter try
@@ -156,7 +184,7 @@ class ConnectionPool:
                     self._put_back(waiter.result())  # handed over just as we were cancelled
                 raise
             if conn is not None:
-                return conn
+                return conn, False
             # None: a connection was discarded, so there is room to open one; loop.
 
     def _wake_one(self, conn: Any) -> bool:
