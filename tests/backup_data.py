@@ -18,9 +18,10 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from cubby.app import build_services, create_app
+from cubby.app import create_app
 from cubby.core import keys
 from cubby.settings import Settings
+from cubby.wiring import build_services
 from tests.helpers import Api
 
 FTS_SHADOWS = ("_data", "_idx", "_content", "_docsize", "_config")  # FTS5's own tables

@@ -20,11 +20,12 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from cubby.app import build_services, create_app
+from cubby.app import create_app
 from cubby.backends.url import open_meta_store
 from cubby.core import keys
 from cubby.services import Services
 from cubby.settings import Settings
+from cubby.wiring import build_services
 from tests import backends
 from tests.backends import COMBOS, DEFAULT_COMBO, enabled_combos, settings_for, unavailable
 from tests.helpers import Api, LiveServer, live_server

@@ -10,10 +10,10 @@ from typing import Any
 import msgspec
 import pytest
 
-from cubby.app import build_services
 from cubby.core.registry import ActionContext, Integration
 from cubby.services import Services
 from cubby.settings import Settings
+from cubby.wiring import build_services
 from tests.backends import enabled_combos
 from tests.helpers import Api
 

@@ -18,7 +18,7 @@ import msgspec
 import pytest
 from starlette.testclient import TestClient
 
-from cubby.app import build_services, create_app
+from cubby.app import create_app
 from cubby.backends.base import MetaStore
 from cubby.backends.postgres.migrate import apply_migrations, migration_files
 from cubby.backends.postgres.store import parse_url, redact
@@ -27,6 +27,7 @@ from cubby.core import keys
 from cubby.core.scopes import Namespace
 from cubby.errors import ActionFailed
 from cubby.settings import Settings
+from cubby.wiring import build_services
 from tests.backends import item, new_namespace, postgres_url
 from tests.helpers import Api
 

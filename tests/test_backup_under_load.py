@@ -14,9 +14,10 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from cubby.app import build_services, create_app
+from cubby.app import create_app
 from cubby.core.files import etag_of
 from cubby.settings import Settings
+from cubby.wiring import build_services
 from tests.backends import server_env, settings_for
 from tests.helpers import Api, cubby_cli, live_server
 

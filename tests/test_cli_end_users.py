@@ -9,10 +9,11 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 from starlette.testclient import TestClient
 
-from cubby.app import build_services, create_app
+from cubby.app import create_app
 from cubby.cli import main
 from cubby.core import keys
 from cubby.settings import Settings
+from cubby.wiring import build_services
 from tests.helpers import Api
 
 

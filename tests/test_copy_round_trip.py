@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 
 from starlette.testclient import TestClient
 
-from cubby.app import build_services, create_app
+from cubby.app import create_app
 from cubby.settings import Settings
+from cubby.wiring import build_services
 from tests.backends import server_env, settings_for
 from tests.backup_data import dump_folder, dump_sqlite, seed
 from tests.helpers import Api, cubby_cli

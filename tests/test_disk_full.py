@@ -19,10 +19,11 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from cubby.app import build_services, create_app
+from cubby.app import create_app
 from cubby.core import keys
 from cubby.core.disk_full import is_disk_full
 from cubby.settings import Settings
+from cubby.wiring import build_services
 from tests import backends
 from tests.helpers import Api
 

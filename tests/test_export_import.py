@@ -17,8 +17,9 @@ import asyncpg
 import pytest
 from starlette.testclient import TestClient
 
-from cubby.app import build_services, create_app
+from cubby.app import create_app
 from cubby.settings import Settings
+from cubby.wiring import build_services
 from tests.backends import settings_for
 from tests.backup_data import dump_folder, seed
 from tests.helpers import Api, cubby_cli, error_body

@@ -22,12 +22,13 @@ from typing import Any, Literal
 import pytest
 from starlette.testclient import TestClient
 
-from cubby.app import build_services, create_app
+from cubby.app import create_app
 from cubby.backends.base import FileIndex, FileRecord
 from cubby.core import files, keys
 from cubby.core.scopes import Namespace
 from cubby.services import Services
 from cubby.settings import Settings
+from cubby.wiring import build_services
 from tests import backends
 from tests.helpers import Api
 from tests.pg_proxy import pg_fault_proxy

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from cubby.app import build_services, create_app
+from cubby.app import create_app
 from cubby.core import keys
 from cubby.services import Services
 from cubby.settings import Settings
+from cubby.wiring import build_services
 from tests.helpers import Api, cubby_cli, error_body
 
 KIB = 1024

@@ -38,8 +38,9 @@ from schemathesis.specs.openapi.checks import (
 from starlette.testclient import TestClient
 
 from cubby.api import downloads
-from cubby.app import api_endpoints, build_services, create_app
+from cubby.app import api_endpoints, create_app
 from cubby.core import keys
+from cubby.wiring import build_services
 from tests import backends
 from tests.helpers import Api
 

@@ -31,7 +31,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from cubby.api.examples import example
-from cubby.app import build_services, create_app
+from cubby.app import create_app
 from cubby.core import keys
 from cubby.core.json_depth import _opening
 from cubby.core.validation import PRESCAN_MAX_BYTES
@@ -40,6 +40,7 @@ from cubby.integrations.storage import _decode_base64
 from cubby.server.http_protocol import PROTOCOL
 from cubby.services import Services
 from cubby.settings import Settings
+from cubby.wiring import build_services
 from tests.backends import server_env, settings_for
 from tests.helpers import Api, cubby_cli, error_body, free_port, live_server
 

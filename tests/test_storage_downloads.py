@@ -18,11 +18,12 @@ import msgspec
 import pytest
 from starlette.testclient import TestClient
 
-from cubby.app import build_services, create_app
+from cubby.app import create_app
 from cubby.core import signing
 from cubby.core.scopes import namespace_for
 from cubby.errors import Forbidden
 from cubby.settings import Settings
+from cubby.wiring import build_services
 from tests.helpers import Api
 
 pytestmark = pytest.mark.conformance

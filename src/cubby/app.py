@@ -39,12 +39,8 @@ from cubby.api.fast_execute import PATH as EXECUTE_PATH
 from cubby.api.fast_execute import ExecuteFastPath
 from cubby.api.observe import Observe, log_path
 from cubby.api.openapi import build_openapi
-from cubby.auth import Authenticator
-from cubby.backends.blobs import open_blob_store
-from cubby.backends.url import open_meta_store
 from cubby.core import files, idempotency, kv_expiry, limits, signing
 from cubby.core.disk_full import insufficient_storage, is_disk_full
-from cubby.core.registry import Registry
 from cubby.errors import (
     CubbyError,
     InternalError,
@@ -52,13 +48,12 @@ from cubby.errors import (
     NotFound,
     framework_error,
 )
-from cubby.integrations import register_builtins
 from cubby.mcp import servers as mcp_servers
 from cubby.mcp.endpoint import McpEndpoint
-from cubby.private_files import private_dir
 from cubby.services import Services
 from cubby.settings import Settings
 from cubby.web.routes import web_routes
+from cubby.wiring import build_services
 
 log = logging.getLogger("cubby")
 
@@ -77,25 +72,6 @@ def api_endpoints() -> list[Endpoint]:
         *end_users.ENDPOINTS,
         *export_api.ENDPOINTS,
     ]
-
-
-def build_services(settings: Settings) -> Services:
-    private_dir(settings.data_dir)
-    meta = open_meta_store(settings.resolved_database_url)
-    try:
-        blobs = open_blob_store(settings.resolved_files_url)
-    except Exception:
-        meta.close()
-        raise
-    registry = Registry()
-    register_builtins(registry)
-    return Services(
-        settings=settings,
-        meta=meta,
-        blobs=blobs,
-        registry=registry,
-        auth=Authenticator(meta.api_keys, settings.key_cache_seconds),
-    )
 
 
 async def _error(request: Request, exc: Exception) -> Response:

@@ -22,9 +22,10 @@ from cubby.api.action_examples import (
     request_for,
     stable,
 )
-from cubby.app import build_services, create_app
+from cubby.app import create_app
 from cubby.core import keys
 from cubby.settings import Settings
+from cubby.wiring import build_services
 
 
 def record() -> dict[str, Any]:

@@ -145,8 +145,8 @@ def run_admin(
 ) -> T:
     """Run ``work`` with the server's own services (database and blob store of ``config``),
     as the operator: cubby errors become one ``cubby: error:`` line."""
-    from cubby.app import build_services
     from cubby.errors import CubbyError
+    from cubby.wiring import build_services
 
     if not config.database_url:
         ensure_data_dir(config.data_dir, create, adopt)
