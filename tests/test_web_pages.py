@@ -475,6 +475,37 @@ def test_pagers_go_back_and_say_where_they_are(client: TestClient, api: Api, org
         )
 
 
+def test_workspace_and_mcp_server_lists_page_both_ways(
+    client: TestClient, api: Api, org_key: str
+) -> None:
+    """Past a page, the workspaces list and a workspace's MCP servers say where they are and
+    link the pages either side; every item shows once, in one order (created_at, id)."""
+    slugs = [f"ws{i:03d}" for i in range(103)]
+    ids = [api.create_workspace(slug) for slug in slugs]
+    for i in range(53):
+        api.ok("POST", "/api/v1/mcp/servers", {"name": f"m{i:03d}", "workspaceId": ids[0]}, 201)
+    sign_in(client, org_key)
+    for url, what, size, total, item in (
+        ("/", "workspaces", 100, 103, r"<code>(ws\d{3})</code>"),
+        (f"/ui/workspaces/{ids[0]}", "servers", 50, 53, r">(m\d{3})</a>"),
+    ):
+        first = unescape(client.get(url).text)
+        assert f"{what} 1 to {size} of {total}</span>" in first and 'rel="prev"' not in first
+        link = re.search(r'href="([^"]+)" rel="next"', first)
+        assert link is not None
+        second = unescape(client.get(link.group(1)).text)
+        assert f"{what} {size + 1} to {total} of {total}</span>" in second
+        assert 'rel="next"' not in second
+        back = re.search(r'href="([^"]+)" rel="prev"', second)
+        assert back is not None
+        again = unescape(client.get(back.group(1)).text)
+        shown = re.findall(item, first)
+        assert re.findall(item, again) == shown and len(shown) == size
+        both = shown + re.findall(item, second)
+        assert len(both) == len(set(both)) == total
+    assert client.get("/?cursor=-1").status_code == 400
+
+
 def test_agent_tool_pagers_count_and_go_back(client: TestClient, api: Api, org_key: str) -> None:
     ws = api.create_workspace("agent-pager")
     shared = {"persistence": {"scope": "workspace"}}
