@@ -506,6 +506,52 @@ def test_workspace_and_mcp_server_lists_page_both_ways(
     assert client.get("/?cursor=-1").status_code == 400
 
 
+ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
+WHEN = re.compile(r'<time datetime="([^"]+)" title="\1" data-relative>\1</time>')
+
+
+def test_every_page_shows_times_relative_with_the_exact_one_on_hover(
+    client: TestClient, api: Api, org_key: str
+) -> None:
+    """Every time on these pages comes from the when() macro (static/times.js makes it "3 min
+    ago" and keeps the exact time in its title); none is printed raw."""
+    ws = api.create_workspace("times")
+    shared = {"persistence": {"scope": "workspace"}}
+    kv = api.add_integration(ws, "kv-store", "state", shared)
+    memory = api.add_integration(ws, "agent-memory", "memory", shared)
+    pad = api.add_integration(ws, "agent-scratchpad", "pad", shared)
+    think = api.add_integration(ws, "sequential-thinking", "think", shared)
+    api.output("kv-store", "put", ws, {"key": "k", "value": 1, "expiresInSeconds": 3600},
+               integrationAlias="state")  # fmt: skip
+    api.output("agent-memory", "create_entities", ws,
+               {"entities": [{"name": "Ann", "type": "person"}, {"name": "Acme", "type": "org"}]},
+               integrationAlias="memory")  # fmt: skip
+    api.output("agent-memory", "create_relations", ws,
+               {"relations": [{"from": "Ann", "to": "Acme", "type": "works_at"}]},
+               integrationAlias="memory")  # fmt: skip
+    api.output("agent-scratchpad", "write_page", ws, {"pageName": "notes", "content": "tea"},
+               integrationAlias="pad")  # fmt: skip
+    api.output("sequential-thinking", "add_thought", ws, {"chainId": "c", "content": "first"},
+               integrationAlias="think")  # fmt: skip
+    sign_in(client, org_key)
+    base = f"/ui/workspaces/{ws}/integrations"
+    for url, times in (
+        ("/", 1),
+        (f"{base}/{kv['id']}/keys", 2),  # updated, expires
+        (f"{base}/{memory['id']}/memory", 2),
+        (f"{base}/{memory['id']}/memory/entity?name=Ann", 3),  # created, updated, relation
+        (f"{base}/{pad['id']}/pages", 2),
+        (f"{base}/{pad['id']}/pages?q=tea", 1),
+        (f"{base}/{pad['id']}/page?name=notes", 2),
+        (f"{base}/{think['id']}/chains?chainId=c", 1),
+    ):
+        page = client.get(url)
+        assert page.status_code == 200, (url, page.text[:500])
+        shown = WHEN.findall(page.text)
+        assert len(shown) >= times and all(ISO_TIME.match(iso) for iso in shown), url
+        assert not ISO_TIME.search(WHEN.sub("", page.text)), f"a raw time on {url}"
+
+
 def test_agent_tool_pagers_count_and_go_back(client: TestClient, api: Api, org_key: str) -> None:
     ws = api.create_workspace("agent-pager")
     shared = {"persistence": {"scope": "workspace"}}
