@@ -361,3 +361,30 @@ def test_docs_have_examples_a_searchable_sidebar_and_no_inline_code(client: Test
                 assert "<p>Python SDK:</p>" in body and "client.request(" in body, (method, path)
     create = html.unescape(sections[slug("post /api/v1/workspaces")])
     assert re.search(r"<code>slug</code>.*lowercase letters, digits and '-'", create, re.S)
+
+
+def test_every_body_field_and_parameter_says_what_it_means(client: TestClient) -> None:
+    """Each row of a fields or parameters table in /docs has a meaning: the field's or the
+    parameter's description (or the rules its schema states), not only 'required.' or its
+    default."""
+    page = docs(client)
+    tables = re.findall(r"<table><tr><th>(field|name)</th>(.*?)</table>", page, re.S)
+    empty: dict[str, set[str]] = {"field": set(), "name": set()}
+    rows = {"field": 0, "name": 0}
+    for kind, table in tables:
+        for row in re.findall(r"<tr>(<td>.*?)</tr>", table, re.S):
+            cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+            meaning = re.sub(r"<[^>]+>", "", cells[-1])
+            meaning = re.sub(r"\(default .*?\)", "", meaning).replace("required.", "")
+            rows[kind] += 1
+            if not meaning.strip():
+                empty[kind].add(re.sub(r"<[^>]+>", "", " ".join(cells[:2])))
+    assert rows["field"] > 100 and rows["name"] > 40
+    assert empty == {"field": set(), "name": set()}
+    parameters = [
+        p
+        for item in client.get("/openapi.json").json()["paths"].values()
+        for op in item.values()
+        for p in op.get("parameters", [])
+    ]
+    assert all(isinstance(p.get("description"), str) and p["description"] for p in parameters)

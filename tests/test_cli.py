@@ -182,7 +182,7 @@ def test_api_keys_commands_while_a_server_runs(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["api-keys", "create", "--name", "x", "--workspace", "not-a-uuid"], "workspace id"),
+        (["api-keys", "create", "--name", "x", "-w", "no-such"], "no workspace with id or slug"),
         (["api-keys", "create", "--name", "x", "--expires-at", "2001-01-01"], "expiresAt"),
         (["api-keys", "create", "--name", "x", "--expires-at", "soon"], "expiresAt"),
         (["api-keys", "create", "--name", " "], "name"),

@@ -211,13 +211,16 @@ def test_start_up_lines_name_cubby_not_uvicorn(fmt: str) -> None:
         assert "uvicorn" not in done.stderr
 
 
-def test_every_command_names_a_workspace_with_w(base_env: dict[str, str]) -> None:
-    assert run("workspaces", "create", "W Flag", "--slug", "w-flag", env=base_env).returncode == 0
+def test_every_command_names_a_workspace_with_w(base_env: dict[str, str], tmp_path: Path) -> None:
+    created = run("workspaces", "create", "W Flag", "--slug", "w-flag", env=base_env)
+    assert created.returncode == 0, created.stderr
+    ws_id = created.stdout.strip()
+    in_env = {**base_env, "CUBBY_WORKSPACE": "w-flag"}
     added = run("integrations", "add", "-w", "w-flag", "kv-store", "--alias", "extra", env=base_env)
     assert added.returncode == 0, added.stderr
     by_flag = run("integrations", "ls", "-w", "w-flag", env=base_env).stdout
     by_arg = run("integrations", "ls", "w-flag", env=base_env).stdout  # the older form
-    by_env = run("integrations", "ls", env={**base_env, "CUBBY_WORKSPACE": "w-flag"}).stdout
+    by_env = run("integrations", "ls", env=in_env).stdout
     assert by_flag == by_arg == by_env and "extra" in by_flag
     gone = run("integrations", "rm", "-w", "w-flag", "extra", env=base_env)
     assert (
@@ -226,4 +229,40 @@ def test_every_command_names_a_workspace_with_w(base_env: dict[str, str]) -> Non
     )
     missing = run("integrations", "ls", env=base_env)
     assert missing.returncode == 2 and "-w WORKSPACE" in missing.stderr
+    # limits and usage: -w, the older argument, CUBBY_WORKSPACE
+    limits = run("workspaces", "limits", "-w", "w-flag", "--max-keys", "7", env=base_env)
+    assert limits.returncode == 0 and "max keys: 7" in limits.stdout, limits.stderr
+    assert run("workspaces", "limits", "w-flag", env=base_env).stdout == limits.stdout
+    assert run("workspaces", "limits", env=in_env).stdout == limits.stdout
+    usage = run("workspaces", "usage", "-w", "w-flag", env=base_env)
+    assert usage.returncode == 0 and "keys: 0" in usage.stdout, usage.stderr
+    assert run("workspaces", "usage", "w-flag", env=base_env).stdout == usage.stdout
+    assert run("workspaces", "usage", env=in_env).stdout == usage.stdout
+    assert "-w WORKSPACE" in run("workspaces", "usage", env=base_env).stderr
+    # export and import: -w WORKSPACE FILE, WORKSPACE FILE, CUBBY_WORKSPACE + FILE
+    for name, args, env in (
+        ("flag.tar", ["-w", "w-flag"], base_env), ("arg.tar", ["w-flag"], base_env),
+        ("env.tar", [], in_env),
+    ):  # fmt: skip
+        out = str(tmp_path / name)
+        exported = run("export", *args, out, env=env)
+        assert exported.returncode == 0 and out in exported.stdout, exported.stderr
+        imported = run("import", *args, out, env=env)
+        assert imported.returncode == 0 and "imported" in imported.stdout, imported.stderr
+    lone = run("export", str(tmp_path / "lone.tar"), env=base_env)
+    assert lone.returncode == 2 and "-w WORKSPACE OUT" in lone.stderr
+    # api-keys create: -w takes a slug (or an id) and the key is scoped to its id
+    for ref in ("w-flag", ws_id):
+        made = run("api-keys", "create", "--name", f"by-{ref}", "-w", ref, env=base_env)
+        assert made.returncode == 0, made.stderr
+    keys = json.loads(run("api-keys", "list", "--json", env=base_env).stdout)
+    made_here = [k for k in keys if k["name"].startswith("by-")]
+    assert {k["name"]: k["permissions"]["workspaceIds"] for k in made_here} == {
+        "by-w-flag": [ws_id],
+        f"by-{ws_id}": [ws_id],
+    }
+    for key in made_here:
+        assert run("api-keys", "revoke", key["id"], env=base_env).returncode == 0
+    unknown = run("api-keys", "create", "--name", "x", "-w", "no-such-slug", env=base_env)
+    assert unknown.returncode == 2 and "no workspace with id or slug" in unknown.stderr
     assert run("workspaces", "rm", "-w", "w-flag", "--yes", env=base_env).returncode == 0

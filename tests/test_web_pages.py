@@ -475,6 +475,83 @@ def test_pagers_go_back_and_say_where_they_are(client: TestClient, api: Api, org
         )
 
 
+def test_workspace_and_mcp_server_lists_page_both_ways(
+    client: TestClient, api: Api, org_key: str
+) -> None:
+    """Past a page, the workspaces list and a workspace's MCP servers say where they are and
+    link the pages either side; every item shows once, in one order (created_at, id)."""
+    slugs = [f"ws{i:03d}" for i in range(103)]
+    ids = [api.create_workspace(slug) for slug in slugs]
+    for i in range(53):
+        api.ok("POST", "/api/v1/mcp/servers", {"name": f"m{i:03d}", "workspaceId": ids[0]}, 201)
+    sign_in(client, org_key)
+    for url, what, size, total, item in (
+        ("/", "workspaces", 100, 103, r"<code>(ws\d{3})</code>"),
+        (f"/ui/workspaces/{ids[0]}", "servers", 50, 53, r">(m\d{3})</a>"),
+    ):
+        first = unescape(client.get(url).text)
+        assert f"{what} 1 to {size} of {total}</span>" in first and 'rel="prev"' not in first
+        link = re.search(r'href="([^"]+)" rel="next"', first)
+        assert link is not None
+        second = unescape(client.get(link.group(1)).text)
+        assert f"{what} {size + 1} to {total} of {total}</span>" in second
+        assert 'rel="next"' not in second
+        back = re.search(r'href="([^"]+)" rel="prev"', second)
+        assert back is not None
+        again = unescape(client.get(back.group(1)).text)
+        shown = re.findall(item, first)
+        assert re.findall(item, again) == shown and len(shown) == size
+        both = shown + re.findall(item, second)
+        assert len(both) == len(set(both)) == total
+    assert client.get("/?cursor=-1").status_code == 400
+
+
+ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
+WHEN = re.compile(r'<time datetime="([^"]+)" title="\1" data-relative>\1</time>')
+
+
+def test_every_page_shows_times_relative_with_the_exact_one_on_hover(
+    client: TestClient, api: Api, org_key: str
+) -> None:
+    """Every time on these pages comes from the when() macro (static/times.js makes it "3 min
+    ago" and keeps the exact time in its title); none is printed raw."""
+    ws = api.create_workspace("times")
+    shared = {"persistence": {"scope": "workspace"}}
+    kv = api.add_integration(ws, "kv-store", "state", shared)
+    memory = api.add_integration(ws, "agent-memory", "memory", shared)
+    pad = api.add_integration(ws, "agent-scratchpad", "pad", shared)
+    think = api.add_integration(ws, "sequential-thinking", "think", shared)
+    api.output("kv-store", "put", ws, {"key": "k", "value": 1, "expiresInSeconds": 3600},
+               integrationAlias="state")  # fmt: skip
+    api.output("agent-memory", "create_entities", ws,
+               {"entities": [{"name": "Ann", "type": "person"}, {"name": "Acme", "type": "org"}]},
+               integrationAlias="memory")  # fmt: skip
+    api.output("agent-memory", "create_relations", ws,
+               {"relations": [{"from": "Ann", "to": "Acme", "type": "works_at"}]},
+               integrationAlias="memory")  # fmt: skip
+    api.output("agent-scratchpad", "write_page", ws, {"pageName": "notes", "content": "tea"},
+               integrationAlias="pad")  # fmt: skip
+    api.output("sequential-thinking", "add_thought", ws, {"chainId": "c", "content": "first"},
+               integrationAlias="think")  # fmt: skip
+    sign_in(client, org_key)
+    base = f"/ui/workspaces/{ws}/integrations"
+    for url, times in (
+        ("/", 1),
+        (f"{base}/{kv['id']}/keys", 2),  # updated, expires
+        (f"{base}/{memory['id']}/memory", 2),
+        (f"{base}/{memory['id']}/memory/entity?name=Ann", 3),  # created, updated, relation
+        (f"{base}/{pad['id']}/pages", 2),
+        (f"{base}/{pad['id']}/pages?q=tea", 1),
+        (f"{base}/{pad['id']}/page?name=notes", 2),
+        (f"{base}/{think['id']}/chains?chainId=c", 1),
+    ):
+        page = client.get(url)
+        assert page.status_code == 200, (url, page.text[:500])
+        shown = WHEN.findall(page.text)
+        assert len(shown) >= times and all(ISO_TIME.match(iso) for iso in shown), url
+        assert not ISO_TIME.search(WHEN.sub("", page.text)), f"a raw time on {url}"
+
+
 def test_agent_tool_pagers_count_and_go_back(client: TestClient, api: Api, org_key: str) -> None:
     ws = api.create_workspace("agent-pager")
     shared = {"persistence": {"scope": "workspace"}}

@@ -36,10 +36,13 @@ Metadata = Annotated[
     dict[str, Any],
     msgspec.Meta(description=f"any JSON object, at most {end_users.MAX_METADATA_BYTES} bytes"),
 ]
+EndUserWorkspace = Annotated[
+    Id, msgspec.Meta(description="the id of the workspace the end user belongs to")
+]
 
 
 class CreateEndUser(Body):
-    workspace_id: Id
+    workspace_id: EndUserWorkspace
     external_id: OwnerId
     display_name: DisplayName | None = None
     email: Email | None = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import cast
+from typing import Annotated, cast
 
 import msgspec
 from starlette.background import BackgroundTask
@@ -23,9 +23,22 @@ from cubby.errors import ValidationError
 _TAG = "Export and import"
 
 
+OnlyEndUser = Annotated[
+    OwnerId,
+    msgspec.Meta(description="only this end user's data: their `end_user` namespaces, every alias"),
+]
+OnlyAlias = Annotated[
+    str,
+    msgspec.Meta(
+        description="only this integration's namespace (an `end_user`-scoped one: every end "
+        "user's part, or with `endUserId` only theirs)"
+    ),
+]
+
+
 class ExportRequest(Body):
-    end_user_id: OwnerId | None = None
-    integration_alias: str | None = None
+    end_user_id: OnlyEndUser | None = None
+    integration_alias: OnlyAlias | None = None
 
 
 class Imported(msgspec.Struct, rename="camel"):

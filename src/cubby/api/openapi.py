@@ -22,6 +22,17 @@ from cubby.core.registry import Action, Integration, Registry
 from cubby.core.schema_rules import apply_schema_rules
 
 _REF = "#/components/schemas/{name}"
+# What a path parameter names, by the collection it follows (``/workspaces/{wsId}``): every
+# Endpoint's path parameters are described from here.
+PATH_PARAMS = {
+    "api-keys": "the API key's id",
+    "end-users": "the end user's id (cubby's, not the externalId)",
+    "workspaces": "the workspace's id",
+    "integrations": "the workspace integration's id",
+    "servers": "the MCP server's id",
+    "access-tokens": "the access token's id (GET .../access-tokens lists them)",
+    "tools": "a tool's id: a synced tool's (from GET .../servers/{id}) or an override's",
+}
 
 
 def status_text(status: int) -> str:
@@ -216,8 +227,14 @@ def _operation(ep: Endpoint, by_type: dict[Any, Any]) -> dict[str, Any]:
         op["description"] = ep.description
     # no URL may carry a NUL (cubby.api.answer_errors): path and query texts say so
     params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": _url_text({"type": "string"})}
-        for name in re.findall(r"{(\w+)}", ep.path)
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": _url_text({"type": "string"}),
+            "description": PATH_PARAMS[collection],  # a new collection: describe it above
+        }
+        for collection, name in re.findall(r"(?:([\w-]+)/)?{(\w+)}", ep.path)
     ]
     params += [
         {

@@ -53,7 +53,9 @@ def page_query(default_limit: int, max_limit: int) -> list[QueryParam]:
             f"page size; values above {max_limit} are clamped to {max_limit}",
         ),
         QueryParam(
-            "offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}
+            "offset",
+            {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+            "how many items to skip: the previous page's offset plus its limit",
         ),
     ]
 

@@ -34,11 +34,20 @@ Expiry = Annotated[
     ),
 ]
 
+Permissions = Annotated[
+    KeyPermissions | None,  # on the union: msgspec drops a description beside a $ref
+    msgspec.Meta(
+        description='what the key may reach: absent, `null` or `{"scope": "org"}` the whole '
+        'organisation; `{"scope": "workspace", "workspaceIds": [...]}` only those workspaces '
+        "(anything else is 403 `SCOPE_DENIED`)"
+    ),
+]
+
 
 class CreateApiKey(Body):
     name: Name
     expires_at: Expiry | None = None
-    permissions: KeyPermissions | None = None
+    permissions: Permissions = None
 
 
 class ApiKeyList(msgspec.Struct, rename="camel"):

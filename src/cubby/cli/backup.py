@@ -13,7 +13,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import click
 
-from cubby.cli.support import data_dir_option, database_option, ensure_data_dir, fail, settings
+from cubby.cli.support import (
+    data_dir_option,
+    database_option,
+    ensure_data_dir,
+    fail,
+    settings,
+    with_workspace,
+    workspace_option,
+)
 
 if TYPE_CHECKING:
     from cubby.backends.blobs import BlobStore
@@ -324,16 +332,16 @@ def copy(
 
 
 @click.command("export")
-@click.argument("workspace")
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("args", nargs=-1, metavar="[WORKSPACE] OUT")
+@workspace_option("CUBBY_WORKSPACE")
 @click.option("--end-user", "end_user", default=None, help="Only this endUserId's data.")
 @click.option("--integration", "alias", default=None, help="Only this integration alias's data.")
 @data_dir_option
 @database_option
 @files_option
 def export_command(
-    workspace: str,
-    out: Path,
+    args: tuple[str, ...],
+    workspace_option: str | None,
     end_user: str | None,
     alias: str | None,
     data_dir: Path | None,
@@ -345,6 +353,8 @@ def export_command(
     from cubby.cli.support import find_workspace, operator, run_admin
     from cubby.core import export
 
+    workspace, out_name = with_workspace(workspace_option, args, ["OUT"])
+    out = Path(out_name)
     if out.exists():
         fail(f"{out} exists; name a new file")
     config = settings(data_dir, database_url)
@@ -352,7 +362,7 @@ def export_command(
         config = config.with_overrides(files_url=files_url)
 
     async def work(services: Any) -> dict[str, Any]:
-        ws = await find_workspace(services, workspace)
+        ws = await find_workspace(services.meta, workspace)
         selection = await export.selection_for(services, operator(), ws.id, end_user, alias)
         with open(out, "xb") as file:
             return await export.write_export(
@@ -365,8 +375,8 @@ def export_command(
 
 
 @click.command("import")
-@click.argument("workspace")
-@click.argument("src", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("args", nargs=-1, metavar="[WORKSPACE] SRC")
+@workspace_option("CUBBY_WORKSPACE")
 @click.option(
     "--mode",
     type=click.Choice(["merge", "replace"]),
@@ -378,8 +388,8 @@ def export_command(
 @database_option
 @files_option
 def import_command(
-    workspace: str,
-    src: Path,
+    args: tuple[str, ...],
+    workspace_option: str | None,
     mode: str,
     data_dir: Path | None,
     database_url: str | None,
@@ -391,12 +401,16 @@ def import_command(
     from cubby.core import export
     from cubby.core.archive import Archive, ArchiveError
 
+    workspace, src_name = with_workspace(workspace_option, args, ["SRC"])
+    src = Path(src_name)
+    if src.is_dir():
+        fail(f"{src} is a folder; name the .tar file `cubby export` wrote")
     config = settings(data_dir, database_url)
     if files_url:
         config = config.with_overrides(files_url=files_url)
 
     async def work(services: Any) -> Any:
-        ws = await find_workspace(services, workspace)
+        ws = await find_workspace(services.meta, workspace)
         try:
             archive = Archive(src)
             try:

@@ -73,7 +73,7 @@ def create_end_user(
             fail("--metadata must be a JSON object")
 
     async def work(services: Services) -> EndUser:
-        ws = await find_workspace(services, workspace)
+        ws = await find_workspace(services.meta, workspace)
         return await core.create(
             services, operator(), ws.id, external_id, display_name, email, meta
         )
@@ -97,7 +97,7 @@ def list_end_users(
     from cubby.core import end_users as core
 
     async def work(services: Services) -> list[EndUser]:
-        ws = await find_workspace(services, workspace)
+        ws = await find_workspace(services.meta, workspace)
         found: list[EndUser] = []
         while True:
             page, total = await core.page(services, operator(), ws.id, 100, len(found))
@@ -139,7 +139,7 @@ def erase_end_user(
         )
 
     async def work(services: Services) -> Usage:
-        ws = await find_workspace(services, workspace)
+        ws = await find_workspace(services.meta, workspace)
         return await core.erase_data(services, operator(), ws.id, end_user_id)
 
     erased = run_admin(settings(data_dir, database_url), work)

@@ -19,6 +19,8 @@ from cubby.cli.support import (
     operator,
     run_admin,
     settings,
+    with_workspace,
+    workspace_option,
 )
 from cubby.core.limit_values import Limits, PerEndUserLimits, UsageFigures
 from cubby.services import Services
@@ -117,13 +119,15 @@ def _limit_options(fn: Any) -> Any:
 
 
 @click.command("limits")
-@click.argument("workspace", metavar="ID|SLUG")
+@click.argument("args", nargs=-1, metavar="[ID|SLUG]")
+@workspace_option("CUBBY_WORKSPACE")
 @_limit_options
 @click.option("--json", "as_json", is_flag=True, help="Print the limits as JSON.")
 @data_dir_option
 @database_option
 def limits_command(
-    workspace: str,
+    args: tuple[str, ...],
+    workspace_option: str | None,
     as_json: bool,
     data_dir: Path | None,
     database_url: str | None,
@@ -135,11 +139,14 @@ def limits_command(
     cubby workspaces limits acme --max-bytes 1GiB --max-keys 100000
     cubby workspaces limits acme --end-user-max-bytes 50MB --requests-per-second 50 --burst 10
     cubby workspaces limits acme --max-bytes none      # back to the server default
+    cubby workspaces limits -w acme                    # the same workspace, named with -w
     """
     from cubby.core import limits as core
 
+    (workspace,) = with_workspace(workspace_option, args, [])
+
     async def work(services: Services) -> Limits:
-        ws = await find_workspace(services, workspace)
+        ws = await find_workspace(services.meta, workspace)
         if all(v is None for v in given.values()):
             return await core.get_limits(services, operator(), ws.id)
         own = await services.meta.limits.get_limits(ws.id)
@@ -161,18 +168,25 @@ def limits_command(
 
 
 @click.command("usage")
-@click.argument("workspace", metavar="ID|SLUG")
+@click.argument("args", nargs=-1, metavar="[ID|SLUG]")
+@workspace_option("CUBBY_WORKSPACE")
 @click.option("--json", "as_json", is_flag=True, help="Print the usage as JSON.")
 @data_dir_option
 @database_option
 def usage_command(
-    workspace: str, as_json: bool, data_dir: Path | None, database_url: str | None
+    args: tuple[str, ...],
+    workspace_option: str | None,
+    as_json: bool,
+    data_dir: Path | None,
+    database_url: str | None,
 ) -> None:
     """Show a workspace's live usage (bytes, files, keys, items, end users)."""
     from cubby.core import limits as core
 
+    (workspace,) = with_workspace(workspace_option, args, [])
+
     async def work(services: Services) -> UsageFigures:
-        ws = await find_workspace(services, workspace)
+        ws = await find_workspace(services.meta, workspace)
         return await core.usage(services, operator(), ws.id)
 
     figures = run_admin(settings(data_dir, database_url), work)

@@ -199,10 +199,12 @@ def api_keys() -> None:
 @click.option("--name", required=True, help="A label for the key.")
 @click.option(
     "--workspace",
+    "-w",
     "workspaces",
     multiple=True,
-    metavar="ID",
-    help="Restrict the key to this workspace (repeatable). Default: whole organisation.",
+    metavar="ID|SLUG",
+    help="Restrict the key to this workspace, id or slug (repeatable). Default: whole "
+    "organisation (never from CUBBY_WORKSPACE: a key's reach is named out loud).",
 )
 @click.option("--expires-at", default=None, help="ISO-8601 expiry, e.g. 2027-01-01T00:00:00Z.")
 @data_dir_option
@@ -217,14 +219,19 @@ def create_key(
     adopt: bool,
 ) -> None:
     """Create a key and print only the plain key on stdout (scripts capture it)."""
+    from cubby.cli.support import find_workspace
     from cubby.core import keys
     from cubby.core.models import KeyPermissions
     from cubby.errors import CubbyError
 
+    async def create() -> str:
+        ids = [(await find_workspace(meta, ref)).id for ref in workspaces]
+        permissions = KeyPermissions("workspace", ids) if workspaces else None
+        return (await keys.create_key(meta, name, expires_at, permissions))[1]
+
     meta = _open_meta(_settings(data_dir, database_url), adopt=adopt)
-    permissions = KeyPermissions("workspace", list(workspaces)) if workspaces else None
     try:
-        _, plain = asyncio.run(keys.create_key(meta, name, expires_at, permissions))
+        plain = asyncio.run(create())
     except CubbyError as exc:
         _fail(exc.message)
     finally:

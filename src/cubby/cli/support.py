@@ -26,11 +26,13 @@ from cubby.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from cubby.auth import Principal
+    from cubby.backends.base import MetaStore
     from cubby.core.models import Workspace
     from cubby.errors import CubbyError
     from cubby.services import Services
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 MARKER = ".cubby-data-dir"
 _MARKER_TEXT = "This folder is a cubby data dir (database, file bodies, server secret).\n"
@@ -195,17 +197,45 @@ def operator() -> Principal:
     return Principal(key)
 
 
-async def find_workspace(services: Services, ref: str) -> Workspace:
+def workspace_option(envvar: str | None) -> Callable[[F], F]:
+    """``-w/--workspace ID|SLUG`` (into ``workspace_option``), read from ``envvar`` too; pair
+    it with an ``args`` argument (``nargs=-1``) and :func:`with_workspace`."""
+    return click.option(
+        "--workspace",
+        "-w",
+        "workspace_option",
+        envvar=envvar,
+        default=None,
+        metavar="ID|SLUG",
+        help="The workspace, id or slug"
+        + (f" [env {envvar}]" if envvar else "")
+        + "; a first WORKSPACE argument (the older form) works too.",
+    )
+
+
+def with_workspace(given: str | None, args: tuple[str, ...], names: list[str]) -> list[str]:
+    """``-w WORKSPACE NAMES...`` or the older ``WORKSPACE NAMES...``: the workspace first."""
+    if len(args) == len(names) + 1:
+        return list(args)
+    if len(args) == len(names) and given:
+        return [given, *args]
+    usage = " ".join(names)
+    raise click.UsageError(
+        f"expected -w WORKSPACE {usage} (or WORKSPACE {usage}); got {len(args)} argument(s)"
+    )
+
+
+async def find_workspace(meta: MetaStore, ref: str) -> Workspace:
     """A workspace by id or slug, or fail naming `cubby workspaces ls`."""
     from cubby.core.models import is_uuid
 
     if is_uuid(ref):
-        ws = await services.meta.workspaces.get(ref)
+        ws = await meta.workspaces.get(ref)
         if ws is not None:
             return ws
     offset = 0
     while True:
-        page, total = await services.meta.workspaces.page(100, offset, None)
+        page, total = await meta.workspaces.page(100, offset, None)
         for ws in page:
             if ws.slug == ref:
                 return ws

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 import msgspec
@@ -25,39 +24,13 @@ from cubby.cli.support import (
     operator,
     run_admin,
     settings,
+    with_workspace,
+    workspace_option,
 )
 from cubby.core.models import Workspace, WorkspaceIntegration
 from cubby.services import Services
 
 __all__ = ["integrations", "workspaces"]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _workspace_option(envvar: str | None) -> Callable[[F], F]:
-    return click.option(
-        "--workspace",
-        "-w",
-        "workspace_option",
-        envvar=envvar,
-        default=None,
-        metavar="ID|SLUG",
-        help="The workspace, id or slug"
-        + (f" [env {envvar}]" if envvar else "")
-        + "; a first WORKSPACE argument (the older form) works too.",
-    )
-
-
-def _with_workspace(given: str | None, args: tuple[str, ...], names: list[str]) -> list[str]:
-    """``-w WORKSPACE NAMES...`` or the older ``WORKSPACE NAMES...``: the workspace first."""
-    if len(args) == len(names) + 1:
-        return list(args)
-    if len(args) == len(names) and given:
-        return [given, *args]
-    usage = " ".join(names)
-    raise click.UsageError(
-        f"expected -w WORKSPACE {usage} (or WORKSPACE {usage}); got {len(args)} argument(s)"
-    )
 
 
 def slug_of(name: str) -> str:
@@ -124,7 +97,7 @@ def list_workspaces(as_json: bool, data_dir: Path | None, database_url: str | No
 
 @workspaces.command("rm")
 @click.argument("args", nargs=-1, metavar="[ID|SLUG]")
-@_workspace_option(None)  # never from CUBBY_WORKSPACE: deleting is named out loud
+@workspace_option(None)  # never from CUBBY_WORKSPACE: deleting is named out loud
 @click.option("--yes", is_flag=True, help="Do not ask; needed when not on a terminal.")
 @data_dir_option
 @database_option
@@ -138,7 +111,7 @@ def remove_workspace(
     """Delete a workspace with all its files, keys, state and integrations."""
     from cubby.core import workspaces as core
 
-    (workspace,) = _with_workspace(workspace_option, args, [])
+    (workspace,) = with_workspace(workspace_option, args, [])
 
     if not yes:
         if not sys.stdin.isatty():
@@ -146,7 +119,7 @@ def remove_workspace(
         click.confirm(f"Delete workspace {workspace} and all its data?", abort=True)
 
     async def work(services: Services) -> Workspace:
-        ws = await find_workspace(services, workspace)
+        ws = await find_workspace(services.meta, workspace)
         await core.delete(services, operator(), ws.id)
         return ws
 
@@ -182,7 +155,7 @@ def _scope_text(wi: WorkspaceIntegration) -> str:
 
 @integrations.command("add")
 @click.argument("args", nargs=-1, metavar="[WORKSPACE] INTEGRATION")
-@_workspace_option("CUBBY_WORKSPACE")
+@workspace_option("CUBBY_WORKSPACE")
 @click.option("--alias", default=None, help="Name to address it by (default: INTEGRATION).")
 @click.option(
     "--scope",
@@ -215,7 +188,7 @@ def add_integration(
     from cubby.core import workspace_integrations as core
     from cubby.core.inputs import CreateIntegration
 
-    workspace, integration_name = _with_workspace(workspace_option, args, ["INTEGRATION"])
+    workspace, integration_name = with_workspace(workspace_option, args, ["INTEGRATION"])
 
     if namespace_key is not None and scope is None:
         scope = "external"
@@ -232,7 +205,7 @@ def add_integration(
         fields["displayName"] = display_name
 
     async def work(services: Services) -> WorkspaceIntegration:
-        ws = await find_workspace(services, workspace)
+        ws = await find_workspace(services.meta, workspace)
         try:
             body = msgspec.convert(fields, CreateIntegration)
         except msgspec.ValidationError as exc:
@@ -248,7 +221,7 @@ def add_integration(
 
 @integrations.command("ls")
 @click.argument("args", nargs=-1, metavar="[WORKSPACE]")
-@_workspace_option("CUBBY_WORKSPACE")
+@workspace_option("CUBBY_WORKSPACE")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @data_dir_option
 @database_option
@@ -260,10 +233,10 @@ def list_integrations(
     database_url: str | None,
 ) -> None:
     """List WORKSPACE's integrations: id, alias, integration, scope."""
-    (workspace,) = _with_workspace(workspace_option, args, [])
+    (workspace,) = with_workspace(workspace_option, args, [])
 
     async def work(services: Services) -> list[WorkspaceIntegration]:
-        ws = await find_workspace(services, workspace)
+        ws = await find_workspace(services.meta, workspace)
         return await services.meta.integrations.in_workspace(ws.id)
 
     for wi in run_admin(settings(data_dir, database_url), work):
@@ -275,7 +248,7 @@ def list_integrations(
 
 @integrations.command("rm")
 @click.argument("args", nargs=-1, metavar="[WORKSPACE] ALIAS|ID")
-@_workspace_option("CUBBY_WORKSPACE")
+@workspace_option("CUBBY_WORKSPACE")
 @data_dir_option
 @database_option
 def remove_integration(
@@ -285,10 +258,10 @@ def remove_integration(
     """Remove an integration from WORKSPACE (its data stays with its scope)."""
     from cubby.core import workspace_integrations as core
 
-    workspace, integration = _with_workspace(workspace_option, args, ["ALIAS|ID"])
+    workspace, integration = with_workspace(workspace_option, args, ["ALIAS|ID"])
 
     async def work(services: Services) -> WorkspaceIntegration:
-        ws = await find_workspace(services, workspace)
+        ws = await find_workspace(services.meta, workspace)
         for wi in await services.meta.integrations.in_workspace(ws.id):
             if integration in (wi.alias, wi.id):
                 await core.remove(services, operator(), ws.id, wi.id)

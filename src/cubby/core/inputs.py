@@ -74,21 +74,43 @@ _PERSISTENCE = {
 Settings = Annotated[
     dict[str, Any],
     msgspec.Meta(
+        description='`{"persistence": {"scope", "externalId"?}}`: whose data the '
+        "integration's actions see (absent: `end_user`, each end user's own); no other setting",
         extra_json_schema={
             "properties": {"persistence": _PERSISTENCE},
             "additionalProperties": False,
-        }
+        },
     ),
+]
+
+
+EnabledActions = Annotated[
+    list[str],
+    msgspec.Meta(
+        description="the only actions execute and MCP tools may run through this integration "
+        "(any other is 403 `ACTION_NOT_ALLOWED`); absent or `null`: every action"
+    ),
+]
+Strategy = Annotated[
+    ConnectionStrategy,
+    msgspec.Meta(
+        description="how the Weavz clients pick a connection; stored and returned (read back "
+        "as `fixed` when unset), the built-in integrations need no connection"
+    ),
+]
+IntegrationName = Annotated[
+    str,
+    msgspec.Meta(description="the integration to add, by its name in `GET /api/v1/integrations`"),
 ]
 
 
 class IntegrationFields(Body, kw_only=True):
     alias: Alias | UnsetType = UNSET
     display_name: IntegrationText | UnsetType | None = UNSET
-    enabled_actions: list[str] | UnsetType | None = UNSET
+    enabled_actions: EnabledActions | UnsetType | None = UNSET
     settings: Settings | UnsetType | None = UNSET
     sort_order: SortOrder | UnsetType = UNSET
-    connection_strategy: ConnectionStrategy | UnsetType | None = UNSET
+    connection_strategy: Strategy | UnsetType | None = UNSET
     connection_id: IntegrationText | UnsetType | None = UNSET
     auth_method_key: IntegrationText | UnsetType | None = UNSET
     oauth_app_mode: IntegrationText | UnsetType | None = UNSET
@@ -96,7 +118,7 @@ class IntegrationFields(Body, kw_only=True):
 
 
 class CreateIntegration(IntegrationFields, kw_only=True):
-    integration_name: str
+    integration_name: IntegrationName
 
 
 class UpdateIntegration(IntegrationFields):

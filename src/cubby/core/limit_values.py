@@ -24,6 +24,16 @@ class PerEndUserLimits(msgspec.Struct, rename="camel", forbid_unknown_fields=Tru
     max_items: Count | None = None
 
 
+EndUserLimits = Annotated[
+    PerEndUserLimits | None,  # on the union: msgspec drops a description beside a $ref
+    msgspec.Meta(
+        description="limits of each end user's own data (their `end_user`-scoped namespaces), "
+        "counted per end user; a field left out or `null`: the server default "
+        "(`CUBBY_LIMIT_END_USER_*`)"
+    ),
+]
+
+
 class Limits(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     """A workspace's limits. Bytes count file bodies and KV values (their JSON text)."""
 
@@ -31,7 +41,7 @@ class Limits(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     max_files: Count | None = None
     max_keys: Count | None = None
     max_items: Count | None = None
-    per_end_user: PerEndUserLimits | None = None
+    per_end_user: EndUserLimits = None
     requests_per_second: Rate | None = None
     burst: Burst | None = None
 

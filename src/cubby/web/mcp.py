@@ -18,9 +18,10 @@ from cubby.core.models import Workspace, WorkspaceIntegration
 from cubby.errors import NotFound, ValidationError
 from cubby.mcp import manage
 from cubby.mcp.models import CreateAccessToken, CreateServer
+from cubby.web.pager import Pages, offset_of, offset_pager
 from cubby.web.pages import Ctx, page
 
-MAX_LISTED = 100
+PAGE_SIZE = 50
 TOKEN_PLACEHOLDER = "<the server token>"
 # How long an end-user token works, as the form offers it (seconds).
 TOKEN_LIFETIMES = [
@@ -46,8 +47,14 @@ def client_configs(ws: Workspace, endpoint: str, token: str, base_url: str) -> d
 
 
 async def load(ctx: Ctx, ws: Workspace, items: list[WorkspaceIntegration]) -> dict[str, Any]:
-    servers, total = await manage.list_servers(ctx.services, ctx.principal, ws.id, MAX_LISTED, 0)
-    return {"mcp_servers": servers, "mcp_total": total}
+    servers, total = await manage.list_servers(
+        ctx.services, ctx.principal, ws.id, PAGE_SIZE, offset_of(ctx)
+    )
+    return {
+        "mcp_servers": servers,
+        "pager": offset_pager(ctx, PAGE_SIZE, len(servers), total),
+        "pages": Pages("/ui/workspaces", "mcp-servers"),
+    }
 
 
 @page

@@ -25,6 +25,7 @@ from cubby.web import agent, data, mcp, playground
 from cubby.web import export as export_page
 from cubby.web import limits as limits_web
 from cubby.web import session as sessions
+from cubby.web.pager import Pages, offset_of, offset_pager
 from cubby.web.pages import Ctx, error_page, page, read_form, render, safe_next
 from cubby.web.session import SIGNIN_COOKIE
 
@@ -96,8 +97,15 @@ async def sign_out(ctx: Ctx) -> Response:
 
 # -- workspaces -----------------------------------------------------------------------------
 async def workspaces_page(ctx: Ctx) -> Response:
-    items, total = await workspaces.page(ctx.services.meta, ctx.principal, WORKSPACE_PAGE_SIZE, 0)
-    return ctx.render("workspaces.html", workspaces=items, total=total)
+    items, total = await workspaces.page(
+        ctx.services.meta, ctx.principal, WORKSPACE_PAGE_SIZE, offset_of(ctx)
+    )
+    return ctx.render(
+        "workspaces.html",
+        workspaces=items,
+        pager=offset_pager(ctx, WORKSPACE_PAGE_SIZE, len(items), total),
+        pages=Pages(""),
+    )
 
 
 async def to_home(request: Request) -> Response:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.responses import Response
 
@@ -20,7 +19,7 @@ from cubby.core.models import Workspace, WorkspaceIntegration
 from cubby.core.scopes import Namespace, namespace_for
 from cubby.errors import NotFound
 from cubby.web import actions
-from cubby.web.pager import COUNT_CAP
+from cubby.web.pager import COUNT_CAP, page_url
 from cubby.web.pages import Ctx
 
 PICKER_SIZE = 100
@@ -44,8 +43,7 @@ class Target:
     def url(self, page_name: str, **params: str | None) -> str:
         if self.end_user:
             params["endUser"] = self.end_user
-        query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
-        return f"{self.base}/{page_name}" + ("?" + query if query else "")
+        return page_url(f"{self.base}/{page_name}", params)
 
 
 async def load(ctx: Ctx, kind: str) -> Target:

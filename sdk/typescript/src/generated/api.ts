@@ -46,6 +46,7 @@ export interface CreateApiKey {
   name: string
   /** an ISO-8601 time in the future; the key stops working then */
   expiresAt?: string | null
+  /** what the key may reach: absent, `null` or `{"scope": "org"}` the whole organisation; `{"scope": "workspace", "workspaceIds": [...]}` only those workspaces (anything else is 403 `SCOPE_DENIED`) */
   permissions?: KeyPermissions | null
 }
 
@@ -110,6 +111,7 @@ export interface Limits {
   maxFiles?: number | null
   maxKeys?: number | null
   maxItems?: number | null
+  /** limits of each end user's own data (their `end_user`-scoped namespaces), counted per end user; a field left out or `null`: the server default (`CUBBY_LIMIT_END_USER_*`) */
   perEndUser?: PerEndUserLimits | null
   requestsPerSecond?: number | null
   burst?: number | null
@@ -149,7 +151,9 @@ export interface WorkspaceIntegration {
 export interface CreateIntegration {
   alias?: string
   displayName?: string | null
+  /** the only actions execute and MCP tools may run through this integration (any other is 403 `ACTION_NOT_ALLOWED`); absent or `null`: every action */
   enabledActions?: Array<"add_observations" | "add_thought" | "add_to_list" | "append_page" | "branch_thought" | "clear_all" | "create_entities" | "create_relations" | "delete" | "delete_entities" | "delete_file" | "delete_folder" | "delete_observations" | "delete_page" | "delete_relations" | "get" | "get_chain" | "get_download_url" | "get_entity" | "increment" | "list_files" | "list_keys" | "list_pages" | "move_file" | "put" | "read_file" | "read_graph" | "read_page" | "remove_from_list" | "revise_thought" | "search" | "search_pages" | "summarize_chain" | "write_file" | "write_page"> | null
+  /** `{"persistence": {"scope", "externalId"?}}`: whose data the integration's actions see (absent: `end_user`, each end user's own); no other setting */
   settings?: {
     /** whose data an action sees: each end user's own (`end_user`, the default, needs `endUserId` on execute), the workspace's (`workspace`) or one namespace named by `externalId` (`external`) */
     persistence?: {
@@ -161,11 +165,13 @@ export interface CreateIntegration {
     } | null
   } | null
   sortOrder?: number
+  /** how the Weavz clients pick a connection; stored and returned (read back as `fixed` when unset), the built-in integrations need no connection */
   connectionStrategy?: "fixed" | "per_user" | "per_user_with_fallback" | null
   connectionId?: string | null
   authMethodKey?: string | null
   oauthAppMode?: string | null
   oauthAppId?: string | null
+  /** the integration to add, by its name in `GET /api/v1/integrations` */
   integrationName: "storage" | "kv-store" | "agent-memory" | "agent-scratchpad" | "sequential-thinking"
 }
 
@@ -176,7 +182,9 @@ export interface IntegrationEnvelope {
 export interface UpdateIntegration {
   alias?: string
   displayName?: string | null
+  /** the only actions execute and MCP tools may run through this integration (any other is 403 `ACTION_NOT_ALLOWED`); absent or `null`: every action */
   enabledActions?: Array<"add_observations" | "add_thought" | "add_to_list" | "append_page" | "branch_thought" | "clear_all" | "create_entities" | "create_relations" | "delete" | "delete_entities" | "delete_file" | "delete_folder" | "delete_observations" | "delete_page" | "delete_relations" | "get" | "get_chain" | "get_download_url" | "get_entity" | "increment" | "list_files" | "list_keys" | "list_pages" | "move_file" | "put" | "read_file" | "read_graph" | "read_page" | "remove_from_list" | "revise_thought" | "search" | "search_pages" | "summarize_chain" | "write_file" | "write_page"> | null
+  /** `{"persistence": {"scope", "externalId"?}}`: whose data the integration's actions see (absent: `end_user`, each end user's own); no other setting */
   settings?: {
     /** whose data an action sees: each end user's own (`end_user`, the default, needs `endUserId` on execute), the workspace's (`workspace`) or one namespace named by `externalId` (`external`) */
     persistence?: {
@@ -188,6 +196,7 @@ export interface UpdateIntegration {
     } | null
   } | null
   sortOrder?: number
+  /** how the Weavz clients pick a connection; stored and returned (read back as `fixed` when unset), the built-in integrations need no connection */
   connectionStrategy?: "fixed" | "per_user" | "per_user_with_fallback" | null
   connectionId?: string | null
   authMethodKey?: string | null
@@ -260,11 +269,16 @@ export interface CreateServer {
   name: string
   description?: string | null
   createdBy?: string | null
+  /** `TOOLS` (the default, the only mode served): the workspace integrations' actions are the server's tools; Code Mode (`CODE`) is refused */
   mode?: "TOOLS"
+  /** free-form settings of the Weavz clients, stored and returned as sent; cubby's tools do not read them */
   settings?: { [key: string]: StorableJson } | null
+  /** `bearer` (the default, the only one served): clients send the server token or an end-user access token as `Authorization: Bearer` */
   authMode?: "bearer"
+  /** which tools end-user access tokens reach: `full` (or `null`, the default) every tool, `restricted` only those of `end_user`-scoped integrations, `none` no end-user tokens at all */
   endUserAccess?: "none" | "restricted" | "full" | null
   endUserId?: string | null
+  /** the id of the workspace whose integrations the server serves */
   workspaceId: string
 }
 
@@ -331,9 +345,13 @@ export interface UpdateServer {
   name?: string
   description?: string | null
   createdBy?: string | null
+  /** `TOOLS` (the default, the only mode served): the workspace integrations' actions are the server's tools; Code Mode (`CODE`) is refused */
   mode?: "TOOLS"
+  /** free-form settings of the Weavz clients, stored and returned as sent; cubby's tools do not read them */
   settings?: { [key: string]: StorableJson } | null
+  /** `bearer` (the default, the only one served): clients send the server token or an end-user access token as `Authorization: Bearer` */
   authMode?: "bearer"
+  /** which tools end-user access tokens reach: `full` (or `null`, the default) every tool, `restricted` only those of `end_user`-scoped integrations, `none` no end-user tokens at all */
   endUserAccess?: "none" | "restricted" | "full" | null
   endUserId?: string | null
 }
@@ -349,6 +367,7 @@ export interface TokenRegenerated {
 
 export interface CreateAccessToken {
   endUserId: string
+  /** what the token's agent may do, the union of: `read` (read-only tools), `write` (tools that change data), `mcp:tools` (every tool), `mcp:code` (Code Mode: no tool here); absent or empty: every tool */
   scopes?: Array<"read" | "write" | "mcp:tools" | "mcp:code"> | null
   expiresIn?: number | null
 }
@@ -382,11 +401,14 @@ export interface CreateTool {
   connectionId?: string | null
   displayName?: string | null
   description?: string | null
+  /** arguments merged under the caller's own; the ones given become optional in the tool's input schema */
   inputDefaults?: { [key: string]: StorableJson } | null
+  /** input partial ids of the Weavz clients, stored and sent to execute as `partialIds` with each call (the built-in integrations do not use them) */
   partialIds?: string[] | null
   sortOrder?: number
   integrationName: string
   actionName: string
+  /** `ACTION`, the only kind: the tool runs one integration action */
   toolType?: "ACTION"
 }
 
@@ -399,12 +421,15 @@ export interface UpdateTool {
   connectionId?: string | null
   displayName?: string | null
   description?: string | null
+  /** arguments merged under the caller's own; the ones given become optional in the tool's input schema */
   inputDefaults?: { [key: string]: StorableJson } | null
+  /** input partial ids of the Weavz clients, stored and sent to execute as `partialIds` with each call (the built-in integrations do not use them) */
   partialIds?: string[] | null
   sortOrder?: number
 }
 
 export interface CreateEndUser {
+  /** the id of the workspace the end user belongs to */
   workspaceId: string
   externalId: string
   displayName?: string | null
@@ -473,7 +498,9 @@ export interface EndUserDataErased {
 }
 
 export interface ExportRequest {
+  /** only this end user's data: their `end_user` namespaces, every alias */
   endUserId?: string | null
+  /** only this integration's namespace (an `end_user`-scoped one: every end user's part, or with `endUserId` only theirs) */
   integrationAlias?: string | null
 }
 
