@@ -438,6 +438,24 @@ def test_revoking_your_own_or_the_last_org_wide_key_warns_first(
     assert "signed in with" not in warnings[by_name["second"]]
 
 
+def _next_and_back(
+    client: TestClient, url: str, first_range: str, last_range: str
+) -> tuple[str, str, str]:
+    """Open a two-page list at ``url``, follow "next" to its last page and "previous" back:
+    the three pages' texts, each checked for its range and links."""
+    first = unescape(client.get(url).text)
+    assert first_range in first and 'rel="prev"' not in first
+    link = re.search(r'href="([^"]+)" rel="next"', first)
+    assert link is not None
+    second = unescape(client.get(link.group(1)).text)
+    assert last_range in second and 'rel="next"' not in second
+    back = re.search(r'href="([^"]+)" rel="prev"', second)
+    assert back is not None
+    again = unescape(client.get(back.group(1)).text)
+    assert first_range in again and 'rel="prev"' not in again
+    return first, second, again
+
+
 def test_pagers_go_back_and_say_where_they_are(client: TestClient, api: Api, org_key: str) -> None:
     ws = api.create_workspace("pager")
     state = api.add_integration(ws, "kv-store", "state", {"persistence": {"scope": "workspace"}})
@@ -460,16 +478,7 @@ def test_pagers_go_back_and_say_where_they_are(client: TestClient, api: Api, org
         base = f"/ui/workspaces/{ws}/integrations/{page_name['id']}/{kind}"
         if what == "files":
             base += "?q=f"
-        first = unescape(client.get(base).text)
-        assert first_range in first and 'rel="prev"' not in first
-        link = re.search(r'href="([^"]+)" rel="next"', first)
-        assert link is not None
-        second = unescape(client.get(link.group(1)).text)
-        assert f"{what} 51 to 55 of 55" in second and 'rel="next"' not in second
-        back = re.search(r'href="([^"]+)" rel="prev"', second)
-        assert back is not None
-        again = unescape(client.get(back.group(1)).text)
-        assert first_range in again and 'rel="prev"' not in again
+        first, _, again = _next_and_back(client, base, first_range, f"{what} 51 to 55 of 55")
         assert re.findall(r">(k\d{3}|f\d{3}\.txt)</a>", again) == re.findall(
             r">(k\d{3}|f\d{3}\.txt)</a>", first
         )
@@ -489,16 +498,10 @@ def test_workspace_and_mcp_server_lists_page_both_ways(
         ("/", "workspaces", 100, 103, r"<code>(ws\d{3})</code>"),
         (f"/ui/workspaces/{ids[0]}", "servers", 50, 53, r">(m\d{3})</a>"),
     ):
-        first = unescape(client.get(url).text)
-        assert f"{what} 1 to {size} of {total}</span>" in first and 'rel="prev"' not in first
-        link = re.search(r'href="([^"]+)" rel="next"', first)
-        assert link is not None
-        second = unescape(client.get(link.group(1)).text)
-        assert f"{what} {size + 1} to {total} of {total}</span>" in second
-        assert 'rel="next"' not in second
-        back = re.search(r'href="([^"]+)" rel="prev"', second)
-        assert back is not None
-        again = unescape(client.get(back.group(1)).text)
+        first, second, again = _next_and_back(
+            client, url, f"{what} 1 to {size} of {total}</span>",
+            f"{what} {size + 1} to {total} of {total}</span>",
+        )  # fmt: skip
         shown = re.findall(item, first)
         assert re.findall(item, again) == shown and len(shown) == size
         both = shown + re.findall(item, second)
@@ -566,12 +569,4 @@ def test_agent_tool_pagers_count_and_go_back(client: TestClient, api: Api, org_k
     sign_in(client, org_key)
     for wi, page_name, what in ((memory, "memory", "entities"), (pad, "pages", "pages")):
         base = f"/ui/workspaces/{ws}/integrations/{wi['id']}/{page_name}"
-        first = unescape(client.get(base).text)
-        assert f"{what} 1 to 50 of 55</span>" in first and 'rel="prev"' not in first
-        link = re.search(r'href="([^"]+)" rel="next"', first)
-        assert link is not None
-        second = unescape(client.get(link.group(1)).text)
-        assert f"{what} 51 to 55 of 55" in second and 'rel="next"' not in second
-        back = re.search(r'href="([^"]+)" rel="prev"', second)
-        assert back is not None
-        assert f"{what} 1 to 50 of 55</span>" in unescape(client.get(back.group(1)).text)
+        _next_and_back(client, base, f"{what} 1 to 50 of 55</span>", f"{what} 51 to 55 of 55")
