@@ -103,11 +103,11 @@ def test_a_slow_rate_refuses_at_once() -> None:
 
 def test_the_line_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rate_limit, "MAX_WAITERS", 3)
-    limits, _ = limiter(rate=20, burst=1)
+    limits, _ = limiter(rate=40, burst=1)
 
     async def scenario() -> tuple[int, list[RateLimited]]:
         await limits.admit("ws")
-        # one leases, 3 wait in line behind it (a token each 50 ms), 6 are refused at once
+        # one leases, 3 wait in line behind it (a token each 25 ms), 6 are refused at once
         return await admitted(limits, 10)
 
     ok, refused = asyncio.run(scenario())
