@@ -34,7 +34,9 @@ import httptools
 import msgspec
 from uvicorn.protocols.http.flow_control import FlowControl
 
+from cubby.api.fast_execute import PATH as EXECUTE_PATH
 from cubby.errors import CubbyError, PayloadTooLarge, RequestTimeout, Unavailable, ValidationError
+from cubby.server.one_write import OneWriteCycle
 from cubby.server.zerocopy import ZeroCopyHttpProtocol
 from cubby.settings import Settings
 
@@ -332,7 +334,16 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
         self._body_started = self.loop.time()
         self._body_bytes = 0
         self._paused_before = self.flow.paused_seconds()
+        previous = self.cycle
         super().on_headers_complete()
+        cycle = self.cycle
+        if (
+            cycle is not previous
+            and cycle is not None
+            and cycle.scope["path"] == EXECUTE_PATH
+            and cycle.scope["method"] == "POST"
+        ):
+            cycle.__class__ = OneWriteCycle  # its task has not run yet (see zerocopy.py)
         # The header deadline becomes the body's, until the body is complete; the handler
         # checks that and the time of the last input itself, so no per-chunk or
         # end-of-message callback of ours runs on every request.

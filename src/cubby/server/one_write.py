@@ -1,0 +1,88 @@
+"""The execute route's answer in one ``write``: head and body together.
+
+uvicorn writes a response's status line and headers as soon as the app sends
+``http.response.start``, and the body with the next message: two system calls, two TCP
+segments and two wake-ups of the client for every small answer. ``POST
+/api/v1/actions/execute`` (``api/fast_execute.py``) always sends its start and its one body
+back to back, so for those requests the head is held until the body comes and both go out in
+one ``write``. uvicorn's own ``send`` still does all the work (headers, keep-alive, lengths):
+it is only handed a stand-in transport while it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, cast
+
+from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
+
+
+class _Holding:
+    """The connection's transport while uvicorn writes a head: keeps the bytes."""
+
+    __slots__ = ("head", "real")
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.head = b""
+
+    def write(self, data: bytes) -> None:
+        self.head += data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+class _HeadFirst:
+    """The connection's transport while uvicorn writes the body: the held head goes first, in
+    the same write; if the body writes nothing (a HEAD request), before anything else."""
+
+    __slots__ = ("head", "real")
+
+    def __init__(self, real: Any, head: bytes) -> None:
+        self.real = real
+        self.head = head
+
+    def write(self, data: bytes) -> None:
+        head, self.head = self.head, b""
+        self.real.write(head + data if head else data)
+
+    def flush(self) -> None:
+        if self.head:
+            self.write(b"")
+
+    def close(self) -> None:
+        self.flush()
+        self.real.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+class OneWriteCycle(RequestResponseCycle):
+    """uvicorn's request cycle, holding the head for the body's write (see the module)."""
+
+    _held = b""
+
+    async def send(self, message: Any) -> None:
+        real = self.transport
+        if message["type"] == "http.response.start":
+            holding = _Holding(real)
+            self.transport = cast(asyncio.Transport, holding)  # write() and the rest
+            try:
+                await RequestResponseCycle.send(self, message)
+            finally:
+                self.transport = real
+            self._held = holding.head
+            return
+        head, self._held = self._held, b""
+        if not head:
+            await RequestResponseCycle.send(self, message)
+            return
+        first = _HeadFirst(real, head)
+        self.transport = cast(asyncio.Transport, first)
+        try:
+            await RequestResponseCycle.send(self, message)
+        finally:
+            self.transport = real
+            first.flush()

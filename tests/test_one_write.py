@@ -1,0 +1,82 @@
+"""The execute route's answer goes out in one write (server/one_write.py): the same bytes
+uvicorn's own cycle writes in two, head first whatever the body does. Unit tests on a
+recording transport; every live-server test exercises the path too."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
+
+from cubby.server.one_write import OneWriteCycle
+
+BODY = b'{"success":true,"output":{"found":true}}'
+START = {
+    "type": "http.response.start",
+    "status": 200,
+    "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(BODY))],
+}
+
+
+class Recording:
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        assert not self.closed, "a write after close"
+        self.writes.append(data)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+
+class Flow:
+    write_paused = False
+
+
+def cycle(kind: type[RequestResponseCycle], method: str, keep_alive: bool) -> Any:
+    scope: Any = {"method": method, "path": "/api/v1/actions/execute"}
+    return kind(
+        scope, Recording(), Flow(), logging.getLogger("t"), logging.getLogger("t"),
+        False, [], asyncio.Event(), False, keep_alive, lambda: None,
+    )  # fmt: skip
+
+
+async def answer(c: Any, body: bytes) -> Recording:
+    transport: Recording = c.transport
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await c.send({**START, "headers": headers})
+    await c.send({"type": "http.response.body", "body": body})
+    assert c.transport is transport and c.response_complete
+    return transport
+
+
+@pytest.mark.parametrize("keep_alive", [True, False])
+@pytest.mark.parametrize("body", [BODY, b""])
+def test_one_write_with_the_bytes_uvicorn_writes_in_two(keep_alive: bool, body: bytes) -> None:
+    async def both() -> tuple[Recording, Recording]:
+        ours = await answer(cycle(OneWriteCycle, "POST", keep_alive), body)
+        theirs = await answer(cycle(RequestResponseCycle, "POST", keep_alive), body)
+        return ours, theirs
+
+    ours, theirs = asyncio.run(both())
+    assert len(theirs.writes) == 2 and len(ours.writes) == 1
+    assert ours.writes[0] == b"".join(theirs.writes)
+    assert ours.closed == theirs.closed == (not keep_alive)
+
+
+@pytest.mark.parametrize("keep_alive", [True, False])
+def test_a_head_request_still_gets_its_head_before_any_close(keep_alive: bool) -> None:
+    async def run() -> Recording:
+        return await answer(cycle(OneWriteCycle, "HEAD", keep_alive), BODY)
+
+    ours = asyncio.run(run())
+    assert len(ours.writes) == 1 and ours.writes[0].startswith(b"HTTP/1.1 200 OK\r\n")
+    assert ours.writes[0].endswith(b"\r\n\r\n") and ours.closed == (not keep_alive)
