@@ -80,3 +80,16 @@ def test_a_head_request_still_gets_its_head_before_any_close(keep_alive: bool) -
     ours = asyncio.run(run())
     assert len(ours.writes) == 1 and ours.writes[0].startswith(b"HTTP/1.1 200 OK\r\n")
     assert ours.writes[0].endswith(b"\r\n\r\n") and ours.closed == (not keep_alive)
+
+
+def test_nothing_is_written_to_a_client_gone_between_head_and_body() -> None:
+    async def run() -> Recording:
+        c = cycle(OneWriteCycle, "POST", True)
+        await c.send(START)
+        c.disconnected = True
+        c.transport.closed = True
+        await c.send({"type": "http.response.body", "body": BODY})
+        transport: Recording = c.transport
+        return transport
+
+    assert asyncio.run(run()).writes == []

@@ -48,7 +48,8 @@ class _HeadFirst:
         self.real.write(head + data if head else data)
 
     def flush(self) -> None:
-        if self.head:
+        """Write a head still held, unless the client is gone (uvicorn then writes nothing)."""
+        if self.head and not self.real.is_closing():
             self.write(b"")
 
     def close(self) -> None:
