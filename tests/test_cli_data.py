@@ -86,8 +86,10 @@ def test_kv_ls_incr_expiry_and_if_version(server: LiveServer) -> None:
         "ls:tmp",
     ]
     long = ok(cli(server, "kv", "ls", *w, "ls:", "--long")).stdout.splitlines()
-    assert "list[1]" in long[3] and long[3].endswith("ls:list") and "Z" in long[3].split()[4]
-    assert long[0].split()[:3] == ["1", "value", "v1"] and long[0].split()[4] == "-"
+    assert "list[1]" in long[3] and long[3].endswith("ls:list") and "Z" in long[3].split()[5]
+    assert long[0].split()[:4] == ["1", "B", "value", "v1"] and long[0].split()[5] == "-"
+    exact = ok(cli(server, "kv", "ls", *w, "ls:", "--long", "--bytes")).stdout.splitlines()
+    assert exact[0].split()[:3] == ["1", "value", "v1"] and exact[0].split()[4] == "-"
     rows = [
         json.loads(line)
         for line in ok(cli(server, "kv", "ls", *w, "ls:", "--json")).stdout.splitlines()

@@ -370,6 +370,27 @@ def test_keys_list_by_prefix_a_page_at_a_time(client: TestClient, api: Api, org_
     assert "list (1)" in client.get(base, params={"prefix": "q"}).text
 
 
+def test_a_new_key_can_expire(client: TestClient, api: Api, org_key: str) -> None:
+    """The keys page's "New key" form has the TTL field the key page has."""
+    ws = api.create_workspace("new-key-ttl")
+    state = api.add_integration(ws, "kv-store", "state", {"persistence": {"scope": "workspace"}})
+    csrf = sign_in(client, org_key)
+    base = f"/ui/workspaces/{ws}/integrations/{state['id']}/keys"
+    assert 'name="expiresInSeconds"' in client.get(base).text
+    for key, ttl in (("session", "600"), ("forever", "")):
+        saved = client.post(
+            f"{base}/save",
+            data={"csrf": csrf, "fromList": "1", "key": key, "value": '"x"',
+                  "expiresInSeconds": ttl},
+            follow_redirects=False,
+        )  # fmt: skip
+        assert saved.status_code == 303, saved.text[:300]
+    got = api.output("kv-store", "get", ws, {"key": "session"}, integrationAlias="state")
+    assert got["expiresAt"] is not None
+    kept = api.output("kv-store", "get", ws, {"key": "forever"}, integrationAlias="state")
+    assert kept["expiresAt"] is None
+
+
 def test_upload_over_the_limit_is_refused_and_stores_nothing(
     client: TestClient, api: Api, org_key: str, services: Services
 ) -> None:

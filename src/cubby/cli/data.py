@@ -362,10 +362,19 @@ def human_size(size: int) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+_bytes_option = click.option(
+    "--bytes", "in_bytes", is_flag=True, help="Sizes in bytes (default: KiB, MiB...)."
+)
+
+
+def _size(size: int, in_bytes: bool) -> str:
+    return str(size) if in_bytes else human_size(size)
+
+
 @files.command("ls")
 @click.argument("prefix", default="")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-@click.option("--bytes", "in_bytes", is_flag=True, help="Sizes in bytes (default: KiB, MiB...).")
+@_bytes_option
 @_target_options("files", "storage")
 def files_ls(
     prefix: str, as_json: bool, in_bytes: bool, workspace: str, alias: str, end_user: str | None
@@ -377,7 +386,7 @@ def files_ls(
             if as_json:
                 _echo_json(info)
             else:
-                size = str(info["size"]) if in_bytes else human_size(info["size"])
+                size = _size(info["size"], in_bytes)
                 click.echo(f"{size:>10}  {info['updatedAt']}  {info['path']}")
 
 
@@ -488,10 +497,17 @@ _kv_expires_option = click.option(
     is_flag=True,
     help="Also size, kind (value or list of N), version, update and expiry.",
 )
+@_bytes_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @_target_options("state", "kv-store")
 def kv_ls(
-    prefix: str, long: bool, as_json: bool, workspace: str, alias: str, end_user: str | None
+    prefix: str,
+    long: bool,
+    in_bytes: bool,
+    as_json: bool,
+    workspace: str,
+    alias: str,
+    end_user: str | None,
 ) -> None:
     """List the keys starting with PREFIX, in order (UTF-8 byte order)."""
     with _client() as client:
@@ -501,8 +517,9 @@ def kv_ls(
                 _echo_json(info)
             elif long:
                 kind = f"list[{info['length']}]" if info["isList"] else "value"
+                size = _size(info["size"], in_bytes)
                 click.echo(
-                    f"{info['size']:>10}  {kind:<12} v{info['version']:<6} {info['updatedAt']}  "
+                    f"{size:>10}  {kind:<12} v{info['version']:<6} {info['updatedAt']}  "
                     f"{info['expiresAt'] or '-':<24}  {info['key']}"
                 )
             else:
