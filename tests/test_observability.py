@@ -369,3 +369,57 @@ def test_mcp_tool_calls_are_counted(tmp_path: Path) -> None:
         anyio.run(session)
         assert calls("write_file", "ok") - before[0] == 3
         assert calls("read_file", "error") - before[1] == 1
+
+
+def test_request_lines_of_a_turn_are_written_together_and_an_error_line_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With `cubby serve`'s own handler, a turn's request lines are made at its end
+    (cubby.end_of_turn); a 5xx line is written at once, after the lines before it."""
+    import asyncio
+    import io
+    import logging
+
+    from cubby.api import observe
+    from cubby.logs import PlainFormatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(PlainFormatter())
+    logger = logging.getLogger("cubby.request")
+    monkeypatch.setattr(logger, "handlers", [handler])
+    monkeypatch.setattr(logger, "propagate", False)
+    monkeypatch.setattr(logger, "level", logging.INFO)
+    monkeypatch.setattr(observe, "_request_log", observe.RequestLog(logger))
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        status = int(scope["path"].strip("/"))
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async def get(asgi: Any, status: int) -> None:
+        scope = {"type": "http", "method": "GET", "path": f"/{status}", "headers": []}
+
+        async def send(message: Any) -> None:
+            return None
+
+        await asgi(scope, None, send)
+
+    async def run() -> list[list[str]]:
+        asgi = observe.Observe(app)
+        seen = []
+        await get(asgi, 200)
+        await get(asgi, 201)
+        seen.append(stream.getvalue().splitlines())  # the turn is not over: nothing yet
+        await get(asgi, 503)  # at once, after the two before it
+        seen.append(stream.getvalue().splitlines())
+        await get(asgi, 204)
+        for _ in range(3):  # the turn's end makes the line, the next one writes it
+            await asyncio.sleep(0)
+        seen.append(stream.getvalue().splitlines())
+        return seen
+
+    before, at_error, after = asyncio.run(run())
+    assert before == []
+    assert [line.split()[5] for line in at_error] == ["200", "201", "503"]
+    assert [line.split()[5] for line in after] == ["200", "201", "503", "204"]

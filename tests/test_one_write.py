@@ -93,3 +93,52 @@ def test_nothing_is_written_to_a_client_gone_between_head_and_body() -> None:
         return transport
 
     assert asyncio.run(run()).writes == []
+
+
+def test_the_write_waits_for_the_end_of_the_loop_turn() -> None:
+    """A turn's answers go out together after its requests ran (cubby.end_of_turn), in order."""
+
+    async def run() -> tuple[list[int], Recording]:
+        seen: list[int] = []
+        first = cycle(OneWriteCycle, "POST", True)
+        second = cycle(OneWriteCycle, "POST", True)
+        second.transport = first.transport  # a pipelined second request on one connection
+        transport: Recording = first.transport
+        await answer(first, b'{"n":1}')
+        await answer(second, b'{"n":2}')
+        seen.append(len(transport.writes))  # still this turn: nothing written yet
+        await asyncio.sleep(0)  # the turn ends
+        seen.append(len(transport.writes))
+        return seen, transport
+
+    seen, transport = asyncio.run(run())
+    assert seen == [0, 2]
+    assert transport.writes[0].endswith(b'{"n":1}') and transport.writes[1].endswith(b'{"n":2}')
+
+
+def test_a_close_writes_what_the_turn_holds_first() -> None:
+    async def run() -> Recording:
+        held = cycle(OneWriteCycle, "POST", True)
+        other: Recording = held.transport
+        await answer(held, BODY)  # another connection's answer, held for the turn's end
+        closing = cycle(OneWriteCycle, "POST", False)
+        transport: Recording = await answer(closing, BODY)
+        assert other.writes and transport.writes, "a close wrote the held answers first"
+        return transport
+
+    transport = asyncio.run(run())
+    assert transport.closed and len(transport.writes) == 1
+
+
+def test_a_streamed_body_goes_after_the_held_head_and_first_part() -> None:
+    async def run() -> Recording:
+        c = cycle(OneWriteCycle, "POST", True)
+        transport: Recording = c.transport
+        await c.send({**START, "headers": [(b"content-type", b"text/event-stream")]})
+        await c.send({"type": "http.response.body", "body": b"one", "more_body": True})
+        await c.send({"type": "http.response.body", "body": b"two", "more_body": False})
+        return transport
+
+    writes = asyncio.run(run()).writes
+    assert b"".join(writes).startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"one" in writes[0] and b"two" in b"".join(writes[1:])

@@ -152,14 +152,22 @@ class RequestLog:
             self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
         return f"{self._stamp}.{int((now - second) * 1000):03d}Z"
 
+    def _handler_at(self, now: float) -> logging.StreamHandler[Any] | None:
+        if int(now) != self._checked:
+            self._checked = int(now)
+            self._resolve()
+        return self._handler
+
+    def buffered(self) -> bool:
+        """Whether lines go to the buffer (the handler log_config installs) rather than
+        through :mod:`logging`."""
+        return self._handler_at(time.time()) is not None
+
     def emit(self, level: int, message: str, fields: Callable[[], dict[str, Any]]) -> None:
         """Log one request line (the caller checked ``isEnabledFor(level)``); ``fields`` makes
         the record's fields, which only the JSON format and other handlers read."""
         now = time.time()
-        if int(now) != self._checked:
-            self._checked = int(now)
-            self._resolve()
-        handler = self._handler
+        handler = self._handler_at(now)
         if handler is None or level < handler.level:
             record = self.logger.makeRecord(
                 self.logger.name, level, __file__, 0, message, (), None, extra={"fields": fields()}

@@ -32,6 +32,11 @@ _encoder = msgspec.json.Encoder()
 _JSON = (b"content-type", b"application/json")
 
 
+def is_mcp_server_path(path: str) -> bool:
+    """``/mcp/srv_<id>``: one MCP server's endpoint."""
+    return path.startswith(MCP_PREFIX) and "/" not in path[len(MCP_PREFIX) :]
+
+
 class ExecuteFastPath:
     """Also hands ``POST /mcp/srv_<id>`` straight to the MCP endpoint (``mcp``), past the
     router, exactly as its route would (same path parameter and metrics route label)."""
@@ -48,8 +53,7 @@ class ExecuteFastPath:
                 self.mcp is not None
                 and scope["type"] == "http"
                 and scope["method"] == "POST"
-                and path.startswith(MCP_PREFIX)
-                and "/" not in path[len(MCP_PREFIX) :]
+                and is_mcp_server_path(path)
             ):
                 scope["cubby.route"] = MCP_ROUTE
                 scope["path_params"] = {"server": path[len("/mcp/") :]}

@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cubby import metrics
 from cubby.core import signing
+from cubby.end_of_turn import EndOfTurn
 from cubby.logs import RequestLog
 
 log = logging.getLogger("cubby.request")
@@ -115,6 +116,9 @@ def _workspace_of(scope: Scope, route: str) -> str:
 
 REQUEST_ID = "cubby.request_id"
 ANSWER = "cubby.answer"
+# An answered request, as the request log takes it: scope, seconds taken, [status, bytes sent,
+# error code], request id.
+_Answered = tuple[Scope, float, list[Any], bytes]
 
 
 class Observe:
@@ -135,6 +139,7 @@ class Observe:
         self.app = app
         self.actions = frozenset(actions)
         self.answered_directly = frozenset(answered_directly)
+        self._answered: EndOfTurn[_Answered] = EndOfTurn(self._record_all)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -161,10 +166,24 @@ class Observe:
                 state[0], state[2] = 500, "INTERNAL_ERROR"
             raise
         finally:
-            self._record(scope, start, state, request_id)
+            self._done((scope, time.perf_counter() - start, state, request_id))
 
-    def _record(self, scope: Scope, start: float, state: list[Any], request_id: bytes) -> None:
-        seconds = time.perf_counter() - start
+    def _done(self, answered: _Answered) -> None:
+        """Count and log the request at the end of this loop turn, with the turn's others
+        (cubby.end_of_turn says why), where the line goes to ``cubby serve``'s own log
+        handler; an error (5xx) line, and any other logging set-up, at once."""
+        if answered[2][0] < 500 and _request_log.buffered():
+            self._answered.add(answered)
+            return
+        self._answered.drain()  # the lines of requests answered before it come first
+        self._record(answered)
+
+    def _record_all(self, answered: list[_Answered]) -> None:
+        for one in answered:
+            self._record(one)
+
+    def _record(self, answered: _Answered) -> None:
+        scope, seconds, state, request_id = answered
         status, sent, code = state
         route = route_of(scope)
         method = scope["method"]

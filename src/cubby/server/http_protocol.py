@@ -35,8 +35,9 @@ import msgspec
 from uvicorn.protocols.http.flow_control import FlowControl
 
 from cubby.api.fast_execute import PATH as EXECUTE_PATH
+from cubby.api.fast_execute import is_mcp_server_path
 from cubby.errors import CubbyError, PayloadTooLarge, RequestTimeout, Unavailable, ValidationError
-from cubby.server.one_write import OneWriteCycle
+from cubby.server.one_write import WRITES, OneWriteCycle
 from cubby.server.zerocopy import ZeroCopyHttpProtocol
 from cubby.settings import Settings
 
@@ -52,6 +53,11 @@ _REASONS = {
 }
 _settings: Settings | None = None
 _cap_logged_at = -CAP_LOG_SECONDS  # monotonic time of the last "connection cap reached" line
+
+
+def _answered_in_one_write(path: str) -> bool:
+    """The hot paths (POST): execute, and an MCP server's endpoint (its tool calls)."""
+    return path == EXECUTE_PATH or is_mcp_server_path(path)
 
 
 class _HeadTooLarge(Exception):
@@ -165,6 +171,7 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
         self._disarm()
         if self.transport.is_closing():
             return
+        WRITES.drain()  # an answer this turn still holds goes before the error or EOF
         cycle = self.cycle
         if cycle is None or not cycle.response_started:
             self.transport.write(error_response(error))
@@ -340,8 +347,8 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
         if (
             cycle is not previous
             and cycle is not None
-            and cycle.scope["path"] == EXECUTE_PATH
             and cycle.scope["method"] == "POST"
+            and _answered_in_one_write(cycle.scope["path"])
         ):
             cycle.__class__ = OneWriteCycle  # its task has not run yet (see zerocopy.py)
         # The header deadline becomes the body's, until the body is complete; the handler

@@ -7,14 +7,39 @@ segments and two wake-ups of the client for every small answer. ``POST
 back to back, so for those requests the head is held until the body comes and both go out in
 one ``write``. uvicorn's own ``send`` still does all the work (headers, keep-alive, lengths):
 it is only handed a stand-in transport while it runs.
+
+The one ``write`` itself waits for the end of the event loop's turn
+(:class:`cubby.end_of_turn.EndOfTurn`): a turn's answers then go out one after the other,
+after all of that turn's requests ran, instead of each request's Python work being followed
+by a system call and the kernel's network work (bench/README.md, "Batched at the end of the
+loop turn"). Nothing else writes to the connection before they are out: a close writes them
+first, and the connection's next request starts on a later turn.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any, cast
 
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
+
+from cubby.end_of_turn import EndOfTurn
+
+log = logging.getLogger(__name__)
+
+
+def _write_all(writes: list[tuple[asyncio.Transport, bytes]]) -> None:
+    for transport, data in writes:
+        if transport.is_closing():  # the client went away meanwhile: nobody to answer
+            continue
+        try:
+            transport.write(data)
+        except Exception:  # pragma: no cover - a bug; the other connections still get theirs
+            log.warning("could not write an answer", exc_info=True)
+
+
+WRITES: EndOfTurn[tuple[asyncio.Transport, bytes]] = EndOfTurn(_write_all)
 
 
 class _Holding:
@@ -45,7 +70,7 @@ class _HeadFirst:
 
     def write(self, data: bytes) -> None:
         head, self.head = self.head, b""
-        self.real.write(head + data if head else data)
+        WRITES.add((self.real, head + data if head else data))
 
     def flush(self) -> None:
         """Write a head still held, unless the client is gone (uvicorn then writes nothing)."""
@@ -54,6 +79,7 @@ class _HeadFirst:
 
     def close(self) -> None:
         self.flush()
+        WRITES.drain()  # what this turn holds for the connection goes out before it closes
         self.real.close()
 
     def __getattr__(self, name: str) -> Any:
@@ -78,6 +104,7 @@ class OneWriteCycle(RequestResponseCycle):
             return
         head, self._held = self._held, b""
         if not head:
+            WRITES.drain()  # a later write goes after what the turn holds
             await RequestResponseCycle.send(self, message)
             return
         first = _HeadFirst(real, head)
