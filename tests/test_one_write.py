@@ -142,3 +142,21 @@ def test_a_streamed_body_goes_after_the_held_head_and_first_part() -> None:
     writes = asyncio.run(run()).writes
     assert b"".join(writes).startswith(b"HTTP/1.1 200 OK\r\n")
     assert b"one" in writes[0] and b"two" in b"".join(writes[1:])
+
+
+@pytest.mark.parametrize("closing", ["shutdown", "timeout_keep_alive_handler"])
+def test_a_connection_closed_by_the_server_gets_its_held_answer_first(closing: str) -> None:
+    """uvicorn's graceful shutdown and keep-alive timeout close the connection of a complete
+    answer; one still held for the turn's end is written before."""
+    from cubby.server.http_protocol import CubbyHttpProtocol
+
+    async def run() -> Recording:
+        c = cycle(OneWriteCycle, "POST", True)
+        transport = await answer(c, BODY)
+        protocol = object.__new__(CubbyHttpProtocol)  # only its cycle and transport are used
+        protocol.cycle, protocol.transport = c, transport
+        getattr(protocol, closing)()
+        return transport
+
+    transport = asyncio.run(run())
+    assert transport.closed and len(transport.writes) == 1

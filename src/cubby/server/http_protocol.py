@@ -356,6 +356,16 @@ class CubbyHttpProtocol(ZeroCopyHttpProtocol):
         # end-of-message callback of ours runs on every request.
         self._arm(self._body_timeout, self._body_timed_out)
 
+    def shutdown(self) -> None:
+        """uvicorn's graceful shutdown closes a connection whose answer is complete: an answer
+        held for the end of this loop turn (server/one_write.py) goes out first."""
+        WRITES.drain()
+        super().shutdown()
+
+    def timeout_keep_alive_handler(self) -> None:
+        WRITES.drain()  # as in shutdown (the keep-alive timer is armed when an answer is done)
+        super().timeout_keep_alive_handler()
+
     def send_400_response(self, msg: str) -> None:
         self._answer_and_close(ValidationError(msg, details={"reason": "MALFORMED_HTTP"}))
 
