@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import workloads as w
 from lib import Cubby, cubby_server
-from loadgen import wrk
+from loadgen import CONNECTIONS, wrk
 
 from backends import DEFAULT_POSTGRES, postgres_database, schemas
 
@@ -48,6 +48,8 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=3, help="seconds per load run")
     parser.add_argument("--postgres", action="store_true", help="run the servers on PostgreSQL")
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
+    parser.add_argument("--connections", type=int, default=CONNECTIONS,
+                        help=f"wrk's keep-alive connections (default {CONNECTIONS})")
     args = parser.parse_args()
     if len(args.tree) < 2:
         parser.error("give at least two --tree NAME=PATH")
@@ -65,16 +67,21 @@ def main() -> None:
                 req.headers, 1, spread=req.spread)
             targets.append((name, cubby, req))
         rps: dict[str, list[float]] = {name: [] for name, _, _ in targets}
+        p50: dict[str, list[float]] = {name: [] for name, _, _ in targets}
         for _ in range(args.rounds):
             for name, cubby, req in targets:
                 result = wrk(name, cubby.base_url, req.path, req.method, req.body,
-                             req.headers, args.duration, spread=req.spread)
+                             req.headers, args.duration, connections=args.connections,
+                             spread=req.spread)
                 rps[name].append(result.rps)
+                p50[name].append(result.p50_ms)
     where = "PostgreSQL" if args.postgres else "SQLite"
-    print(f"{args.workload} on {where}, req/s per round ({args.duration} s each, 1 worker):")
+    print(f"{args.workload} on {where}, req/s per round ({args.duration} s each, 1 worker, "
+          f"{args.connections} connections):")
     for name, values in rps.items():
         rounds = " ".join(f"{v:8,.0f}" for v in values)
-        print(f"  {name:<10} {rounds}   median {statistics.median(values):8,.0f}")
+        print(f"  {name:<10} {rounds}   median {statistics.median(values):8,.0f}"
+              f"   p50 {statistics.median(p50[name]):.2f} ms")
 
 
 if __name__ == "__main__":

@@ -372,7 +372,7 @@ def test_mcp_tool_calls_are_counted(tmp_path: Path) -> None:
 
 
 def test_request_lines_of_a_turn_are_written_together_and_an_error_line_in_order(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """With `cubby serve`'s own handler, a turn's request lines are made at its end
     (cubby.end_of_turn); a 5xx line is written at once, after the lines before it."""
@@ -389,7 +389,7 @@ def test_request_lines_of_a_turn_are_written_together_and_an_error_line_in_order
     logger = logging.getLogger("cubby.request")
     monkeypatch.setattr(logger, "handlers", [handler])
     monkeypatch.setattr(logger, "propagate", False)
-    monkeypatch.setattr(logger, "level", logging.INFO)
+    caplog.set_level(logging.INFO, logger="cubby.request")  # setLevel: clears the level cache
     monkeypatch.setattr(observe, "_request_log", observe.RequestLog(logger))
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
