@@ -1,7 +1,8 @@
 """KV Store data on PostgreSQL: one row per key, one row per list item.
 
 Every statement filters by (workspace_id, ns) first, and every operation is one round trip:
-reads are single statements (one snapshot, so a list read never sees half an append); writes
+reads are single statements (one snapshot, so a list read never sees half an append; the get's
+is a function only so its plan is kept, see ``_GET``); writes
 are PL/pgSQL functions (migrations/0002_kv.sql and 0005_kv_versions_ttl.sql explain why) that
 lock the key's row first, so writes to one key are serialised across processes. The common put
 (a plain value, no ifVersion) is a single upsert instead (see ``_PUT_VALUE``); only when the
@@ -34,12 +35,10 @@ from cubby.core.models import utc_now
 from cubby.core.paging import prefix_upper_bound
 from cubby.core.scopes import Namespace
 
+# A function (migrations/0023_kv_get.sql): its plan is kept in the server session even where
+# statements are planned on every run (behind a transaction-mode pooler).
 _GET = (
-    "SELECT e.is_list, e.value, e.version, e.expires_at, CASE WHEN e.is_list THEN ("
-    " SELECT string_agg(i.value, ',' ORDER BY i.id) FROM kv_list_items i"
-    " WHERE i.workspace_id = $1 AND i.ns = $2 AND i.key = $3) END "
-    "FROM kv_entries e WHERE e.workspace_id = $1 AND e.ns = $2 AND e.key = $3"
-    " AND (e.expires_at IS NULL OR e.expires_at > $4)"
+    "SELECT o_is_list, o_value, o_version, o_expires_at, o_items FROM cubby_kv_get($1, $2, $3, $4)"
 )
 # A plain value, unconditionally: one statement instead of cubby_kv_put's lock, read and write
 # (PostgreSQL spent ~140 us of CPU per put in the function, ~4x a plain INSERT). Same result as
@@ -68,7 +67,7 @@ class PgKv:
 
     async def get(self, ns: Namespace, key: str) -> StoredValue | None:
         row = await self.db.fetchrow(_GET, ns.workspace_id, ns.ns, key, clock.now())
-        if row is None:
+        if row[2] is None:  # no version: no such key
             return None
         value = str(row[1]).encode() if not row[0] else ("[" + (row[4] or "") + "]").encode()
         return StoredValue(value, int(row[2]), row[3])
