@@ -1,12 +1,12 @@
 """KV Store data on PostgreSQL: one row per key, one row per list item.
 
 Every statement filters by (workspace_id, ns) first, and every operation is one round trip:
-reads are single statements (one snapshot, so a list read never sees half an append; the get's
-is a function only so its plan is kept, see ``_GET``); writes
+reads are single statements (one snapshot, so a list read never sees half an append); writes
 are PL/pgSQL functions (migrations/0002_kv.sql and 0005_kv_versions_ttl.sql explain why) that
 lock the key's row first, so writes to one key are serialised across processes. The common put
 (a plain value, no ifVersion) is a single upsert instead (see ``_PUT_VALUE``); only when the
-key holds a list does it take a second round trip, through the function. Appending costs
+key holds a list does it take a second round trip, through cubby_kv_put. The get and that
+upsert are wrapped in functions only so their plans are kept (see ``_GET``). Appending costs
 the same on a 100k-item list as on an empty one: two indexed single-row writes; the list's item
 cap is checked on that locked row (0016_kv_list_cap.sql).
 
@@ -35,25 +35,13 @@ from cubby.core.models import utc_now
 from cubby.core.paging import prefix_upper_bound
 from cubby.core.scopes import Namespace
 
-# A function (migrations/0023_kv_get.sql): its plan is kept in the server session even where
-# statements are planned on every run (behind a transaction-mode pooler).
+# Functions (migrations/0023_kv_get_put_value.sql, which says why): their plans are kept in the
+# server session even where statements are planned on every run (a transaction-mode pooler).
 _GET = (
     "SELECT o_is_list, o_value, o_version, o_expires_at, o_items FROM cubby_kv_get($1, $2, $3, $4)"
 )
-# A plain value, unconditionally: one statement instead of cubby_kv_put's lock, read and write
-# (PostgreSQL spent ~140 us of CPU per put in the function, ~4x a plain INSERT). Same result as
-# the function: a new key starts at version 1, an existing (even expired) one goes up by one.
-# ON CONFLICT ... DO UPDATE locks the row and checks the WHERE against its latest committed
-# version, so a key that is (or concurrently became) a list updates nothing and returns no
-# row: the caller falls back to the function, which also deletes the list's items.
-_PUT_VALUE = (
-    "INSERT INTO kv_entries AS e (workspace_id, ns, key, is_list, value, length, size, version,"
-    " expires_at, updated_at) VALUES ($1, $2, $3, FALSE, $4, 0, $5, 1, $6, $7) "
-    "ON CONFLICT (workspace_id, ns, key) DO UPDATE SET value = EXCLUDED.value, length = 0,"
-    " size = EXCLUDED.size, version = e.version + 1, expires_at = EXCLUDED.expires_at,"
-    " updated_at = EXCLUDED.updated_at "
-    "WHERE NOT e.is_list RETURNING e.version"
-)
+# A plain value, unconditionally, in one statement; NULL when the key holds a list.
+_PUT_VALUE = "SELECT cubby_kv_put_value($1, $2, $3, $4, $5, $6, $7)"
 _PAGE = (
     "SELECT key, size, is_list, length, version, updated_at, expires_at FROM kv_entries "
     "WHERE workspace_id = $1 AND ns = $2 AND key {op} $3{upper} "
