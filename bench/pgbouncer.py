@@ -9,8 +9,9 @@ fresh schemas of one database made for the run: one connects directly, one throu
 it: tests/backends.py) with ``?prepared_statements=false``. KV ``get`` of one hot key and KV
 ``put`` of fresh keys, wrk with 32 keep-alive connections, a discarded 2 s warm-up, then
 ``--rounds`` interleaved rounds (direct, pooled, direct, pooled, ...) so both see the same
-machine load; the row gives each side's mean and the ratio of the means. The direct server keeps
-its statement cache (asyncpg's default), as a deployment without a pooler would.
+machine load; the row gives each side's mean, the ratio of the means and each round's pair.
+The direct server keeps its statement cache (asyncpg's default), as a deployment without a
+pooler would.
 """
 
 from __future__ import annotations
@@ -62,9 +63,9 @@ def main() -> int:
             )
             print(
                 "| workload | direct req/s | pgbouncer req/s | ratio | p99 ms direct / "
-                "pgbouncer | errors |"
+                "pgbouncer | errors | rounds (direct / pgbouncer) |"
             )
-            print("|---|---|---|---|---|---|")
+            print("|---|---|---|---|---|---|---|")
             failed = 0
             for label, make in (("kv get", workloads.kv_get), ("kv put", workloads.kv_put)):
                 results: dict[str, list[float]] = {name: [] for name in sides}
@@ -98,10 +99,12 @@ def main() -> int:
                         p99[name].append(result.p99_ms)
                         failed += result.errors
                 d, p = (statistics.mean(results[n]) for n in sides)
+                pairs = zip(results["direct"], results["pgbouncer"], strict=True)
+                each = ", ".join(f"{a:,.0f} / {b:,.0f}" for a, b in pairs)
                 print(
                     f"| {label} | {d:,.0f} | {p:,.0f} | {p / d:.2f} | "
                     f"{max(p99['direct']):.1f} / {max(p99['pgbouncer']):.1f} | "
-                    f"{failed} |",
+                    f"{failed} | {each} |",
                     flush=True,
                 )
         return 1 if failed else 0

@@ -2,21 +2,27 @@
 ``prepared_statements=false``. The metadata_only conformance tests run through it too (see
 tests/backends.py); these cover what only a pooler can break: start-up and migrations (one
 transaction, a transaction-level advisory lock) from several processes at once, exactly-once
-executes (a transaction per call), and many concurrent requests sharing few server
-connections."""
+executes (a transaction per call), many concurrent requests sharing few server
+connections, and the hot statements costing one exchange each."""
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import httpx
 import pytest
 
 from cubby.backends.config_error import BackendConfigError
+from cubby.backends.postgres.db import PgDatabase
+from cubby.backends.postgres.kv import PgKv
 from cubby.backends.url import open_meta_store
+from cubby.core.scopes import Namespace
 from tests.backends import POOLER_COMBO, server_env, settings_for
-from tests.helpers import Api, live_server
+from tests.helpers import Api, free_port, live_server
 
 SCOPE = {"persistence": {"scope": "workspace"}}
 
@@ -86,3 +92,82 @@ def test_a_server_through_the_pooler_under_concurrent_load(tmp_path: Path) -> No
             results = [s for batch in pool.map(worker, range(16)) for s in batch]
     assert set(results) == {200}, sorted(set(results))
     assert len(results) == 16 * 40
+
+
+def test_kv_get_and_put_are_one_exchange_each_through_the_pooler(tmp_path: Path) -> None:
+    """Without a statement cache asyncpg describes every statement first (Parse, Describe,
+    Flush, then wait): two trips through the pooler. cubby keeps the descriptions per
+    connection (backends/postgres/one_trip.py), so once warm each statement is one write of
+    Parse + Bind + Execute + Sync. Counted on a relay between cubby and PgBouncer."""
+    url = settings_for(POOLER_COMBO, tmp_path).database_url
+    open_meta_store(url).close()  # migrated
+    target = urlsplit(url)
+    writes = 0
+
+    async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", target.port)
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, count: bool) -> None:
+            nonlocal writes
+            while data := await src.read(65536):
+                writes += count  # the client waits for each answer: a read is one write
+                dst.write(data)
+                await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer, True), pipe(up_reader, writer, False))
+
+    async def scenario() -> int:
+        port = free_port()
+        server = await asyncio.start_server(relay, "127.0.0.1", port)
+        netloc = f"{target.username}@127.0.0.1:{port}"
+        db = PgDatabase(urlunsplit(target._replace(netloc=netloc)))
+        await db.start()
+        kv = PgKv(db)
+        ns = Namespace("ws", "w:")
+        try:
+            await kv.put(ns, "k", b"1", None)  # warm: each statement described once
+            assert await kv.get(ns, "k") is not None
+            start = writes
+            for i in range(5):
+                await kv.put(ns, "k", str(i).encode(), None)
+                got = await kv.get(ns, "k")
+                assert got is not None and got.value == str(i).encode()
+            return writes - start
+        finally:
+            await db.stop()
+            server.close()
+
+    assert asyncio.run(scenario()) == 10
+
+
+def test_kept_statements_answer_like_asyncpgs_own(tmp_path: Path) -> None:
+    """The kept-description path gives what asyncpg's own methods give: row counts from
+    ``execute``, ``fetchval``'s column, and a failed statement runs again afterwards."""
+    url = settings_for(POOLER_COMBO, tmp_path).database_url
+    open_meta_store(url).close()
+
+    async def scenario() -> None:
+        db = PgDatabase(url)
+        await db.start()
+        try:
+            await PgKv(db).put(Namespace("ws", "w:"), "k", b"1", None)
+            for _ in range(2):  # described, then kept
+                assert (
+                    await db.execute("UPDATE kv_entries SET size = size WHERE ns = $1", "w:") == 1
+                )
+                assert await db.execute("UPDATE kv_entries SET size = size WHERE ns = $1", "x") == 0
+                async with db.connection() as conn:
+                    assert await conn.fetchval("SELECT $1::int, $2::int", 1, 2, column=1) == 2
+                with pytest.raises(asyncpg.DivisionByZeroError):
+                    await db.fetchval("SELECT 1 / $1::int", 0)
+                assert await db.fetchval("SELECT 1 / $1::int", 1) == 1
+                assert [r[0] for r in await db.fetch("SELECT generate_series(1, $1)", 3)] == [
+                    1,
+                    2,
+                    3,
+                ]
+        finally:
+            await db.stop()
+
+    asyncio.run(scenario())

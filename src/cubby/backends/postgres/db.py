@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
+from cubby.backends.postgres.one_trip import OneTripConnection
 from cubby.backends.postgres.pool import ConnectionPool
 from cubby.errors import QuotaExceeded, quota_exceeded
 
@@ -44,7 +45,8 @@ transaction_conn: ContextVar[tuple[Any, Any] | None] = ContextVar(
 # ``pool_mode = transaction``, Supabase's pooler, RDS Proxy), which hands each transaction to any
 # server connection, so a named prepared statement made on one is missing (or already there) on
 # the next. asyncpg then keeps no statement cache: each statement is parsed unnamed and run in
-# the same exchange, which any pooler pins to one server connection (docs/deploy.md).
+# the same exchange, which any pooler pins to one server connection (docs/deploy.md); the
+# connection keeps each statement's description, so that exchange is the only one (one_trip.py).
 PREPARED_STATEMENTS_PARAM = "prepared_statements"
 _OFF = ("false", "off", "0", "no")
 _ON = ("true", "on", "1", "yes")
@@ -83,7 +85,12 @@ async def connect(dsn: str) -> Any:
     url, cache = _split(dsn)
     if cache is None:
         return await asyncpg.connect(url, timeout=CONNECT_TIMEOUT_SECONDS)
-    return await asyncpg.connect(url, timeout=CONNECT_TIMEOUT_SECONDS, statement_cache_size=cache)
+    return await asyncpg.connect(
+        url,
+        timeout=CONNECT_TIMEOUT_SECONDS,
+        statement_cache_size=cache,
+        connection_class=OneTripConnection,
+    )
 
 
 class PgDatabase:

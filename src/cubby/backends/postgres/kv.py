@@ -5,7 +5,8 @@ reads are single statements (one snapshot, so a list read never sees half an app
 are PL/pgSQL functions (migrations/0002_kv.sql and 0005_kv_versions_ttl.sql explain why) that
 lock the key's row first, so writes to one key are serialised across processes. The common put
 (a plain value, no ifVersion) is a single upsert instead (see ``_PUT_VALUE``); only when the
-key holds a list does it take a second round trip, through the function. Appending costs
+key holds a list does it take a second round trip, through cubby_kv_put. The get and that
+upsert are wrapped in functions only so their plans are kept (see ``_GET``). Appending costs
 the same on a 100k-item list as on an empty one: two indexed single-row writes; the list's item
 cap is checked on that locked row (0016_kv_list_cap.sql).
 
@@ -34,27 +35,13 @@ from cubby.core.models import utc_now
 from cubby.core.paging import prefix_upper_bound
 from cubby.core.scopes import Namespace
 
+# Functions (migrations/0023_kv_get_put_value.sql, which says why): their plans are kept in the
+# server session even where statements are planned on every run (a transaction-mode pooler).
 _GET = (
-    "SELECT e.is_list, e.value, e.version, e.expires_at, CASE WHEN e.is_list THEN ("
-    " SELECT string_agg(i.value, ',' ORDER BY i.id) FROM kv_list_items i"
-    " WHERE i.workspace_id = $1 AND i.ns = $2 AND i.key = $3) END "
-    "FROM kv_entries e WHERE e.workspace_id = $1 AND e.ns = $2 AND e.key = $3"
-    " AND (e.expires_at IS NULL OR e.expires_at > $4)"
+    "SELECT o_is_list, o_value, o_version, o_expires_at, o_items FROM cubby_kv_get($1, $2, $3, $4)"
 )
-# A plain value, unconditionally: one statement instead of cubby_kv_put's lock, read and write
-# (PostgreSQL spent ~140 us of CPU per put in the function, ~4x a plain INSERT). Same result as
-# the function: a new key starts at version 1, an existing (even expired) one goes up by one.
-# ON CONFLICT ... DO UPDATE locks the row and checks the WHERE against its latest committed
-# version, so a key that is (or concurrently became) a list updates nothing and returns no
-# row: the caller falls back to the function, which also deletes the list's items.
-_PUT_VALUE = (
-    "INSERT INTO kv_entries AS e (workspace_id, ns, key, is_list, value, length, size, version,"
-    " expires_at, updated_at) VALUES ($1, $2, $3, FALSE, $4, 0, $5, 1, $6, $7) "
-    "ON CONFLICT (workspace_id, ns, key) DO UPDATE SET value = EXCLUDED.value, length = 0,"
-    " size = EXCLUDED.size, version = e.version + 1, expires_at = EXCLUDED.expires_at,"
-    " updated_at = EXCLUDED.updated_at "
-    "WHERE NOT e.is_list RETURNING e.version"
-)
+# A plain value, unconditionally, in one statement; NULL when the key holds a list.
+_PUT_VALUE = "SELECT cubby_kv_put_value($1, $2, $3, $4, $5, $6, $7)"
 _PAGE = (
     "SELECT key, size, is_list, length, version, updated_at, expires_at FROM kv_entries "
     "WHERE workspace_id = $1 AND ns = $2 AND key {op} $3{upper} "
@@ -68,7 +55,7 @@ class PgKv:
 
     async def get(self, ns: Namespace, key: str) -> StoredValue | None:
         row = await self.db.fetchrow(_GET, ns.workspace_id, ns.ns, key, clock.now())
-        if row is None:
+        if row[2] is None:  # no version: no such key
             return None
         value = str(row[1]).encode() if not row[0] else ("[" + (row[4] or "") + "]").encode()
         return StoredValue(value, int(row[2]), row[3])
