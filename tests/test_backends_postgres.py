@@ -288,3 +288,94 @@ def test_the_pool_lives_on_the_serving_loop_only() -> None:
     meta_named.close()
     meta.close()
     observer.close()
+
+
+def test_the_gets_of_one_loop_turn_are_one_statement() -> None:
+    """Gets issued in one event-loop turn share one statement (backends/postgres/turn_reads.py),
+    each answered with its own key's value, missing and expired keys and lists included; a
+    get inside an open transaction reads on that transaction, at once."""
+    import contextvars
+
+    from cubby.backends.postgres.db import transaction_conn
+    from cubby.backends.postgres.turn_reads import GET_MANY, GET_ONE
+    from cubby.core import clock
+
+    meta = open_meta_store(postgres_url())
+    db = meta.closer  # type: ignore[attr-defined]
+
+    async def scenario() -> None:
+        await meta.start()
+        ns = await new_namespace(meta)
+        other = await new_namespace(meta)
+        await meta.kv.put(ns, "a", b'"A"', None)
+        await meta.kv.put(other, "a", b'"other A"', None)
+        await meta.kv.put(ns, "list", b"[1,2]", [item(1), item(2)])
+        await meta.kv.put(ns, "old", b"1", None, expires_at=clock.now() - 1)
+        seen: list[str] = []
+        db.set_trace_callback(seen.append)
+        try:
+            found = await asyncio.gather(
+                *(meta.kv.get(n, k) for n, k in [(ns, "a"), (other, "a"), (ns, "list"),
+                                                   (ns, "old"), (ns, "missing"), (ns, "a")])
+            )  # fmt: skip
+            assert seen == [GET_MANY]
+            seen.clear()
+            alone = await meta.kv.get(ns, "a")
+            assert seen == [GET_ONE]
+        finally:
+            db.set_trace_callback(None)
+        values = [None if f is None else (f.value, f.version) for f in found]
+        assert values == [
+            (b'"A"', 1), (b'"other A"', 1), (b"[1,2]", 1), None, None, (b'"A"', 1)
+        ]  # fmt: skip
+        assert alone is not None and alone.value == b'"A"'
+        async with db.connection() as conn:
+            transaction = conn.transaction()
+            await transaction.start()
+            token = transaction_conn.set((db, conn))
+            try:
+                await meta.kv.put(ns, "uncommitted", b"2", None)
+                inside = await meta.kv.get(ns, "uncommitted")
+                outside = await asyncio.create_task(
+                    meta.kv.get(ns, "uncommitted"), context=contextvars.Context()
+                )
+            finally:
+                transaction_conn.reset(token)
+                await transaction.rollback()
+        assert inside is not None and inside.value == b"2" and outside is None
+        await meta.stop()
+
+    run(scenario)
+    meta.close()
+
+
+def test_a_failed_turn_read_reaches_every_get_and_a_cancelled_one_spares_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    meta = open_meta_store(postgres_url())
+    db = meta.closer  # type: ignore[attr-defined]
+
+    async def scenario() -> None:
+        await meta.start()
+        ns = await new_namespace(meta)
+        await meta.kv.put(ns, "a", b"1", None)
+        gets = [asyncio.ensure_future(meta.kv.get(ns, "a")) for _ in range(3)]
+        await asyncio.sleep(0)  # the three are waiting for the turn's statement
+        gets[0].cancel()
+        done = await asyncio.gather(*gets, return_exceptions=True)
+        assert isinstance(done[0], asyncio.CancelledError)
+        assert [d.value for d in done[1:]] == [b"1", b"1"]  # type: ignore[union-attr]
+
+        async def broken(*args: Any) -> Any:
+            raise RuntimeError("the database went away")
+
+        monkeypatch.setattr(db, "fetch", broken)
+        failed = await asyncio.gather(
+            *(meta.kv.get(ns, "a") for _ in range(2)), return_exceptions=True
+        )
+        assert [str(f) for f in failed] == ["the database went away"] * 2
+        monkeypatch.undo()
+        await meta.stop()
+
+    run(scenario)
+    meta.close()

@@ -139,6 +139,11 @@ class PgDatabase:
         finally:
             await conn.close()
 
+    def in_transaction(self) -> bool:
+        """Whether this task's statements run in an open transaction of this database."""
+        joined = transaction_conn.get()
+        return joined is not None and joined[0] is self
+
     async def _run(self, method: str, sql: str, args: tuple[Any, ...]) -> Any:
         if self._trace is not None:
             self._trace(sql)

@@ -1,12 +1,13 @@
 """KV Store data on PostgreSQL: one row per key, one row per list item.
 
 Every statement filters by (workspace_id, ns) first, and every operation is one round trip:
-reads are single statements (one snapshot, so a list read never sees half an append); writes
+reads are single statements (one snapshot, so a list read never sees half an append; the gets
+of one event-loop turn share one, turn_reads.py); writes
 are PL/pgSQL functions (migrations/0002_kv.sql and 0005_kv_versions_ttl.sql explain why) that
 lock the key's row first, so writes to one key are serialised across processes. The common put
 (a plain value, no ifVersion) is a single upsert instead (see ``_PUT_VALUE``); only when the
 key holds a list does it take a second round trip, through cubby_kv_put. The get and that
-upsert are wrapped in functions only so their plans are kept (see ``_GET``). Appending costs
+upsert are wrapped in functions only so their plans are kept (turn_reads.py). Appending costs
 the same on a 100k-item list as on an empty one: two indexed single-row writes; the list's item
 cap is checked on that locked row (0016_kv_list_cap.sql).
 
@@ -20,6 +21,7 @@ from typing import Any
 
 from cubby.backends.base import KeyInfo, StoredValue
 from cubby.backends.postgres.db import PgDatabase
+from cubby.backends.postgres.turn_reads import TurnReads
 from cubby.core import clock
 from cubby.core.kv_values import (
     MAX_INTEGER_DIGITS,
@@ -35,12 +37,8 @@ from cubby.core.models import utc_now
 from cubby.core.paging import prefix_upper_bound
 from cubby.core.scopes import Namespace
 
-# Functions (migrations/0023_kv_get_put_value.sql, which says why): their plans are kept in the
-# server session even where statements are planned on every run (a transaction-mode pooler).
-_GET = (
-    "SELECT o_is_list, o_value, o_version, o_expires_at, o_items FROM cubby_kv_get($1, $2, $3, $4)"
-)
-# A plain value, unconditionally, in one statement; NULL when the key holds a list.
+# A function (migrations/0023_kv_get_put_value.sql, which says why), like the get's
+# (turn_reads.py). A plain value, unconditionally, in one statement; NULL when the key holds a list.
 _PUT_VALUE = "SELECT cubby_kv_put_value($1, $2, $3, $4, $5, $6, $7)"
 _PAGE = (
     "SELECT key, size, is_list, length, version, updated_at, expires_at FROM kv_entries "
@@ -52,9 +50,10 @@ _PAGE = (
 class PgKv:
     def __init__(self, db: PgDatabase) -> None:
         self.db = db
+        self._reads = TurnReads(db)
 
     async def get(self, ns: Namespace, key: str) -> StoredValue | None:
-        row = await self.db.fetchrow(_GET, ns.workspace_id, ns.ns, key, clock.now())
+        row = await self._reads.get(ns.workspace_id, ns.ns, key)
         if row[2] is None:  # no version: no such key
             return None
         value = str(row[1]).encode() if not row[0] else ("[" + (row[4] or "") + "]").encode()
