@@ -1,12 +1,14 @@
-"""The execute route's answer in one ``write``: head and body together.
+"""The hot paths' answers in one ``write``: head and body together.
 
 uvicorn writes a response's status line and headers as soon as the app sends
 ``http.response.start``, and the body with the next message: two system calls, two TCP
 segments and two wake-ups of the client for every small answer. ``POST
-/api/v1/actions/execute`` (``api/fast_execute.py``) always sends its start and its one body
-back to back, so for those requests the head is held until the body comes and both go out in
-one ``write``. uvicorn's own ``send`` still does all the work (headers, keep-alive, lengths):
-it is only handed a stand-in transport while it runs.
+/api/v1/actions/execute`` (``api/fast_execute.py``) and an MCP server's ``POST /mcp/srv_<id>``
+(JSON answers: the endpoint is stateless) send their start and their one body back to back,
+so for those requests the head is held until the body comes and both go out in one
+``write`` (a body in several parts: the first part with the head, the rest as they come).
+uvicorn's own ``send`` still does all the work (headers, keep-alive, lengths): it is only
+handed a stand-in transport while it runs.
 
 The one ``write`` itself waits for the end of the event loop's turn
 (:class:`cubby.end_of_turn.EndOfTurn`): a turn's answers then go out one after the other,
