@@ -163,9 +163,13 @@ class RequestLog:
         through :mod:`logging`."""
         return self._handler_at(time.time()) is not None
 
-    def emit(self, level: int, message: str, fields: Callable[[], dict[str, Any]]) -> None:
+    def emit(
+        self, level: int, message: str, fields: Callable[[], dict[str, Any]], flush: bool = True
+    ) -> None:
         """Log one request line (the caller checked ``isEnabledFor(level)``); ``fields`` makes
-        the record's fields, which only the JSON format and other handlers read."""
+        the record's fields, which only the JSON format and other handlers read. A buffered
+        line is written on the loop's next turn, or, with ``flush=False``, by the caller's
+        :meth:`flush`."""
         now = time.time()
         handler = self._handler_at(now)
         if handler is None or level < handler.level:
@@ -185,7 +189,7 @@ class RequestLog:
         self._lines.append(line + handler.terminator)
         if level >= logging.ERROR:
             self.flush()
-        elif not self._scheduled:
+        elif flush and not self._scheduled:
             try:
                 asyncio.get_running_loop().call_soon(self.flush)
                 self._scheduled = True

@@ -180,9 +180,10 @@ class Observe:
 
     def _record_all(self, answered: list[_Answered]) -> None:
         for one in answered:
-            self._record(one)
+            self._record(one, flush=False)
+        _request_log.flush()  # the turn's lines in one write, now (not a turn later)
 
-    def _record(self, answered: _Answered) -> None:
+    def _record(self, answered: _Answered, flush: bool = True) -> None:
         scope, seconds, state, request_id = answered
         status, sent, code = state
         route = route_of(scope)
@@ -221,7 +222,7 @@ class Observe:
         )
         if named is not None:
             message += f" action={named}"
-        _request_log.emit(level, message, fields)
+        _request_log.emit(level, message, fields, flush=flush)
 
 
 def _watching(send: Send, state: list[Any], request_id: bytes) -> Send:
