@@ -160,3 +160,49 @@ def test_a_connection_closed_by_the_server_gets_its_held_answer_first(closing: s
 
     transport = asyncio.run(run())
     assert transport.closed and len(transport.writes) == 1
+
+
+@pytest.mark.parametrize("status", [200, 404, 429, 503])
+@pytest.mark.parametrize("keep_alive", [True, False])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [],
+        [(b"X-Request-Id", b"abc123"), (b"retry-after", b"1")],
+        [(b"connection", b"close")],  # uvicorn's own send: its connection rules
+        [(b"transfer-encoding", b"chunked")],
+    ],
+)
+def test_one_write_has_uvicorns_bytes_for_error_answers_and_its_own_headers(
+    status: int, keep_alive: bool, extra: list[tuple[bytes, bytes]]
+) -> None:
+    """The same bytes as uvicorn's two writes, its date header first, for error statuses,
+    extra headers and the headers uvicorn's connection and framing rules read."""
+    chunked = (b"transfer-encoding", b"chunked") in extra
+    body = b'{"error":{"code":"X"}}'
+
+    def make(kind: type[RequestResponseCycle]) -> Any:
+        c = cycle(kind, "POST", keep_alive)
+        c.default_headers = [(b"date", b"Mon, 07 Dec 2026 14:00:00 GMT")]
+        return c
+
+    async def one(c: Any) -> Recording:
+        transport: Recording = c.transport
+        length = [] if chunked else [(b"content-length", b"%d" % len(body))]
+        await c.send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), *length, *extra],
+            }
+        )
+        await c.send({"type": "http.response.body", "body": body})
+        await asyncio.sleep(0)  # the turn's end
+        return transport
+
+    async def both() -> tuple[Any, Any]:
+        return await one(make(OneWriteCycle)), await one(make(RequestResponseCycle))
+
+    ours, theirs = asyncio.run(both())
+    assert b"".join(ours.writes) == b"".join(theirs.writes)
+    assert ours.closed == theirs.closed
