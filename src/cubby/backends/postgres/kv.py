@@ -2,12 +2,12 @@
 
 Every statement filters by (workspace_id, ns) first, and every operation is one round trip:
 reads are single statements (one snapshot, so a list read never sees half an append; the gets
-of one event-loop turn share one, turn_reads.py); writes
-are PL/pgSQL functions (migrations/0002_kv.sql and 0005_kv_versions_ttl.sql explain why) that
-lock the key's row first, so writes to one key are serialised across processes. The common put
-(a plain value, no ifVersion) is a single upsert instead (see ``_PUT_VALUE``); only when the
-key holds a list does it take a second round trip, through cubby_kv_put. The get and that
-upsert are wrapped in functions only so their plans are kept (turn_reads.py). Appending costs
+of one event-loop turn share one statement, turn_reads.py); writes are PL/pgSQL functions
+(migrations/0002_kv.sql and 0005_kv_versions_ttl.sql explain why) that lock the key's row
+first, so writes to one key are serialised across processes. The common put (a plain value,
+no ifVersion) is a single upsert instead (see ``_PUT_VALUE``); only when the key holds a list
+does it take a second round trip, through cubby_kv_put. The get and that upsert are wrapped in
+functions only so their plans are kept (migrations/0023_kv_get_put_value.sql). Appending costs
 the same on a 100k-item list as on an empty one: two indexed single-row writes; the list's item
 cap is checked on that locked row (0016_kv_list_cap.sql).
 
