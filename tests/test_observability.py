@@ -413,7 +413,10 @@ def test_request_lines_of_a_turn_are_written_together_and_an_error_line_in_order
         seen.append(stream.getvalue().splitlines())  # the turn is not over: nothing yet
         await get(asgi, 503)  # at once, after the two before it
         seen.append(stream.getvalue().splitlines())
+        ended = 1_800_000_000.25  # 2027-01-15T08:00:00.250Z
+        monkeypatch.setattr(observe.time, "time", lambda: ended)
         await get(asgi, 204)
+        ended += 7  # the line is made later, but says when its request ended
         for _ in range(2):  # the turn's end makes and writes the line
             await asyncio.sleep(0)
         seen.append(stream.getvalue().splitlines())
@@ -423,3 +426,4 @@ def test_request_lines_of_a_turn_are_written_together_and_an_error_line_in_order
     assert before == []
     assert [line.split()[5] for line in at_error] == ["200", "201", "503"]
     assert [line.split()[5] for line in after] == ["200", "201", "503", "204"]
+    assert after[3].startswith("2027-01-15T08:00:00.250Z INFO cubby.request GET /204 204")

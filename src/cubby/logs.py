@@ -164,13 +164,18 @@ class RequestLog:
         return self._handler_at(time.time()) is not None
 
     def emit(
-        self, level: int, message: str, fields: Callable[[], dict[str, Any]], flush: bool = True
+        self,
+        level: int,
+        message: str,
+        fields: Callable[[], dict[str, Any]],
+        flush: bool = True,
+        at: float | None = None,
     ) -> None:
         """Log one request line (the caller checked ``isEnabledFor(level)``); ``fields`` makes
         the record's fields, which only the JSON format and other handlers read. A buffered
         line is written on the loop's next turn, or, with ``flush=False``, by the caller's
-        :meth:`flush`."""
-        now = time.time()
+        :meth:`flush`. ``at``: the line's time (``time.time()``), if not now."""
+        now = time.time() if at is None else at
         handler = self._handler_at(now)
         if handler is None or level < handler.level:
             record = self.logger.makeRecord(

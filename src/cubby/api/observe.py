@@ -117,8 +117,8 @@ def _workspace_of(scope: Scope, route: str) -> str:
 REQUEST_ID = "cubby.request_id"
 ANSWER = "cubby.answer"
 # An answered request, as the request log takes it: scope, seconds taken, [status, bytes sent,
-# error code], request id.
-_Answered = tuple[Scope, float, list[Any], bytes]
+# error code], request id, when it ended (``time.time()``: its line's time).
+_Answered = tuple[Scope, float, list[Any], bytes, float]
 
 
 class Observe:
@@ -166,7 +166,7 @@ class Observe:
                 state[0], state[2] = 500, "INTERNAL_ERROR"
             raise
         finally:
-            self._done((scope, time.perf_counter() - start, state, request_id))
+            self._done((scope, time.perf_counter() - start, state, request_id, time.time()))
 
     def _done(self, answered: _Answered) -> None:
         """Count and log the request at the end of this loop turn, with the turn's others
@@ -184,7 +184,7 @@ class Observe:
         _request_log.flush()  # the turn's lines in one write, now (not a turn later)
 
     def _record(self, answered: _Answered, flush: bool = True) -> None:
-        scope, seconds, state, request_id = answered
+        scope, seconds, state, request_id, ended = answered
         status, sent, code = state
         route = route_of(scope)
         method = scope["method"]
@@ -222,7 +222,7 @@ class Observe:
         )
         if named is not None:
             message += f" action={named}"
-        _request_log.emit(level, message, fields, flush=flush)
+        _request_log.emit(level, message, fields, flush=flush, at=ended)
 
 
 def _watching(send: Send, state: list[Any], request_id: bytes) -> Send:
