@@ -187,8 +187,9 @@ class _Latencies:
 
 
 class RequestTally:
-    """The three per-request metrics (``REQUESTS``, ``REQUEST_SECONDS``, ``ACTION_SECONDS``),
-    counted in plain Python and added to the Prometheus metrics by :meth:`flush`.
+    """The three per-request metrics (``REQUESTS``, ``REQUEST_SECONDS``, ``ACTION_SECONDS``)
+    and the MCP tool calls (``MCP_CALLS``), counted in plain Python and added to the Prometheus
+    metrics by :meth:`flush`.
 
     Why: prometheus_client takes a lock for every increment (with several workers it also
     writes to a memory-mapped file), and a request meant five of them (a counter, two
@@ -206,6 +207,7 @@ class RequestTally:
         self._requests: dict[tuple[str, str, str, str], int] = {}
         self._routes: dict[str, _Latencies] = {}
         self._actions: dict[tuple[str, str], _Latencies] = {}
+        self._tool_calls: dict[tuple[str, str, str], int] = {}
 
     def count(
         self,
@@ -229,14 +231,22 @@ class RequestTally:
                 timed.counts[bucket] += 1
                 timed.total += seconds
 
+    def count_tool_call(self, labels: tuple[str, str, str]) -> None:
+        """One MCP tool call: ``labels`` as MCP_CALLS' (integration, action, outcome)."""
+        with self._lock:
+            self._tool_calls[labels] = self._tool_calls.get(labels, 0) + 1
+
     def flush(self) -> None:
         """Add what was counted since the last flush to the Prometheus metrics."""
         with self._lock:
             requests, self._requests = self._requests, {}
             routes, self._routes = self._routes, {}
             actions, self._actions = self._actions, {}
+            tool_calls, self._tool_calls = self._tool_calls, {}
         for labels, n in requests.items():
             REQUESTS.labels(*labels).inc(n)
+        for tool_labels, n in tool_calls.items():
+            MCP_CALLS.labels(*tool_labels).inc(n)
         for route, latencies in routes.items():
             _add_observations(REQUEST_SECONDS.labels(route), latencies)
         for action, latencies in actions.items():

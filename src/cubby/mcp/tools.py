@@ -322,13 +322,13 @@ async def run_tool(
             if end_user_id is None and (exc.details or {}).get("field") == "endUserId":
                 raise needs_end_user(server_id) from None
             raise
-        metrics.MCP_CALLS.labels(*target, "ok").inc()
+        metrics.REQUEST_TALLY.count_tool_call((*target, "ok"))
         return ok_outcome(_encoder.encode(response.output))
     except CubbyError as exc:
-        metrics.MCP_CALLS.labels(*target, "error").inc()
+        metrics.REQUEST_TALLY.count_tool_call((*target, "error"))
         return error_outcome(exc.to_body())
     except Exception:
-        metrics.MCP_CALLS.labels(*target, "internal").inc()
+        metrics.REQUEST_TALLY.count_tool_call((*target, "internal"))
         log.exception("MCP tool %r failed", name)
         return error_outcome(
             {"error": "internal error; the server log has the details", "code": "INTERNAL_ERROR"}
