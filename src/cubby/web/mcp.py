@@ -47,12 +47,11 @@ def client_configs(ws: Workspace, endpoint: str, token: str, base_url: str) -> d
 
 
 async def load(ctx: Ctx, ws: Workspace, items: list[WorkspaceIntegration]) -> dict[str, Any]:
-    servers, total = await manage.list_servers(
-        ctx.services, ctx.principal, ws.id, PAGE_SIZE, offset_of(ctx)
-    )
+    start = offset_of(ctx)
+    servers, total = await manage.list_servers(ctx.services, ctx.principal, ws.id, PAGE_SIZE, start)
     return {
         "mcp_servers": servers,
-        "pager": offset_pager(ctx, PAGE_SIZE, len(servers), total),
+        "pager": offset_pager(start, PAGE_SIZE, len(servers), total),
         "pages": Pages("/ui/workspaces", "mcp-servers"),
     }
 

@@ -60,10 +60,10 @@ def offset_of(ctx: Ctx) -> int:
     return int(text)
 
 
-def offset_pager(ctx: Ctx, page_size: int, shown: int, total: int) -> Pager:
+def offset_pager(start: int, page_size: int, shown: int, total: int) -> Pager:
     """The pager of an offset-paged list (the store counts it exactly) showing ``shown``
-    items from :func:`offset_of`; an offset says where it is, so no ``back`` trail."""
-    start = offset_of(ctx)
+    items from ``start`` (:func:`offset_of`); an offset says where it is, so no ``back``
+    trail."""
     prev = None
     if start:
         before = max(start - page_size, 0)

@@ -97,13 +97,14 @@ async def sign_out(ctx: Ctx) -> Response:
 
 # -- workspaces -----------------------------------------------------------------------------
 async def workspaces_page(ctx: Ctx) -> Response:
+    start = offset_of(ctx)
     items, total = await workspaces.page(
-        ctx.services.meta, ctx.principal, WORKSPACE_PAGE_SIZE, offset_of(ctx)
+        ctx.services.meta, ctx.principal, WORKSPACE_PAGE_SIZE, start
     )
     return ctx.render(
         "workspaces.html",
         workspaces=items,
-        pager=offset_pager(ctx, WORKSPACE_PAGE_SIZE, len(items), total),
+        pager=offset_pager(start, WORKSPACE_PAGE_SIZE, len(items), total),
         pages=Pages(""),
     )
 
