@@ -260,6 +260,34 @@ def test_shaping_matches_the_package(outcome: ToolOutcome, request_id: int | str
         package = reply.model_dump_json(by_alias=True, exclude_unset=True).encode()
     shaped = shape_call(version, outcome, server.server_info_stamp)
     assert encode_reply(modern, request_id, shaped) == package
+    assert encode_reply(modern, request_id, shaped, finite=True) == package  # no NaN here
+
+
+# Where msgspec and the standard library spell JSON differently, and what is near them.
+AWKWARD_TEXT = st.text(
+    st.characters(codec=None, exclude_categories=())  # every code point, lone surrogates too
+    | st.sampled_from(["\x7f", "\x00", "\x1f", "\b", "\u2028", "e", "E", ".", "0", "1", "5"]),
+    max_size=12,
+)
+AWKWARD_FLOATS = st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from(
+    [1e16, 1e15, 1e-4, 1e-5, 9.99e-5, 2.5e-7, -0.0, 5e-324, 1.7976931348623157e308, 1e22]
+)
+AWKWARD_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**80), 2**80) | AWKWARD_FLOATS | AWKWARD_TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(AWKWARD_TEXT, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(value=AWKWARD_JSON)
+def test_the_msgspec_written_2026_answer_is_the_standard_librarys(value: Any) -> None:
+    """The 2026 answer is written by msgspec when its bytes are certainly the standard
+    library's, else by the standard library: on any finite JSON value, the same bytes."""
+    reply = {"jsonrpc": "2.0", "id": 7, "result": {"structuredContent": value}}
+    package = json.dumps(reply, separators=(",", ":")).encode()
+    result = {"structuredContent": value}
+    assert encode_reply(True, 7, result, finite=True) == package
 
 
 def test_a_lone_surrogate_in_arguments_is_a_validation_error(setup: Setup) -> None:

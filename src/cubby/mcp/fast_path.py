@@ -268,16 +268,19 @@ class McpFastPath:
             try:
                 listed = await list_tools()
                 shaped = self._runner(version)._serialize(method, version, listed)
+                finite = False  # schemas: not looked into
             except Exception:  # read-only: the package may run it again and answer its way
                 return fallback
         else:
             assert isinstance(name, str)
             outcome = await call_tool(name, arguments)
+            # a tool's own result is decoded from msgspec's JSON (tools.ok_outcome): no NaN
+            finite = not outcome.is_error
             if self.server.cache_hints.get(method) is None:
                 shaped = shape_call(version, outcome, self._stamp)
             else:  # a cache hint to apply: the package's own shaping
                 shaped = self._runner(version)._serialize(method, version, outcome.to_mcp())
-        payload = encode_reply(modern, request_id, shaped)
+        payload = encode_reply(modern, request_id, shaped, finite)
         if modern:
             headers = [(b"content-length", str(len(payload)).encode()), (b"content-type", _JSON)]
         else:
@@ -307,13 +310,45 @@ def shape_call(version: str, outcome: ToolOutcome, stamp: Any) -> dict[str, Any]
     return result
 
 
-def encode_reply(modern: bool, request_id: int | str, result: dict[str, Any]) -> bytes:
+def encode_reply(
+    modern: bool, request_id: int | str, result: dict[str, Any], finite: bool = False
+) -> bytes:
     """The JSON-RPC answer's bytes as the package writes them: for the 2025 form pydantic's
-    JSON of the response model, for the 2026 form the standard library's compact JSON."""
+    JSON of the response model, for the 2026 form the standard library's compact JSON.
+    ``finite``: the caller knows ``result`` holds no NaN or infinity (see _compact_json)."""
     if modern:
         reply = {"jsonrpc": "2.0", "id": request_id, "result": result}
-        return json.dumps(reply, separators=(",", ":")).encode()
+        if finite:
+            return _compact_json(reply)
+        return _STDLIB_COMPACT.encode(reply).encode()
     return b'{"jsonrpc":"2.0","id":%s,"result":%s}' % (
         pydantic_core.to_json(request_id),
         pydantic_core.to_json(result),
     )
+
+
+_STDLIB_COMPACT = json.JSONEncoder(separators=(",", ":"))  # what json.dumps(separators=) makes
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0000000000")
+
+
+def _compact_json(value: Any) -> bytes:
+    """``json.dumps(value, separators=(",", ":")).encode()`` of a value without NaN or
+    infinity (msgspec writes those as ``null``), written by msgspec (several times faster)
+    whenever its bytes are certainly the same. They differ only in (1) a
+    character outside printable ASCII, which the standard library escapes (``\\u00e9``,
+    ``\\u007f``; msgspec writes UTF-8 and DEL as they are, and escapes control characters
+    exactly as the standard library does) and (2) a float's spelling in exponent form or below
+    1e-4 (``1e+16`` / ``1e16``, ``1e-05`` / ``0.00001``): an exponent is a digit followed by
+    ``e``, and msgspec's small floats start ``0.0000``. Anything else (strings, integers of any
+    size, ``true``, ``null``, key order) is written alike. Output with any of those marks,
+    even inside a string, is written by the standard library instead: slower, never wrong.
+    tests/test_mcp_fast_path.py checks the two on random values."""
+    try:
+        fast = msgspec.json.encode(value)
+    except (TypeError, ValueError, UnicodeEncodeError):  # a lone surrogate, say: not msgspec's
+        return _STDLIB_COMPACT.encode(value).encode()
+    if fast.isascii() and b"\x7f" not in fast:
+        marks = fast.translate(_DIGITS_AS_ZERO)
+        if b"0e" not in marks and b"0E" not in marks and b".0000" not in marks:
+            return fast
+    return _STDLIB_COMPACT.encode(value).encode()

@@ -63,7 +63,7 @@ def caller_principal(server: McpServer, token: StoredToken) -> Principal:
 @dataclass(frozen=True)
 class _Entry:
     fetched: float  # time.monotonic() of the lookup
-    found: tuple[StoredToken, McpServer] | None
+    caller: Caller | None  # None: no such token; immutable, so every request shares it
     expires: float | None
 
 
@@ -89,12 +89,16 @@ class TokenAuthenticator:
             expires = expiry_epoch(found[0].token.expires_at) if found is not None else None
             if len(self._cache) >= MAX_CACHE_ENTRIES:
                 self._cache.clear()
-            entry = _Entry(time.monotonic(), found, expires)
+            caller = None
+            if found is not None:
+                caller = Caller(found[1], found[0], caller_principal(found[1], found[0]))
+            entry = _Entry(time.monotonic(), caller, expires)
             if self.cache_seconds > 0:
                 self._cache[digest] = entry
-        if entry.found is None:
+        caller = entry.caller
+        if caller is None:
             raise Unauthenticated("unknown MCP token")
-        stored, server = entry.found
+        stored, server = caller.token, caller.server
         # A token of another server is as good as unknown here (its existence is not told).
         if server.id != server_id or not hmac.compare_digest(stored.server_id, server_id):
             raise Unauthenticated("unknown MCP token")
@@ -102,10 +106,10 @@ class TokenAuthenticator:
             raise Unauthenticated("this MCP token has been revoked (or regenerated)")
         if entry.expires is not None and entry.expires <= clock.now():
             raise Unauthenticated("this MCP token has expired")
-        return Caller(server, stored, caller_principal(server, stored))
+        return caller
 
     def forget(self, server_id: str) -> None:
         """Drop a server's tokens from this process's cache (after changing them here)."""
         for digest, entry in list(self._cache.items()):
-            if entry.found is not None and entry.found[1].id == server_id:
+            if entry.caller is not None and entry.caller.server.id == server_id:
                 del self._cache[digest]

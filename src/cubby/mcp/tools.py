@@ -300,9 +300,9 @@ async def run_tool(
     target = ("unknown", "unknown")  # the metric's labels: registered names only, never `name`
     try:
         specs = await cached_tools(services, server_id, workspace_id)
-        if not any(s.name == name for s in specs):  # added since (maybe in another process)?
-            specs = await cached_tools(services, server_id, workspace_id, fresh=True)
-        spec = find_tool(specs, name)
+        spec = next((s for s in specs if s.name == name), None)
+        if spec is None:  # added since (maybe in another process)?
+            spec = find_tool(await cached_tools(services, server_id, workspace_id, True), name)
         target = (spec.integration.name, spec.action.name)
         refused = access.denied(caller, spec)
         if refused is not None:
