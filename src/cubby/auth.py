@@ -72,6 +72,7 @@ class _CacheEntry:
     fetched: float  # time.monotonic() of the database lookup
     stored: StoredKey | None
     expires: float | None  # expiry as epoch seconds, parsed once per lookup
+    principal: Principal | None  # made once per lookup (immutable: every request shares it)
 
 
 def expiry_epoch(iso: str | None) -> float | None:
@@ -109,7 +110,8 @@ class Authenticator:
             expires = expiry_epoch(stored.key.expires_at) if stored is not None else None
             if len(self._cache) > 10_000:
                 self._cache.clear()
-            entry = _CacheEntry(time.monotonic(), stored, expires)
+            principal = Principal(stored.key) if stored is not None else None
+            entry = _CacheEntry(time.monotonic(), stored, expires, principal)
             self._cache[digest] = entry
         stored = entry.stored
         if stored is None or not hmac.compare_digest(stored.key_hash, digest):
@@ -120,7 +122,8 @@ class Authenticator:
         if entry.expires is not None and entry.expires <= now:
             raise Unauthenticated("this API key has expired")
         self._last_used[stored.key.id] = now
-        return Principal(stored.key)
+        assert entry.principal is not None  # made with ``stored``
+        return entry.principal
 
     def forget(self, key_id: str) -> None:
         """Drop a key from this process's cache (after revoking it here)."""

@@ -91,13 +91,17 @@ def parse_expiry(value: str) -> str:
 # A ``limit`` beyond 64 bits is read as the largest one (routes clamp limits, never refuse).
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
-_SUSPECT = re.compile(rb"\\u0000|[0-9]{19}")  # cheap pre-scan of the raw JSON (no false miss)
+# The cheap pre-scan of the raw JSON (no false miss): an escaped NUL, or 19 digits in a row
+# (digits all read as 0, then one substring search: about 5x faster than a regular expression
+# with the two alternatives on a 120-byte execute body, where no position can be skipped).
+DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_NINETEEN_DIGITS = b"0" * 19
 _SKIP, _CHECK, _CLAMP = 0, 1, 2
 
 
 def storable_suspect(raw: bytes) -> bool:
     """``raw`` JSON may hold a NUL or a 64-bit overflow (then :func:`check_storable`)."""
-    return _SUSPECT.search(raw) is not None
+    return b"\\u0000" in raw or _NINETEEN_DIGITS in raw.translate(DIGITS_AS_ZERO)
 
 
 def check_storable(value: Any, field: str = "") -> None:

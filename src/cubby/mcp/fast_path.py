@@ -38,6 +38,7 @@ from mcp_types import DEFAULT_NEGOTIATED_VERSION, methods
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 from starlette.types import Message, Receive, Scope, Send
 
+from cubby.core.validators import DIGITS_AS_ZERO
 from cubby.mcp.tools import ToolOutcome
 
 MAX_FAST_BODY = 64 * 1024
@@ -328,7 +329,6 @@ def encode_reply(
 
 
 _STDLIB_COMPACT = json.JSONEncoder(separators=(",", ":"))  # what json.dumps(separators=) makes
-_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0000000000")
 
 
 def _compact_json(value: Any) -> bytes:
@@ -348,7 +348,7 @@ def _compact_json(value: Any) -> bytes:
     except (TypeError, ValueError, UnicodeEncodeError):  # a lone surrogate, say: not msgspec's
         return _STDLIB_COMPACT.encode(value).encode()
     if fast.isascii() and b"\x7f" not in fast:
-        marks = fast.translate(_DIGITS_AS_ZERO)
+        marks = fast.translate(DIGITS_AS_ZERO)
         if b"0e" not in marks and b"0E" not in marks and b".0000" not in marks:
             return fast
     return _STDLIB_COMPACT.encode(value).encode()
