@@ -8,16 +8,24 @@ fresh schemas of one database made for the run: one connects directly, one throu
 ``pgbouncer`` (``pool_mode = transaction``, started as user postgres exactly as the tests start
 it: tests/backends.py) with ``?prepared_statements=false``. KV ``get`` of one hot key and KV
 ``put`` of fresh keys, wrk with 32 keep-alive connections, a discarded 2 s warm-up, then
-``--rounds`` interleaved rounds (direct, pooled, direct, pooled, ...) so both see the same
-machine load; the row gives each side's mean, the ratio of the means and each round's pair.
-The direct server keeps its statement cache (asyncpg's default), as a deployment without a
-pooler would.
+``--rounds`` interleaved rounds so both see the same machine load; which side goes first
+alternates from round to round (direct, pooled, pooled, direct, ...), because the run right
+after a put run shares the machine with what that run left PostgreSQL to do. The row gives each
+side's mean, the ratio of the means and each round's pair. The direct server keeps its
+statement cache (asyncpg's default), as a deployment without a pooler would.
+
+The second table is where the CPU went: microseconds of CPU per request of each side's
+``cubby serve``, of every ``pgbouncer`` process, of every PostgreSQL process (backends and
+background work) and of wrk, from /proc over each measured run (Linux; means over the rounds).
+On a host where all of them share the cores, the ratio of the throughputs follows the inverse
+ratio of the totals.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import statistics
 import sys
 from pathlib import Path
@@ -30,6 +38,30 @@ import workloads  # noqa: E402
 from lib import cubby_server, machine_description, wrk  # noqa: E402
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+KINDS = ("cubby", "pgbouncer", "postgres", "wrk")
+
+
+def cpu_seconds(cubby_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by ``cubby_pid``, all pgbouncer and all postgres processes, and
+    this process's finished children (wrk). Processes that ended in between are not counted."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = dict.fromkeys(KINDS, 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            comm = (entry / "comm").read_text().strip()
+        except OSError:
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        if int(entry.name) == cubby_pid:
+            used["cubby"] += seconds
+        elif comm in ("pgbouncer", "postgres"):
+            used[comm] += seconds
+    children = os.times()
+    used["wrk"] = children.children_user + children.children_system
+    return used
 
 
 def main() -> int:
@@ -67,9 +99,13 @@ def main() -> int:
             )
             print("|---|---|---|---|---|---|---|")
             failed = 0
+            cpu_rows = []
             for label, make in (("kv get", workloads.kv_get), ("kv put", workloads.kv_put)):
                 results: dict[str, list[float]] = {name: [] for name in sides}
                 p99: dict[str, list[float]] = {name: [] for name in sides}
+                cpu: dict[str, dict[str, list[float]]] = {
+                    name: {kind: [] for kind in KINDS} for name in sides
+                }
                 for name, cubby in sides.items():
                     req = make(cubby, spaces[name])
                     wrk(
@@ -82,9 +118,12 @@ def main() -> int:
                         duration=2,
                         spread=req.spread,
                     )
-                for _ in range(args.rounds):
-                    for name, cubby in sides.items():
+                for round_no in range(args.rounds):
+                    order = list(sides) if round_no % 2 == 0 else list(reversed(sides))
+                    for name in order:
+                        cubby = sides[name]
                         req = make(cubby, spaces[name])
+                        before = cpu_seconds(cubby.pid)
                         result = wrk(
                             f"{label} [{name}]",
                             cubby.base_url,
@@ -95,6 +134,10 @@ def main() -> int:
                             duration=args.duration,
                             spread=req.spread,
                         )
+                        after = cpu_seconds(cubby.pid)
+                        for kind in KINDS:
+                            spent = after[kind] - before[kind]
+                            cpu[name][kind].append(spent / max(result.requests, 1) * 1e6)
                         results[name].append(result.rps)
                         p99[name].append(result.p99_ms)
                         failed += result.errors
@@ -107,6 +150,14 @@ def main() -> int:
                     f"{failed} | {each} |",
                     flush=True,
                 )
+                for name in sides:
+                    means = [statistics.mean(cpu[name][kind]) for kind in KINDS]
+                    cells = " | ".join(f"{m:,.0f}" for m in means)
+                    cpu_rows.append(f"| {label} | {name} | {cells} | {sum(means):,.0f} |")
+            print()
+            print("| workload | side | " + " | ".join(KINDS) + " | total (CPU us per request) |")
+            print("|---|---|" + "---|" * len(KINDS) + "---|")
+            print("\n".join(cpu_rows), flush=True)
         return 1 if failed else 0
     finally:
         backends.shutdown()
