@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT.parent))  # tests.backends: the same pgbouncer the tests run
 
 import workloads  # noqa: E402
+from lib import cpu_seconds as process_cpu_seconds  # noqa: E402
 from lib import cubby_server, machine_description, wrk  # noqa: E402
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -44,17 +45,15 @@ KINDS = ("cubby", "pgbouncer", "postgres", "wrk")
 def cpu_seconds(cubby_pid: int) -> dict[str, float]:
     """CPU seconds used so far by ``cubby_pid``, all pgbouncer and all postgres processes, and
     this process's finished children (wrk). Processes that ended in between are not counted."""
-    tick = os.sysconf("SC_CLK_TCK")
     used = dict.fromkeys(KINDS, 0.0)
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             comm = (entry / "comm").read_text().strip()
+            seconds = process_cpu_seconds(int(entry.name))
         except OSError:
             continue
-        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
         if int(entry.name) == cubby_pid:
             used["cubby"] += seconds
         elif comm in ("pgbouncer", "postgres"):

@@ -9,9 +9,13 @@ ratio's two sides alike:
 - the request log's own cost: execute ``get`` on a server with the log on (``cubby serve``'s
   default, ``--log-level info``) against one at ``--log-level warning``: <= 10%.
 
-Both cubby servers run at once with 1 worker on their own data dirs (SQLite + local folder);
-each round runs every workload once, in the same order; the ratio of a round compares runs
-seconds apart, and the table gives every round's ratio and their median.
+Both cubby servers run at once with 1 worker on their own data dirs (SQLite + local folder)
+and get the same writes. Each round runs every workload once, every other round in reverse
+order, with a pause of SETTLE_SECONDS before each run (a run right after another measured up
+to 10% lower in bench/pgbouncer.py: the previous run's leftover work, e.g. the kernel writing
+out the WAL, lands in it), so both sides of a ratio take each place equally often; the ratio
+of a round compares runs seconds apart, and the table gives every round's ratio and their
+median.
 
 ``--in-process`` measures instead the CPU time (process time: what other jobs on the host
 cannot inflate) per warm request of the reads, driving the ASGI app directly as
@@ -27,6 +31,7 @@ import argparse
 import json
 import statistics
 import sys
+import time
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -39,6 +44,7 @@ from peers import ceiling_server
 from seed import KV_ALIAS
 
 MODERN = "2026-07-28"
+SETTLE_SECONDS = 1.0
 KEY = {"key": "hot"}
 
 
@@ -92,6 +98,7 @@ def run(duration: int, rounds: int) -> None:
         ws, mcp_path, token = setup(cubby)
         quiet_ws, _, _ = setup(quiet)
         get, put = w.kv_get(cubby, ws), w.kv_put(cubby, ws)
+        quiet_put = w.kv_put(quiet, quiet_ws)
         runs: dict[str, tuple[str, w.Request, int]] = {
             "ceiling get": (ceiling, w.ceiling(str(get.body)), CONNECTIONS),
             "execute get": (cubby.base_url, get, CONNECTIONS),
@@ -109,12 +116,23 @@ def run(duration: int, rounds: int) -> None:
                 f"kv put + idempotencyKey, {n} conn": (cubby.base_url, keyed(put), n)
                 for n in (THREADS, CONNECTIONS)
             },
+            # The same writes on the quiet server, so both servers' databases grow alike and
+            # the log's cost is not confounded with a bigger table and WAL (bench/README.md)
+            **{
+                f"kv put{kind}, {n} conn, --log-level warning": (quiet.base_url, req, n)
+                for kind, req in (("", quiet_put), (" + idempotencyKey", keyed(quiet_put)))
+                for n in (THREADS, CONNECTIONS)
+            },
         }
         for url, req, _ in runs.values():  # warm: caches, connections, the JIT-less paths
             wrk("warm", url, req.path, req.method, req.body, req.headers, 1)
         results: dict[str, list[LoadResult]] = {name: [] for name in runs}
         for number in range(1, rounds + 1):
-            for name, (url, req, connections) in runs.items():
+            order = list(runs.items())
+            if number % 2 == 0:
+                order.reverse()
+            for name, (url, req, connections) in order:
+                time.sleep(SETTLE_SECONDS)
                 result = wrk(
                     f"{name} (round {number})",
                     url,
@@ -204,7 +222,6 @@ def in_process(rounds: int, requests: int) -> None:
     import asyncio
     import logging.config
     import tempfile
-    import time
 
     from asgi_profile import Target, call
 
