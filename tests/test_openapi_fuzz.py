@@ -56,8 +56,9 @@ UNSTATED = {
 }
 
 # Execute inputs whose rules only their descriptions state: a storage path's segments (no
-# empty, '.' or '..' segment, no backslash or control character; core.paths).
-UNSTATED_EXECUTE_FIELDS = {"input.path", "input.from", "input.to"}
+# empty, '.' or '..' segment, no backslash or control character; core.paths) and a page
+# cursor ("nextCursor of the previous page": an opaque token, core.paging).
+UNSTATED_EXECUTE_FIELDS = {"input.path", "input.from", "input.to", "input.cursor"}
 
 
 def positive_data_acceptance_except_unstated(ctx: Any, response: Any, case: Any) -> Any:
