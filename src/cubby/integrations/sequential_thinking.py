@@ -43,8 +43,12 @@ ChainId = Annotated[
         description="Identifier of the chain (a new one starts a chain)",
     ),
 ]
+MAX_THOUGHT_ID = 2**31 - 1  # PostgreSQL stores it as an INTEGER (migrations/0017)
 ThoughtId = Annotated[
-    int, msgspec.Meta(ge=1, title="Thought ID", description="A thought's number in the chain")
+    int,
+    msgspec.Meta(
+        ge=1, le=MAX_THOUGHT_ID, title="Thought ID", description="A thought's number in the chain"
+    ),
 ]
 BranchName = Annotated[
     str,

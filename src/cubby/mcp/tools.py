@@ -302,7 +302,8 @@ async def run_tool(
         specs = await cached_tools(services, server_id, workspace_id)
         spec = next((s for s in specs if s.name == name), None)
         if spec is None:  # added since (maybe in another process)?
-            spec = find_tool(await cached_tools(services, server_id, workspace_id, True), name)
+            fresh = await cached_tools(services, server_id, workspace_id, fresh=True)
+            spec = find_tool(fresh, name)
         target = (spec.integration.name, spec.action.name)
         refused = access.denied(caller, spec)
         if refused is not None:
