@@ -191,8 +191,7 @@ def cubby_server(
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) process ``pid`` has used so far (Linux /proc). Unlike a
-    rate, CPU per request barely moves when other jobs share the cores."""
+    """CPU seconds (user + system) process ``pid`` has used so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 

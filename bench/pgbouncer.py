@@ -35,14 +35,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT.parent))  # tests.backends: the same pgbouncer the tests run
 
 import workloads  # noqa: E402
-from lib import cpu_seconds as process_cpu_seconds  # noqa: E402
-from lib import cubby_server, machine_description, wrk  # noqa: E402
+from lib import cpu_seconds, cubby_server, machine_description, wrk  # noqa: E402
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 KINDS = ("cubby", "pgbouncer", "postgres", "wrk")
 
 
-def cpu_seconds(cubby_pid: int) -> dict[str, float]:
+def cpu_by_kind(cubby_pid: int) -> dict[str, float]:
     """CPU seconds used so far by ``cubby_pid``, all pgbouncer and all postgres processes, and
     this process's finished children (wrk). Processes that ended in between are not counted."""
     used = dict.fromkeys(KINDS, 0.0)
@@ -51,7 +50,7 @@ def cpu_seconds(cubby_pid: int) -> dict[str, float]:
             continue
         try:
             comm = (entry / "comm").read_text().strip()
-            seconds = process_cpu_seconds(int(entry.name))
+            seconds = cpu_seconds(int(entry.name))
         except OSError:
             continue
         if int(entry.name) == cubby_pid:
@@ -122,7 +121,7 @@ def main() -> int:
                     for name in order:
                         cubby = sides[name]
                         req = make(cubby, spaces[name])
-                        before = cpu_seconds(cubby.pid)
+                        before = cpu_by_kind(cubby.pid)
                         result = wrk(
                             f"{label} [{name}]",
                             cubby.base_url,
@@ -133,7 +132,7 @@ def main() -> int:
                             duration=args.duration,
                             spread=req.spread,
                         )
-                        after = cpu_seconds(cubby.pid)
+                        after = cpu_by_kind(cubby.pid)
                         for kind in KINDS:
                             spent = after[kind] - before[kind]
                             cpu[name][kind].append(spent / max(result.requests, 1) * 1e6)
