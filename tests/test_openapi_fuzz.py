@@ -44,6 +44,8 @@ from cubby.wiring import build_services
 from tests import backends
 from tests.helpers import Api
 
+EXECUTE = "/api/v1/actions/execute"
+
 # Rules no JSON Schema can state, by operation: a 400 naming one of these fields is not a
 # "schema-valid request rejected" (ST202). Everything else the server refuses, the document
 # says (issue 28, item 9): the run uses every check schemathesis has, with only these
@@ -53,12 +55,11 @@ UNSTATED = {
     ("POST", "/api/v1/api-keys"): {"expiresAt"},
     # the actions of the integration the path's id names (the schema lists every action)
     ("PATCH", "/api/v1/workspaces/{wsId}/integrations/{id}"): {"enabledActions"},
+    # action inputs only their descriptions rule: a storage path's segments (no empty, '.' or
+    # '..' segment, no backslash or control character; core.paths) and a page cursor
+    # ("nextCursor of the previous page": an opaque token, core.paging)
+    ("POST", EXECUTE): {"input.path", "input.from", "input.to", "input.cursor"},
 }
-
-# Execute inputs whose rules only their descriptions state: a storage path's segments (no
-# empty, '.' or '..' segment, no backslash or control character; core.paths) and a page
-# cursor ("nextCursor of the previous page": an opaque token, core.paging).
-UNSTATED_EXECUTE_FIELDS = {"input.path", "input.from", "input.to", "input.cursor"}
 
 
 def positive_data_acceptance_except_unstated(ctx: Any, response: Any, case: Any) -> Any:
@@ -258,7 +259,7 @@ def test_the_document_is_valid_openapi(api_schema: Any) -> None:
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
 def test_openapi_conformance(method: str, path: str, world: World, api_schema: Any) -> None:
     operation = api_schema[path][method]
-    examples = EXAMPLES * (4 if path == "/api/v1/actions/execute" else 1)
+    examples = EXAMPLES * (4 if path == EXECUTE else 1)
     cases = st.one_of(
         operation.as_strategy(GenerationMode.POSITIVE),
         operation.as_strategy(GenerationMode.NEGATIVE),
@@ -279,7 +280,7 @@ def test_openapi_conformance(method: str, path: str, world: World, api_schema: A
             _send_raw(case, world, raw, headers)
             return
         if mode > 1:  # four in six: as generated, with every check schemathesis has
-            if path != "/api/v1/actions/execute":
+            if path != EXECUTE:
                 case.call_and_validate(
                     headers=headers,
                     excluded_checks=[positive_data_acceptance],
@@ -293,7 +294,7 @@ def test_openapi_conformance(method: str, path: str, world: World, api_schema: A
             )
             if _positive(case) and resp.status_code == 400:
                 answer = resp.json()
-                if (answer.get("details") or {}).get("field") in UNSTATED_EXECUTE_FIELDS:
+                if (answer.get("details") or {}).get("field") in UNSTATED[("POST", EXECUTE)]:
                     return
                 assert answer["code"] == "ACTION_FAILED", resp.text
             return

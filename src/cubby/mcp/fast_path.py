@@ -318,10 +318,7 @@ def encode_reply(
     JSON of the response model, for the 2026 form the standard library's compact JSON.
     ``finite``: the caller knows ``result`` holds no NaN or infinity (see _compact_json)."""
     if modern:
-        reply = {"jsonrpc": "2.0", "id": request_id, "result": result}
-        if finite:
-            return _compact_json(reply)
-        return _STDLIB_COMPACT.encode(reply).encode()
+        return _compact_json({"jsonrpc": "2.0", "id": request_id, "result": result}, finite)
     return b'{"jsonrpc":"2.0","id":%s,"result":%s}' % (
         pydantic_core.to_json(request_id),
         pydantic_core.to_json(result),
@@ -331,10 +328,10 @@ def encode_reply(
 _STDLIB_COMPACT = json.JSONEncoder(separators=(",", ":"))  # what json.dumps(separators=) makes
 
 
-def _compact_json(value: Any) -> bytes:
-    """``json.dumps(value, separators=(",", ":")).encode()`` of a value without NaN or
-    infinity (msgspec writes those as ``null``), written by msgspec (several times faster)
-    whenever its bytes are certainly the same. They differ only in (1) a
+def _compact_json(value: Any, finite: bool) -> bytes:
+    """``json.dumps(value, separators=(",", ":")).encode()``. For a ``finite`` value (no NaN
+    or infinity, which msgspec writes as ``null``) it is written by msgspec (several times
+    faster) whenever its bytes are certainly the same. They differ only in (1) a
     character outside printable ASCII, which the standard library escapes (``\\u00e9``,
     ``\\u007f``; msgspec writes UTF-8 and DEL as they are, and escapes control characters
     exactly as the standard library does) and (2) a float's spelling in exponent form or below
@@ -343,12 +340,19 @@ def _compact_json(value: Any) -> bytes:
     size, ``true``, ``null``, key order) is written alike. Output with any of those marks,
     even inside a string, is written by the standard library instead: slower, never wrong.
     tests/test_mcp_fast_path.py checks the two on random values."""
+    fast = _msgspec_if_alike(value) if finite else None
+    return fast if fast is not None else _STDLIB_COMPACT.encode(value).encode()
+
+
+def _msgspec_if_alike(value: Any) -> bytes | None:
+    """msgspec's JSON of ``value`` when it has none of the marks above, else None."""
     try:
         fast = msgspec.json.encode(value)
-    except (TypeError, ValueError, UnicodeEncodeError):  # a lone surrogate, say: not msgspec's
-        return _STDLIB_COMPACT.encode(value).encode()
-    if fast.isascii() and b"\x7f" not in fast:
-        marks = fast.translate(DIGITS_AS_ZERO)
-        if b"0e" not in marks and b"0E" not in marks and b".0000" not in marks:
-            return fast
-    return _STDLIB_COMPACT.encode(value).encode()
+    except (TypeError, ValueError, UnicodeEncodeError):  # a lone surrogate, say
+        return None
+    if not fast.isascii() or b"\x7f" in fast:
+        return None
+    marks = fast.translate(DIGITS_AS_ZERO)
+    if b"0e" in marks or b"0E" in marks or b".0000" in marks:
+        return None
+    return fast

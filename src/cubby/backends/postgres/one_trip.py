@@ -21,6 +21,7 @@ protocol (the migrations send several statements in one string).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -33,47 +34,39 @@ class OneTripConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg is
         super().__init__(*args, **kwargs)
         self._kept: dict[str, Any] = {}  # SQL -> asyncpg PreparedStatement (unnamed)
 
-    async def _statement(self, sql: str) -> Any:
-        """``sql``'s kept statement, taken out (a failed run does not put it back: described
-        again next time), or a new one described now."""
+    async def _one_trip(self, sql: str, run: Callable[[Any], Awaitable[Any]]) -> Any:
+        """``run`` on ``sql``'s kept statement, or on a new one described now. The statement is
+        kept again only after a clean run (a failed one is described again next time)."""
         stmt = self._kept.pop(sql, None)
         if stmt is None:
             stmt = await self.prepare(sql)  # unnamed: this connection has no statement cache
-        return stmt
-
-    def _keep(self, sql: str, stmt: Any) -> None:
+        result = await run(stmt)
         self._kept[sql] = stmt  # (re)inserted last: the dict's order is recency
         if len(self._kept) > MAX_KEPT:
             del self._kept[next(iter(self._kept))]
+        return result
 
     async def fetch(self, query: str, *args: Any, **kwargs: Any) -> list[Any]:
         if kwargs:
             return list(await super().fetch(query, *args, **kwargs))
-        stmt = await self._statement(query)
-        rows = await stmt.fetch(*args)
-        self._keep(query, stmt)
-        return list(rows)
+        return list(await self._one_trip(query, lambda stmt: stmt.fetch(*args)))
 
     async def fetchrow(self, query: str, *args: Any, **kwargs: Any) -> Any:
         if kwargs:
             return await super().fetchrow(query, *args, **kwargs)
-        stmt = await self._statement(query)
-        row = await stmt.fetchrow(*args)
-        self._keep(query, stmt)
-        return row
+        return await self._one_trip(query, lambda stmt: stmt.fetchrow(*args))
 
     async def fetchval(self, query: str, *args: Any, column: int = 0, **kwargs: Any) -> Any:
         if kwargs:
             return await super().fetchval(query, *args, column=column, **kwargs)
-        stmt = await self._statement(query)
-        value = await stmt.fetchval(*args, column=column)
-        self._keep(query, stmt)
-        return value
+        return await self._one_trip(query, lambda stmt: stmt.fetchval(*args, column=column))
 
     async def execute(self, query: str, *args: Any, **kwargs: Any) -> str:
         if kwargs or not args:  # the simple protocol: may hold several statements
             return str(await super().execute(query, *args, **kwargs))
-        stmt = await self._statement(query)
-        await stmt.fetch(*args)
-        self._keep(query, stmt)
-        return str(stmt.get_statusmsg())
+
+        async def run(stmt: Any) -> str:
+            await stmt.fetch(*args)
+            return str(stmt.get_statusmsg())
+
+        return str(await self._one_trip(query, run))
